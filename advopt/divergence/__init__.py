@@ -1,0 +1,22 @@
+"""Divergences between a simulated and a reference sample, read off trained classifiers."""
+
+from advopt.divergence.base import LN2, Divergence, DivergenceEstimate, jsd_from_losses
+from advopt.divergence.boosting import BoostingDivergence
+from advopt.divergence.mlp import MLPDivergence
+
+DIVERGENCES = {"mlp": MLPDivergence, "jsd": MLPDivergence, "boosting": BoostingDivergence}
+
+
+def make_divergence(kind: str = "mlp", **options) -> Divergence:
+    """Build a divergence by name (``mlp``/``jsd`` or ``boosting``) with its options."""
+    try:
+        cls = DIVERGENCES[kind]
+    except KeyError:
+        raise ValueError(f"divergence.kind: unknown {kind!r}; choose one of {sorted(DIVERGENCES)}") from None
+    try:
+        return cls(**options)
+    except TypeError as err:
+        raise ValueError(f"divergence: bad option for {kind!r} ({err})") from None
+
+
+__all__ = ["LN2", "Divergence", "DivergenceEstimate", "MLPDivergence", "BoostingDivergence", "jsd_from_losses", "make_divergence"]

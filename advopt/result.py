@@ -1,0 +1,139 @@
+"""Frozen records of a run: one Evaluation per simulated parameter point, and the TuneResult.
+
+Both round-trip through plain JSON (``to_dict``/``from_dict``) so that the run directory can
+be read by people, by ``advopt report`` and by a resumed run.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+class Status(str, enum.Enum):
+    """How an evaluation ended: ``ok``; ``failed`` (the simulator raised, returned NaN or the
+    wrong shape; ``reason`` says which); ``invalid`` (the divergence could not be estimated)."""
+
+    OK = "ok"
+    FAILED = "failed"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One parameter point: what was simulated, what it cost, and the divergence found.
+
+    ``value`` and ``stderr`` are the divergence estimate (nats for the JSD) and its standard
+    error; both are NaN unless ``status`` is ok. ``n_events`` counts every simulated event
+    this evaluation spent (training, validation and any refits).
+    """
+
+    index: int
+    iteration: int
+    params: dict[str, float]
+    value: float
+    stderr: float
+    n_events: int
+    seed: int
+    status: Status
+    reason: str = ""
+    sim_seconds: float = 0.0
+    train_seconds: float = 0.0
+    details: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["status"] = self.status.value
+        out["value"] = _json_float(self.value)
+        out["stderr"] = _json_float(self.stderr)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Evaluation":
+        data = dict(data)
+        data["status"] = Status(data["status"])
+        data["value"] = _float_or_nan(data["value"])
+        data["stderr"] = _float_or_nan(data["stderr"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class TuneResult:
+    """The outcome of a tune.
+
+    ``best_params`` is the optimiser's recommendation (for Bayesian optimisation: the
+    surrogate's posterior minimum among evaluated points); ``uncertainty`` a standard
+    deviation per parameter in its own units and ``interval68`` a central 68% interval;
+    ``events_used`` every simulated event spent, ``budget`` the limit; ``truth`` is set when
+    the run knew it (closure tests).
+    """
+
+    best_params: dict[str, float]
+    best_value: float
+    uncertainty: dict[str, float]
+    interval68: dict[str, tuple[float, float]]
+    history: tuple[Evaluation, ...]
+    events_used: int
+    budget: int
+    reference_size: int
+    optimizer: str
+    divergence: str
+    seed: int
+    truth: dict[str, float] | None = None
+    wall_seconds: float = 0.0
+
+    @property
+    def n_failed(self) -> int:
+        return sum(not e.ok for e in self.history)
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["history"] = [e.to_dict() for e in self.history]
+        out["best_value"] = _json_float(self.best_value)
+        out["interval68"] = {k: list(v) for k, v in self.interval68.items()}
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TuneResult":
+        data = dict(data)
+        data["history"] = tuple(Evaluation.from_dict(e) for e in data["history"])
+        data["best_value"] = _float_or_nan(data["best_value"])
+        data["interval68"] = {k: tuple(v) for k, v in data["interval68"].items()}
+        return cls(**data)
+
+    def save(self, path: str | Path) -> None:
+        from advopt.rundir import write_json_atomic
+
+        write_json_atomic(Path(path), self.to_dict())
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TuneResult":
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+    def summary(self) -> str:
+        """A small table: parameter, tuned value +- uncertainty, and the truth where known."""
+        rows = [f"{'parameter':<28} {'tuned':>12} {'+-':>10} {'truth':>10}"]
+        for name, value in self.best_params.items():
+            known = f"{self.truth[name]:10.4g}" if self.truth and name in self.truth else f"{'-':>10}"
+            rows.append(f"{name:<28} {value:12.5g} {self.uncertainty.get(name, math.nan):10.3g} {known}")
+        rows.append(
+            f"divergence {self.best_value:.4g} ({self.divergence}), {len(self.history)} evaluations "
+            f"({self.n_failed} failed), {self.events_used:,} of {self.budget:,} simulated events, "
+            f"{self.wall_seconds:.0f} s"
+        )
+        return "\n".join(rows)
+
+
+def _json_float(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def _float_or_nan(x) -> float:
+    return math.nan if x is None else float(x)

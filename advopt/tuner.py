@@ -1,0 +1,315 @@
+"""The tuning loop: ask -> simulate -> estimate the divergence -> tell, until the budget is spent.
+
+The budget counts every simulated event. Simulations of a batch run through the executor
+(worker processes); the discriminators are trained here in the driver, on its GPU when it
+has one. Seeds are keyed by (iteration, index in batch), and the batch size does not
+depend on the worker count, so the history is the same with 1 or 16 workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from advopt.data import Sample, check_sample, load_sample
+from advopt.divergence import Divergence, make_divergence
+from advopt.execution import (
+    SEED_DISCRIMINATOR,
+    SEED_REFERENCE,
+    SEED_SIMULATION,
+    Executor,
+    SimulationTask,
+    make_executor,
+    run_simulation,
+    task_seed,
+)
+from advopt.optimizers import Optimizer, make_optimizer
+from advopt.result import Evaluation, Status, TuneResult
+from advopt.rundir import RESULT_FILE, RunDirectory
+from advopt.simulator import Simulator, as_simulator, default_space, feature_names
+from advopt.space import Space
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _PointSample:
+    """A batch member's simulated events (or why they are missing) and what they cost."""
+
+    params: dict[str, float]
+    events: np.ndarray | None
+    error: str
+    n_events: int
+    seed: int
+    sim_seconds: float
+
+
+def tune(
+    simulator,
+    reference,
+    space: Space | Mapping | None = None,
+    *,
+    optimizer: str | Optimizer = "bayes",
+    divergence: str | Divergence = "mlp",
+    budget: int = 200_000,
+    events_per_point: int = 2_000,
+    batch_size: int = 2,
+    n_workers: int = 1,
+    executor: Executor | None = None,
+    run_dir: str | Path | None = None,
+    seed: int = 0,
+    truth: Mapping[str, float] | None = None,
+    optimizer_options: Mapping | None = None,
+    divergence_options: Mapping | None = None,
+    simulator_options: Mapping | None = None,
+    reference_features: list[str] | None = None,
+    chunk_size: int | None = None,
+    progress: bool | None = None,
+    config: Mapping | None = None,
+) -> TuneResult:
+    """Tune ``simulator``'s parameters in ``space`` until its events match ``reference``.
+
+    simulator: an object with ``simulate(params, n, seed)``, a plain function of that
+        signature, a class, or a registered name / ``module:attr`` string.
+    reference: an (n, d) array, a :class:`~advopt.data.Sample`, or a file path
+        (npz/npy/csv/parquet/root); ``reference_features`` selects columns by name.
+    space: a Space or ``{name: (low, high)}``; default: the simulator's ``default_space``.
+    optimizer / divergence: a name (``bayes``/``random``; ``mlp``/``boosting``) with
+        ``*_options``, or a ready object.
+    budget: total simulated events, every one counted; each evaluation simulates
+        ``events_per_point`` events, in tasks of ``chunk_size`` events.
+    batch_size: points asked at once and simulated in parallel (fixed, so that the
+        history does not depend on ``n_workers``).
+    run_dir: where the config, the history (one JSON line per evaluation) and the result
+        go; nothing is written when None.
+    truth: known parameter values (closure tests), shown beside the result.
+
+    Returns a TuneResult. Raises ValueError (one line, naming the field) for bad input; a
+    simulator that raises or returns bad events gives failed evaluations, not an exception.
+    """
+    sim = as_simulator(simulator, **dict(simulator_options or {}))
+    space = _resolve_space(space, sim)
+    if hasattr(sim, "check_space"):
+        sim.check_space(space)
+    ref = _resolve_reference(reference, sim, reference_features)
+    _check_positive_int("budget", budget)
+    _check_positive_int("events_per_point", events_per_point)
+    _check_positive_int("batch_size", batch_size)
+    _check_positive_int("seed", seed, allow_zero=True)
+    if events_per_point > budget:
+        raise ValueError(f"budget: {budget} events cannot pay for one evaluation of events_per_point={events_per_point}")
+    chunk_size = chunk_size or events_per_point
+    _check_positive_int("chunk_size", chunk_size)
+    if truth is not None:
+        truth = {name: float(truth[name]) for name in space.names if name in truth}
+
+    div = make_divergence(divergence, **dict(divergence_options or {})) if isinstance(divergence, str) else divergence
+    opt = (
+        make_optimizer(optimizer, space.dim, seed, div.upper_bound, **dict(optimizer_options or {}))
+        if isinstance(optimizer, str)
+        else optimizer
+    )
+    run = RunDirectory(run_dir) if run_dir is not None else None
+    if run is not None:
+        run.write_config(_run_config(config, sim, space, opt, div, ref, budget, events_per_point, batch_size, seed, truth))
+
+    own_executor = executor is None
+    executor = executor or make_executor(n_workers)
+    loop = _Loop(sim, ref.events, space, opt, div, executor, run, seed, events_per_point, chunk_size, batch_size)
+    started = time.perf_counter()
+    try:
+        loop.run(budget, _show_progress(progress))
+    finally:
+        if own_executor:
+            executor.close()
+    result = _make_result(loop, space, opt, div, budget, len(ref.events), seed, truth, time.perf_counter() - started)
+    if run is not None:
+        result.save(run.path / RESULT_FILE)
+    return result
+
+
+class _Loop:
+    """State of a running tune: the history so far and the events spent."""
+
+    def __init__(self, simulator, reference, space, optimizer, divergence, executor, run, seed,
+                 events_per_point, chunk_size, batch_size):
+        self.simulator = simulator
+        self.reference = reference
+        self.space = space
+        self.optimizer = optimizer
+        self.divergence = divergence
+        self.executor = executor
+        self.run_dir = run
+        self.seed = seed
+        self.events_per_point = events_per_point
+        self.chunk_size = chunk_size
+        self.batch_size = batch_size
+        self.history: list[Evaluation] = []
+        self.events_used = 0
+        self.iteration = 0
+
+    def run(self, budget: int, progress: bool) -> None:
+        bar = _progress_bar(budget) if progress else None
+        try:
+            while (n_points := min(self.batch_size, (budget - self.events_used) // self.events_per_point)) > 0:
+                evaluations = self.step(n_points)
+                for evaluation in evaluations:
+                    self._report(evaluation, bar)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def step(self, n_points: int) -> list[Evaluation]:
+        """One batch: ask, simulate in parallel, estimate, tell, record."""
+        units = self.optimizer.ask(n_points)
+        params = [self.space.from_unit(u) for u in units]
+        samples = self._simulate(params)
+        evaluations = [self._estimate(index, sample) for index, sample in enumerate(samples)]
+        self.optimizer.tell(
+            units,
+            np.array([e.value for e in evaluations]),
+            np.array([e.stderr for e in evaluations]),
+            np.array([e.ok for e in evaluations]),
+        )
+        for evaluation in evaluations:
+            self.history.append(evaluation)
+            self.events_used += evaluation.n_events
+            if self.run_dir is not None:
+                self.run_dir.append(evaluation)
+        self.iteration += 1
+        return evaluations
+
+    def _simulate(self, params: list[dict[str, float]]) -> list[_PointSample]:
+        chunks = _chunk_sizes(self.events_per_point, self.chunk_size)
+        tasks = [
+            SimulationTask(p, n, task_seed(self.seed, self.iteration, index, SEED_SIMULATION, chunk))
+            for index, p in enumerate(params)
+            for chunk, n in enumerate(chunks)
+        ]
+        outcomes = self.executor.map(run_simulation, self.simulator, tasks)
+        samples = []
+        for index, p in enumerate(params):
+            mine = outcomes[index * len(chunks) : (index + 1) * len(chunks)]
+            errors = [o.error for o in mine if o.events is None]
+            widths = {o.events.shape[1] for o in mine if o.events is not None}
+            if not errors and len(widths) > 1:
+                errors = [f"chunks returned different feature counts {sorted(widths)}"]
+            events = None if errors else np.concatenate([o.events for o in mine])
+            samples.append(_PointSample(p, events, "; ".join(dict.fromkeys(errors)), self.events_per_point,
+                                        tasks[index * len(chunks)].seed, sum(o.seconds for o in mine)))
+        return samples
+
+    def _estimate(self, index: int, sample: _PointSample) -> Evaluation:
+        common = dict(index=len(self.history) + index, iteration=self.iteration, params=sample.params,
+                      n_events=sample.n_events, seed=sample.seed, sim_seconds=sample.sim_seconds)
+        if sample.events is None:
+            return Evaluation(value=math.nan, stderr=math.nan, status=Status.FAILED, reason=sample.error, **common)
+        if sample.events.shape[1] != self.reference.shape[1]:
+            reason = f"simulator returned {sample.events.shape[1]} features, the reference has {self.reference.shape[1]}"
+            return Evaluation(value=math.nan, stderr=math.nan, status=Status.FAILED, reason=reason, **common)
+        reference = self._reference_subsample(index)
+        started = time.perf_counter()
+        try:
+            estimate = self.divergence.estimate(sample.events.astype(np.float64), reference,
+                                                task_seed(self.seed, self.iteration, index, SEED_DISCRIMINATOR))
+        except (ValueError, RuntimeError, FloatingPointError) as err:
+            reason = f"divergence failed: {type(err).__name__}: {err}"
+            return Evaluation(value=math.nan, stderr=math.nan, status=Status.INVALID, reason=reason,
+                              train_seconds=time.perf_counter() - started, **common)
+        return Evaluation(value=estimate.value, stderr=estimate.stderr, status=Status.OK,
+                          train_seconds=time.perf_counter() - started, details=estimate.details, **common)
+
+    def _reference_subsample(self, index: int) -> np.ndarray:
+        """As many reference events as simulated ones (all of them if the reference is smaller)."""
+        if len(self.reference) <= self.events_per_point:
+            return self.reference
+        rng = np.random.default_rng(task_seed(self.seed, self.iteration, index, SEED_REFERENCE))
+        return self.reference[rng.choice(len(self.reference), self.events_per_point, replace=False)]
+
+    def _report(self, evaluation: Evaluation, bar) -> None:
+        best = min((e.value for e in self.history if e.ok), default=math.nan)
+        if bar is not None:
+            bar.update(evaluation.n_events)
+            bar.set_postfix_str(f"best {best:.4f}")
+            return
+        params = ", ".join(f"{k}={v:.4g}" for k, v in evaluation.params.items())
+        outcome = f"D={evaluation.value:.4f}+-{evaluation.stderr:.4f}" if evaluation.ok else f"{evaluation.status.value}: {evaluation.reason}"
+        logger.info("eval %d  %s  %s  events %d  best %.4f", evaluation.index, params, outcome, self.events_used, best)
+
+
+def _make_result(loop: _Loop, space: Space, opt, div, budget, reference_size, seed, truth, wall) -> TuneResult:
+    if not any(e.ok for e in loop.history):
+        nan = {name: math.nan for name in space.names}
+        return TuneResult(nan, math.nan, nan, {n: (math.nan, math.nan) for n in space.names}, tuple(loop.history),
+                          loop.events_used, budget, reference_size, opt.name, div.name, seed, truth, wall)
+    recommendation = opt.recommend()
+    best = space.from_unit(recommendation.point)
+    draws = np.array([[space.from_unit(s)[n] for n in space.names] for s in recommendation.samples])
+    low, high = np.percentile(draws, [15.865, 84.135], axis=0)
+    uncertainty = dict(zip(space.names, draws.std(axis=0).tolist()))
+    interval = {name: (float(lo), float(hi)) for name, lo, hi in zip(space.names, low, high)}
+    return TuneResult(best, recommendation.value, uncertainty, interval, tuple(loop.history), loop.events_used,
+                      budget, reference_size, opt.name, div.name, seed, truth, wall)
+
+
+# -- input resolution ----------------------------------------------------------------------------
+def _resolve_space(space, simulator) -> Space:
+    if space is None:
+        space = default_space(simulator)
+        if space is None:
+            raise ValueError("parameters: none given and the simulator has no default_space")
+        return space
+    return Space.from_dict(space)
+
+
+def _resolve_reference(reference, simulator: Simulator, features) -> Sample:
+    names = feature_names(simulator)
+    if isinstance(reference, (str, Path)):
+        sample = load_sample(reference, features=None)
+        wanted = features if features is not None else (names if names and sample.feature_names else None)
+        sample = sample.select(wanted)
+    elif isinstance(reference, Sample):
+        sample = reference.select(features)
+    else:
+        sample = check_sample(reference, what="reference")
+    if names is not None and len(names) != sample.events.shape[1]:
+        raise ValueError(f"reference: it has {sample.events.shape[1]} features, the simulator produces {len(names)} ({', '.join(names)})")
+    if len(sample.events) < 8:
+        raise ValueError(f"reference: only {len(sample.events)} events; need at least 8")
+    return sample
+
+
+def _check_positive_int(field: str, value, allow_zero: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (0 if allow_zero else 1):
+        raise ValueError(f"{field}: must be a {'non-negative' if allow_zero else 'positive'} integer, got {value!r}")
+
+
+def _chunk_sizes(total: int, chunk_size: int) -> list[int]:
+    full, rest = divmod(total, chunk_size)
+    return [chunk_size] * full + ([rest] if rest else [])
+
+
+def _run_config(config, sim, space, opt, div, ref, budget, events_per_point, batch_size, seed, truth) -> dict:
+    resolved = {
+        "simulator": repr(sim), "space": space.to_dict(), "optimizer": opt.name, "divergence": div.name,
+        "budget": budget, "events_per_point": events_per_point, "batch_size": batch_size, "seed": seed,
+        "reference_size": len(ref.events), "feature_names": list(ref.feature_names or []), "truth": truth,
+    }
+    return {"config": dict(config) if config else None, "resolved": resolved}
+
+
+def _show_progress(progress: bool | None) -> bool:
+    return sys.stderr.isatty() if progress is None else progress
+
+
+def _progress_bar(budget: int):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=budget, unit="ev", unit_scale=True, desc="tuning", file=sys.stderr)
