@@ -3,44 +3,36 @@
 The public API: :func:`tune`, :class:`Space`/:class:`Parameter`, the simulator plug-in
 functions (:func:`get_simulator`, :func:`check_simulator`), the records
 (:class:`TuneResult`, :class:`Evaluation`, :class:`Status`), and the reference I/O.
+Names are imported on first use, so that ``advopt --help`` and error paths of the CLI do
+not pay for importing torch and scikit-learn.
 """
 
-from advopt.data import Sample, load_sample, save_sample
-from advopt.divergence import BoostingDivergence, DivergenceEstimate, MLPDivergence, make_divergence
-from advopt.optimizers import BayesOptimizer, RandomSearch, make_optimizer
-from advopt.result import Evaluation, Status, TuneResult
-from advopt.simulator import (
-    FunctionSimulator,
-    Simulator,
-    check_simulator,
-    get_simulator,
-    registered_simulators,
-)
-from advopt.space import Parameter, Space
-from advopt.tuner import tune
+from importlib import import_module
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "BayesOptimizer",
-    "BoostingDivergence",
-    "DivergenceEstimate",
-    "Evaluation",
-    "FunctionSimulator",
-    "MLPDivergence",
-    "Parameter",
-    "RandomSearch",
-    "Sample",
-    "Simulator",
-    "Space",
-    "Status",
-    "TuneResult",
-    "check_simulator",
-    "get_simulator",
-    "load_sample",
-    "make_divergence",
-    "make_optimizer",
-    "registered_simulators",
-    "save_sample",
-    "tune",
-]
+_WHERE = {
+    "Sample": "advopt.data", "load_sample": "advopt.data", "save_sample": "advopt.data",
+    "BoostingDivergence": "advopt.divergence", "DivergenceEstimate": "advopt.divergence",
+    "MLPDivergence": "advopt.divergence", "make_divergence": "advopt.divergence",
+    "BayesOptimizer": "advopt.optimizers", "RandomSearch": "advopt.optimizers", "make_optimizer": "advopt.optimizers",
+    "Evaluation": "advopt.result", "Status": "advopt.result", "TuneResult": "advopt.result",
+    "FunctionSimulator": "advopt.simulator", "Simulator": "advopt.simulator", "check_simulator": "advopt.simulator",
+    "get_simulator": "advopt.simulator", "registered_simulators": "advopt.simulator",
+    "Parameter": "advopt.space", "Space": "advopt.space",
+    "tune": "advopt.tuner",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'advopt' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

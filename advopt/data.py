@@ -126,7 +126,8 @@ def _load_root(path: Path, features, tree) -> Sample:
     except ImportError:
         raise ValueError("reference.path: reading ROOT files needs uproot: pip install 'advopt[io]'") from None
     with uproot.open(path) as file:
-        trees = [k.split(";")[0] for k, cls in file.classnames().items() if cls == "TTree"]
+        # uproot >= 5.6 writes RNTuples by default; both read the same way.
+        trees = [k.split(";")[0] for k, cls in file.classnames().items() if cls in ("TTree", "ROOT::RNTuple")]
         name = tree or (trees[0] if len(trees) == 1 else None)
         if name is None:
             raise ValueError(f"reference.tree: {path.name} has TTrees {trees}; name one (reference.tree or file.root:TREE)")

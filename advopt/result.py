@@ -117,6 +117,27 @@ class TuneResult:
     def load(cls, path: str | Path) -> "TuneResult":
         return cls.from_dict(json.loads(Path(path).read_text()))
 
+    def pulls(self) -> dict[str, float]:
+        """(tuned - truth) / uncertainty per parameter with a known truth; empty otherwise."""
+        if not self.truth:
+            return {}
+        return {
+            name: (self.best_params[name] - value) / self.uncertainty[name] if self.uncertainty[name] > 0 else math.inf
+            for name, value in self.truth.items()
+            if name in self.best_params
+        }
+
+    def closure_verdict(self, max_pull: float = 2.0) -> str:
+        """One line saying whether the truth was recovered within ``max_pull`` uncertainties."""
+        pulls = self.pulls()
+        if not pulls:
+            return "no truth known: not a closure test"
+        off = {name: pull for name, pull in pulls.items() if not abs(pull) <= max_pull}
+        if not off:
+            return f"closure: truth recovered, every parameter within {max_pull:g} standard deviations"
+        listed = ", ".join(f"{name} off by {pull:+.1f} sd" for name, pull in off.items())
+        return f"closure: truth NOT recovered: {listed}"
+
     def summary(self) -> str:
         """A small table: parameter, tuned value +- uncertainty, and the truth where known."""
         rows = [f"{'parameter':<28} {'tuned':>12} {'+-':>10} {'truth':>10}"]

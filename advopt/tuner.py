@@ -12,7 +12,7 @@ import logging
 import math
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +73,7 @@ def tune(
     chunk_size: int | None = None,
     progress: bool | None = None,
     config: Mapping | None = None,
+    callback: Callable[["TuneState"], None] | None = None,
 ) -> TuneResult:
     """Tune ``simulator``'s parameters in ``space`` until its events match ``reference``.
 
@@ -90,6 +91,8 @@ def tune(
     run_dir: where the config, the history (one JSON line per evaluation) and the result
         go; nothing is written when None.
     truth: known parameter values (closure tests), shown beside the result.
+    callback: called with the :class:`TuneState` after every batch (e.g. to record the
+        recommendation as the budget is spent).
 
     Returns a TuneResult. Raises ValueError (one line, naming the field) for bad input; a
     simulator that raises or returns bad events gives failed evaluations, not an exception.
@@ -122,10 +125,10 @@ def tune(
 
     own_executor = executor is None
     executor = executor or make_executor(n_workers)
-    loop = _Loop(sim, ref.events, space, opt, div, executor, run, seed, events_per_point, chunk_size, batch_size)
+    loop = TuneState(sim, ref.events, space, opt, div, executor, run, seed, events_per_point, chunk_size, batch_size)
     started = time.perf_counter()
     try:
-        loop.run(budget, _show_progress(progress))
+        loop.run(budget, _show_progress(progress), callback)
     finally:
         if own_executor:
             executor.close()
@@ -135,8 +138,9 @@ def tune(
     return result
 
 
-class _Loop:
-    """State of a running tune: the history so far and the events spent."""
+class TuneState:
+    """A running tune: the history so far, the events spent, and the optimiser's current
+    recommendation (:meth:`recommend`)."""
 
     def __init__(self, simulator, reference, space, optimizer, divergence, executor, run, seed,
                  events_per_point, chunk_size, batch_size):
@@ -155,16 +159,24 @@ class _Loop:
         self.events_used = 0
         self.iteration = 0
 
-    def run(self, budget: int, progress: bool) -> None:
+    def run(self, budget: int, progress: bool, callback=None) -> None:
         bar = _progress_bar(budget) if progress else None
         try:
             while (n_points := min(self.batch_size, (budget - self.events_used) // self.events_per_point)) > 0:
                 evaluations = self.step(n_points)
                 for evaluation in evaluations:
                     self._report(evaluation, bar)
+                if callback is not None:
+                    callback(self)
         finally:
             if bar is not None:
                 bar.close()
+
+    def recommend(self) -> dict[str, float] | None:
+        """The optimiser's current best parameters (None before any successful evaluation)."""
+        if not any(e.ok for e in self.history):
+            return None
+        return self.space.from_unit(self.optimizer.recommend(with_uncertainty=False).point)
 
     def step(self, n_points: int) -> list[Evaluation]:
         """One batch: ask, simulate in parallel, estimate, tell, record."""
@@ -244,7 +256,7 @@ class _Loop:
         logger.info("eval %d  %s  %s  events %d  best %.4f", evaluation.index, params, outcome, self.events_used, best)
 
 
-def _make_result(loop: _Loop, space: Space, opt, div, budget, reference_size, seed, truth, wall) -> TuneResult:
+def _make_result(loop: TuneState, space: Space, opt, div, budget, reference_size, seed, truth, wall) -> TuneResult:
     if not any(e.ok for e in loop.history):
         nan = {name: math.nan for name in space.names}
         return TuneResult(nan, math.nan, nan, {n: (math.nan, math.nan) for n in space.names}, tuple(loop.history),

@@ -31,8 +31,9 @@ class Optimizer(Protocol):
     def tell(self, points: np.ndarray, values: np.ndarray, stderrs: np.ndarray, ok: np.ndarray) -> None:
         """Results for asked points. ``ok`` is False for failed evaluations (value NaN)."""
 
-    def recommend(self) -> Recommendation:
-        """The current best point; valid once at least one evaluation was ok."""
+    def recommend(self, with_uncertainty: bool = True) -> Recommendation:
+        """The current best point; valid once at least one evaluation was ok. Without
+        uncertainty, ``samples`` may hold just the point (cheaper)."""
 
 
 def penalty_for_failures(values: np.ndarray, ok: np.ndarray, upper_bound: float) -> float:

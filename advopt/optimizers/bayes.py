@@ -8,6 +8,9 @@ uncertainty from posterior draws of where the minimum lies, not the luckiest noi
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+
 import numpy as np
 from skopt import Optimizer as SkoptOptimizer
 from skopt.learning import GaussianProcessRegressor
@@ -18,6 +21,14 @@ from advopt.optimizers.base import Recommendation, penalty_for_failures
 
 # Unknown noise of a failed point: wide, so the penalty value barely pulls the surface.
 FAILED_POINT_STDERR = 0.25
+
+
+@contextlib.contextmanager
+def _quiet_sobol():
+    """skopt's Sobol sampler warns whenever a batch is not a power of two; harmless here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The balance properties of Sobol", category=UserWarning)
+        yield
 
 
 class HeteroscedasticGP(GaussianProcessRegressor):
@@ -67,19 +78,21 @@ class BayesOptimizer:
         kernel = ConstantKernel(1.0, (0.01, 1000.0)) * Matern(length_scale=np.full(dim, 0.3), length_scale_bounds=(0.02, 10.0), nu=2.5)
         self._gp = HeteroscedasticGP(kernel=kernel, normalize_y=True, noise="gaussian", n_restarts_optimizer=1,
                                      random_state=seed, noise_variances=[])
-        self._skopt = SkoptOptimizer(
-            [Real(0.0, 1.0) for _ in range(dim)], base_estimator=self._gp, n_initial_points=n_initial_points,
-            initial_point_generator=initial_point_generator, acq_func=acq_func, acq_optimizer="lbfgs",
-            acq_optimizer_kwargs={"n_restarts_optimizer": 2, "n_points": 2000},
-            random_state=seed, avoid_duplicates=False,
-        )
+        with _quiet_sobol():
+            self._skopt = SkoptOptimizer(
+                [Real(0.0, 1.0) for _ in range(dim)], base_estimator=self._gp, n_initial_points=n_initial_points,
+                initial_point_generator=initial_point_generator, acq_func=acq_func, acq_optimizer="lbfgs",
+                acq_optimizer_kwargs={"n_restarts_optimizer": 2, "n_points": 2000},
+                random_state=seed, avoid_duplicates=False,
+            )
         self._points: list[np.ndarray] = []
         self._values: list[float] = []
         self._variances: list[float] = []
         self._ok: list[bool] = []
 
     def ask(self, n: int) -> np.ndarray:
-        points = self._skopt.ask(n_points=n, strategy="cl_min") if n > 1 else [self._skopt.ask()]
+        with _quiet_sobol():
+            points = self._skopt.ask(n_points=n, strategy="cl_min") if n > 1 else [self._skopt.ask()]
         return np.clip(np.asarray(points, dtype=float), 0.0, 1.0)
 
     def tell(self, points, values, stderrs, ok) -> None:
@@ -98,7 +111,7 @@ class BayesOptimizer:
         self._skopt.base_estimator_.noise_variances = list(self._variances)
         self._skopt.tell([list(p) for p in points], told[len(self._skopt.yi):])
 
-    def recommend(self) -> Recommendation:
+    def recommend(self, with_uncertainty: bool = True) -> Recommendation:
         ok = np.array(self._ok)
         if not ok.any():
             raise RuntimeError("no successful evaluation yet")
@@ -111,7 +124,8 @@ class BayesOptimizer:
         mean = model.predict(points)
         mean[~ok] = np.inf
         best = int(np.argmin(mean))
-        return Recommendation(points[best], float(mean[best]), self._minimum_samples(model, points[ok]))
+        samples = self._minimum_samples(model, points[ok]) if with_uncertainty else points[best][None]
+        return Recommendation(points[best], float(mean[best]), samples)
 
     def _minimum_samples(self, model, evaluated: np.ndarray) -> np.ndarray:
         """Where the minimum lies in draws from the GP posterior over evaluated and random points."""

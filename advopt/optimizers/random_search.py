@@ -29,7 +29,7 @@ class RandomSearch:
             self._values.append(float(value) if good else np.inf)
             self._stderrs.append(float(stderr) if good else np.inf)
 
-    def recommend(self) -> Recommendation:
+    def recommend(self, with_uncertainty: bool = True) -> Recommendation:
         values = np.array(self._values)
         if not np.isfinite(values).any():
             raise RuntimeError("no successful evaluation yet")

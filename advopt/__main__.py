@@ -1,0 +1,5 @@
+import sys
+
+from advopt.cli import main
+
+sys.exit(main())

@@ -1,0 +1,151 @@
+"""The ``advopt`` command line: tune, simulate, list and check simulators.
+
+Bad input (a config, a name, a file) ends with one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import logging
+import sys
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("advopt").setLevel(logging.WARNING if args.quiet else logging.INFO)
+    try:
+        return args.handler(args)
+    except (ValueError, KeyError, OSError) as err:  # bad input: one line, no traceback
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"advopt: error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="advopt", description="Tune simulators to reference data with adversarial divergences.")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and the result")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    tune = commands.add_parser("tune", help="tune parameters (no CONFIG: the built-in default closure task)")
+    tune.add_argument("config", nargs="?", help="TOML run configuration")
+    tune.add_argument("--run-dir", help="where the run is recorded (default: advopt-runs/NAME-TIME)")
+    tune.add_argument("--workers", type=int, help="simulation worker processes")
+    tune.add_argument("--seed", type=int, help="run seed (same seed, same history)")
+    tune.add_argument("--budget", type=int, help="total simulated events")
+    tune.set_defaults(handler=_tune)
+
+    simulate = commands.add_parser("simulate", help="write a sample of a simulator to an .npz file")
+    simulate.add_argument("name", help="registered name or package.module:attr")
+    simulate.add_argument("--param", action="append", default=[], metavar="K=V", help="a parameter value (repeat)")
+    simulate.add_argument("--option", action="append", default=[], metavar="K=V", help="a simulator option (repeat)")
+    simulate.add_argument("-n", "--events", type=int, required=True, help="number of events")
+    simulate.add_argument("-o", "--output", required=True, help="output .npz file")
+    simulate.add_argument("--seed", type=int, default=0)
+    simulate.set_defaults(handler=_simulate)
+
+    listing = commands.add_parser("simulators", help="list registered simulators with their parameters")
+    listing.set_defaults(handler=_simulators)
+
+    check = commands.add_parser("check", help="check that a simulator keeps the plug-in contract")
+    check.add_argument("name", help="registered name or package.module:attr")
+    check.add_argument("--param", action="append", default=[], metavar="K=V")
+    check.add_argument("--option", action="append", default=[], metavar="K=V")
+    check.set_defaults(handler=_check)
+    return parser
+
+
+def _tune(args) -> int:
+    from advopt.config import load_config, tune_arguments
+    from advopt.tuner import tune
+
+    config = load_config(args.config)
+    run_dir = args.run_dir or _default_run_dir(config)
+    arguments = tune_arguments(config, {"seed": args.seed, "workers": args.workers, "budget": args.budget, "run_dir": run_dir})
+    result = tune(**arguments)
+    print(result.summary())
+    print(result.closure_verdict())
+    print(f"run directory: {run_dir}")
+    return 0
+
+
+def _simulate(args) -> int:
+    from advopt.data import save_sample
+    from advopt.simulator import feature_names, get_simulator
+
+    if args.events < 1:
+        raise ValueError(f"--events: must be positive, got {args.events}")
+    simulator = get_simulator(args.name, **_key_values(args.option, "--option", numbers=False))
+    params = _key_values(args.param, "--param")
+    space = getattr(simulator, "default_space", None)
+    known = getattr(simulator, "truth", None) or {}
+    full = {**known, **params} if space is not None else params
+    events = simulator.simulate(full, args.events, args.seed)
+    path = save_sample(args.output, events, feature_names(simulator), simulator=args.name, params=full, seed=args.seed)
+    print(f"wrote {len(events)} events x {events.shape[1]} features to {path}")
+    return 0
+
+
+def _simulators(args) -> int:
+    from advopt.simulator import default_space, get_simulator, registered_simulators
+
+    for name, target in sorted(registered_simulators().items()):
+        try:
+            space = default_space(get_simulator(name))
+        except ValueError as err:  # e.g. an optional extra is missing
+            print(f"{name:<12} {target}  (unavailable: {err})")
+            continue
+        params = ", ".join(f"{p.name} [{p.low:g}, {p.high:g}]" for p in space) if space else "no default space"
+        print(f"{name:<12} {target}\n{'':<12} {params}")
+    return 0
+
+
+def _check(args) -> int:
+    from advopt.simulator import check_simulator, get_simulator
+
+    simulator = get_simulator(args.name, **_key_values(args.option, "--option", numbers=False))
+    params = _key_values(args.param, "--param") or None
+    report = check_simulator(simulator, params)
+    print(report)
+    return 0 if report.ok else 1
+
+
+def _key_values(items: list[str], flag: str, numbers: bool = True) -> dict:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{flag}: expected KEY=VALUE, got {item!r}")
+        out[key.strip()] = _number(value.strip(), flag, key) if numbers else _literal(value.strip())
+    return out
+
+
+def _number(text: str, flag: str, key: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{flag} {key}: {text!r} is not a number") from None
+
+
+def _literal(text: str):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def _default_run_dir(config: dict) -> str:
+    name = str(config["simulator"]["name"]).replace(":", "_").replace("/", "_")
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return str(Path("advopt-runs") / f"{name}-{stamp}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""TOML run configurations: read, check field by field, and turn into ``tune`` arguments.
+
+Sections (all optional but ``simulator``)::
+
+    seed = 1
+    [simulator]   name = "xor"; options = {...}
+    [parameters]  angle = { low = -0.2, high = 1.5, log = false }   # or [low, high]; default: the simulator's space
+    [reference]   path = "ref.npz"; features = [...]; tree = "events"
+                  # or pseudo-data: simulate_at = "truth" (or a table of values); events = 20000; seed = 7
+    [divergence]  kind = "mlp"; ...options of the divergence
+    [optimizer]   kind = "bayes"; batch_size = 2; ...options of the optimiser
+    [budget]      events = 200000; events_per_point = 2000; chunk_size = 2000
+    [execution]   workers = 2
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+
+from advopt.data import Sample, load_sample
+from advopt.execution import task_seed
+from advopt.simulator import as_simulator, default_space, feature_names, truth
+from advopt.space import Space
+
+SECTIONS = {"seed", "simulator", "parameters", "reference", "divergence", "optimizer", "budget", "execution"}
+REFERENCE_SEED_PURPOSE = 99
+
+
+class ConfigError(ValueError):
+    """A configuration problem; the message names the field."""
+
+
+def load_config(path: str | Path | None) -> dict:
+    """Read a TOML file (None: the built-in default task) and check its sections."""
+    if path is None:
+        text = resources.files("advopt").joinpath("default_task.toml").read_text()
+        source = "default task"
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config: file not found: {path}")
+        text, source = path.read_text(), str(path)
+    try:
+        config = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"config: {source} is not valid TOML ({err})") from None
+    unknown = sorted(set(config) - SECTIONS)
+    if unknown:
+        raise ConfigError(f"config: unknown section(s) {unknown}; known: {sorted(SECTIONS)}")
+    if "simulator" not in config or "name" not in _table(config, "simulator"):
+        raise ConfigError("simulator.name: missing; name a registered simulator or 'package.module:attr'")
+    return config
+
+
+def tune_arguments(config: Mapping, overrides: Mapping | None = None) -> dict:
+    """Resolve a checked config into keyword arguments for :func:`advopt.tune`.
+
+    ``overrides`` (from CLI flags) replace ``seed``, ``workers``, ``budget`` and ``run_dir``.
+    """
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    sim_table = _table(config, "simulator")
+    _only(sim_table, "simulator", {"name", "options"})
+    simulator = as_simulator(str(sim_table["name"]), **_table(sim_table, "options", "simulator.options"))
+    space = _space(config, simulator)
+    seed = overrides.get("seed", config.get("seed", 0))
+    reference, known_truth = _reference(config, simulator, space)
+
+    budget_table = _table(config, "budget")
+    _only(budget_table, "budget", {"events", "events_per_point", "chunk_size"})
+    optimizer_table = dict(_table(config, "optimizer"))
+    divergence_table = dict(_table(config, "divergence"))
+    execution_table = _table(config, "execution")
+    _only(execution_table, "execution", {"workers"})
+    return dict(
+        simulator=simulator,
+        reference=reference,
+        space=space,
+        optimizer=optimizer_table.pop("kind", "bayes"),
+        batch_size=optimizer_table.pop("batch_size", 2),
+        optimizer_options=optimizer_table,
+        divergence=divergence_table.pop("kind", "mlp"),
+        divergence_options=divergence_table,
+        budget=overrides.get("budget", budget_table.get("events", 200_000)),
+        events_per_point=budget_table.get("events_per_point", 2_000),
+        chunk_size=budget_table.get("chunk_size"),
+        n_workers=overrides.get("workers", execution_table.get("workers", 1)),
+        run_dir=overrides.get("run_dir"),
+        seed=seed,
+        truth=known_truth,
+        config=dict(config),
+    )
+
+
+def _space(config: Mapping, simulator) -> Space:
+    table = _table(config, "parameters")
+    defaults = default_space(simulator)
+    if not table:
+        if defaults is None:
+            raise ConfigError("parameters: none given and the simulator has no default_space")
+        return defaults
+    spec = {}
+    for name, value in table.items():
+        if value == "default":
+            if defaults is None or name not in defaults:
+                raise ConfigError(f"parameters.{name}: 'default' bounds asked for, but the simulator's default space has no {name!r}")
+            value = defaults[name]
+        spec[name] = value
+    try:
+        return Space.from_dict(spec)
+    except ValueError as err:
+        raise ConfigError(f"parameters: {err}") from None
+
+
+def _reference(config: Mapping, simulator, space: Space) -> tuple[Sample, dict | None]:
+    table = _table(config, "reference")
+    _only(table, "reference", {"path", "features", "tree", "simulate_at", "events", "seed"})
+    if "path" in table and "simulate_at" in table:
+        raise ConfigError("reference: give either 'path' or 'simulate_at', not both")
+    if "path" in table:
+        sample = load_sample(table["path"], tree=table.get("tree"))
+        wanted = table.get("features") or (feature_names(simulator) if sample.feature_names else None)
+        return sample.select(wanted), None
+    if "simulate_at" not in table:
+        raise ConfigError("reference: give 'path' (a data file) or 'simulate_at' (pseudo-data at known parameters)")
+    at = table["simulate_at"]
+    if at == "truth":
+        at = truth(simulator)
+        if at is None:
+            raise ConfigError("reference.simulate_at: 'truth' asked for, but the simulator has no truth")
+    if not isinstance(at, Mapping):
+        raise ConfigError(f"reference.simulate_at: expected 'truth' or a table of parameter values, got {at!r}")
+    events = table.get("events", 20_000)
+    if not isinstance(events, int) or events < 8:
+        raise ConfigError(f"reference.events: must be an integer >= 8, got {events!r}")
+    seed = table.get("seed", task_seed(config.get("seed", 0), 0, 0, REFERENCE_SEED_PURPOSE))
+    data = simulator.simulate(dict(at), events, seed)
+    known = {name: float(at[name]) for name in space.names if name in at}
+    return Sample(data, feature_names(simulator)), known
+
+
+def _table(config: Mapping, key: str, field: str | None = None) -> dict:
+    value = config.get(key, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{field or key}: expected a table, got {type(value).__name__}")
+    return dict(value)
+
+
+def _only(table: Mapping, section: str, allowed: set[str]) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(f"{section}: unknown field(s) {unknown}; known: {sorted(allowed)}")

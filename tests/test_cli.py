@@ -1,0 +1,103 @@
+"""The CLI through a real subprocess: tune, simulate, list, check, and bad input (exit 2, one line)."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from advopt.data import load_sample
+
+
+def advopt_cli(*args, cwd=None, timeout=300):
+    return subprocess.run([sys.executable, "-m", "advopt", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout)
+
+
+def test_simulate_writes_a_reference_that_tune_reads(tmp_path):
+    out = advopt_cli("simulate", "gaussian", "--param", "mean=0.8", "--param", "width=1.0", "-n", "5000",
+                     "-o", str(tmp_path / "ref.npz"), "--seed", "3")
+    assert out.returncode == 0, out.stderr
+    sample = load_sample(tmp_path / "ref.npz")
+    assert sample.events.shape == (5000, 1) and sample.feature_names == ("x",)
+    assert sample.events.mean() == pytest.approx(0.8, abs=5 / np.sqrt(5000))
+
+    config = tmp_path / "run.toml"
+    config.write_text(textwrap.dedent(f"""
+        seed = 4
+        [simulator]
+        name = "gaussian"
+        [parameters]
+        mean = [-2.0, 2.0]
+        width = "default"
+        [reference]
+        path = "{tmp_path / 'ref.npz'}"
+        [optimizer]
+        n_initial_points = 6
+        [budget]
+        events = 16000
+        events_per_point = 1000
+        [execution]
+        workers = 2
+    """))
+    out = advopt_cli("-q", "tune", str(config), "--run-dir", str(tmp_path / "run"))
+    assert out.returncode == 0, out.stderr
+    assert "mean" in out.stdout and "no truth known" in out.stdout
+    result = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert abs(result["best_params"]["mean"] - 0.8) < 0.25
+    assert len((tmp_path / "run" / "history.jsonl").read_text().splitlines()) == 16
+
+
+def test_default_task_closure_in_a_subprocess(tmp_path):
+    """`advopt tune` with no config: the built-in closure, with a reduced budget to stay fast."""
+    out = advopt_cli("tune", "--budget", "30000", "--run-dir", str(tmp_path / "run"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "closure: truth recovered" in out.stdout, out.stdout
+    assert "eval 0" in out.stderr  # one log line per evaluation when not on a terminal
+
+
+def test_simulators_lists_registered_with_bounds():
+    out = advopt_cli("simulators")
+    assert out.returncode == 0, out.stderr
+    assert "xor" in out.stdout and "angle [" in out.stdout and "weinberg" in out.stdout
+
+
+def test_check_reports_conformance(tmp_path):
+    (tmp_path / "mysim.py").write_text("import numpy as np\ndef broken(params, n, seed):\n    return np.zeros((n, 2))\n")
+    out = advopt_cli("check", "mysim:broken", "--param", "a=1", cwd=tmp_path)
+    assert out.returncode == 1 and "FAIL  seeded" in out.stdout
+    assert advopt_cli("check", "xor").returncode == 0
+
+
+@pytest.mark.parametrize(
+    "toml, message",
+    [
+        ("[simulator\nname = 'xor'", "not valid TOML"),
+        ("[simulator]\nname = 'nope'\n[reference]\nsimulate_at = 'truth'", "unknown simulator 'nope'"),
+        ("[simulator]\nname = 'xor'\n[parameters]\nangle = [1.0, 0.0]\n[reference]\nsimulate_at = 'truth'", "low < high"),
+        ("[simulator]\nname = 'xor'\n[parameters]\nspin = 'default'\n[reference]\nsimulate_at = 'truth'", "parameters.spin"),
+        ("[simulator]\nname = 'xor'\n[reference]\npath = 'missing.npz'", "file not found"),
+        ("[simulator]\nname = 'xor'\n[reference]\npath = 'wide.npy'", "reference: it has 3 features, the simulator produces 2"),
+        ("[simulator]\nname = 'xor'\n[reference]\npath = 'nan.npy'", "NaN"),
+        ("[simulator]\nname = 'xor'\n[reference]\nsimulate_at = 'truth'\n[optimizer]\nkind = 'genetic'", "optimizer.kind"),
+        ("[simulator]\nname = 'xor'\n[reference]\nsimulate_at = 'truth'\n[budjet]\nevents = 3", "unknown section"),
+        ("[reference]\nsimulate_at = 'truth'", "simulator.name"),
+    ],
+)
+def test_bad_config_exits_2_with_one_line(tmp_path, toml, message):
+    np.save(tmp_path / "wide.npy", np.zeros((100, 3)))
+    np.save(tmp_path / "nan.npy", np.full((100, 2), np.nan))
+    (tmp_path / "bad.toml").write_text(toml)
+    out = advopt_cli("tune", "bad.toml", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("advopt: error:") and message in lines[0], out.stderr
+
+
+def test_missing_config_file_and_bad_param_flag_exit_2(tmp_path):
+    out = advopt_cli("tune", "nowhere.toml", cwd=tmp_path)
+    assert out.returncode == 2 and "config: file not found" in out.stderr
+    out = advopt_cli("simulate", "gaussian", "--param", "mean", "-n", "10", "-o", str(tmp_path / "x.npz"))
+    assert out.returncode == 2 and "expected KEY=VALUE" in out.stderr and "Traceback" not in out.stderr

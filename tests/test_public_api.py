@@ -1,0 +1,33 @@
+"""Pins the public API: removing or renaming any of these breaks users' scripts."""
+
+import inspect
+
+import advopt
+
+PUBLIC = {
+    "BayesOptimizer", "BoostingDivergence", "DivergenceEstimate", "Evaluation", "FunctionSimulator",
+    "MLPDivergence", "Parameter", "RandomSearch", "Sample", "Simulator", "Space", "Status", "TuneResult",
+    "check_simulator", "get_simulator", "load_sample", "make_divergence", "make_optimizer",
+    "registered_simulators", "save_sample", "tune",
+}
+
+
+def test_exported_names():
+    assert set(advopt.__all__) == PUBLIC
+    for name in PUBLIC:
+        assert hasattr(advopt, name)
+
+
+def test_tune_signature():
+    parameters = inspect.signature(advopt.tune).parameters
+    assert list(parameters)[:3] == ["simulator", "reference", "space"]
+    for keyword in ("optimizer", "divergence", "budget", "events_per_point", "batch_size", "n_workers", "executor",
+                    "run_dir", "seed", "truth", "callback"):
+        assert parameters[keyword].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+def test_result_fields():
+    fields = set(advopt.TuneResult.__dataclass_fields__)
+    assert {"best_params", "uncertainty", "interval68", "history", "events_used", "budget"} <= fields
+    assert {"params", "value", "stderr", "n_events", "seed", "status", "reason"} <= set(advopt.Evaluation.__dataclass_fields__)
+    assert {s.value for s in advopt.Status} == {"ok", "failed", "invalid"}

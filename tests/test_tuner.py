@@ -1,0 +1,125 @@
+import json
+import math
+
+import numpy as np
+import pytest
+
+import advopt
+from advopt import Status, TuneResult
+from conftest import shifted_gaussian
+
+
+def test_gaussian_mean_closure(gaussian_reference):
+    """The Gaussian toy's mean is recovered within a tolerance set by the sample sizes.
+
+    The mean of n events scatters by width/sqrt(n): with a 20k reference and 1k simulated
+    events per point, the located minimum can be off by about
+    width * sqrt(1/20000 + 1/1000) = 0.032; five of those is the tolerance.
+    """
+    simulator, reference = gaussian_reference
+    space = {"mean": (-2.0, 2.0), "width": (1.0, 1.0 + 1e-9)}
+    result = advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)} | {"width": (0.999, 1.001)}, budget=24_000,
+                         events_per_point=1_000, seed=3, truth=simulator.truth, progress=False)
+    tolerance = 5 * 1.0 * math.sqrt(1 / len(reference) + 1 / 1_000)
+    assert abs(result.best_params["mean"] - 0.5) < tolerance
+    assert result.events_used == 24_000
+    assert result.truth["mean"] == 0.5
+    del space
+
+
+def test_xor_rotation_closure():
+    """The XOR angle is recovered: each event's angle about its petal's centre scatters by
+    about 0.25/2.83 = 0.09 rad (petal width / distance from the origin), so the located
+    minimum can be off by about 0.09 * sqrt(1/20000 + 1/1000); five of those is the tolerance."""
+    simulator = advopt.get_simulator("xor")
+    reference = simulator.simulate(simulator.truth, 20_000, 77)
+    result = advopt.tune("xor", reference, budget=30_000, events_per_point=1_000, seed=5, progress=False)
+    tolerance = 5 * 0.09 * math.sqrt(1 / 20_000 + 1 / 1_000)
+    assert abs(result.best_params["angle"] - simulator.truth["angle"]) < tolerance
+    assert result.uncertainty["angle"] > 0
+    low, high = result.interval68["angle"]
+    assert low <= result.best_params["angle"] <= high or high - low < 1e-3
+
+
+def test_history_does_not_depend_on_worker_count(gaussian_reference):
+    simulator, reference = gaussian_reference
+    kwargs = dict(budget=8_000, events_per_point=1_000, chunk_size=500, seed=9, batch_size=2, progress=False)
+    serial = advopt.tune(simulator, reference, n_workers=1, **kwargs)
+    parallel = advopt.tune(simulator, reference, n_workers=2, **kwargs)
+    assert [e.params for e in serial.history] == [e.params for e in parallel.history]
+    assert [e.value for e in serial.history] == [e.value for e in parallel.history]
+    assert [e.seed for e in serial.history] == [e.seed for e in parallel.history]
+    assert serial.best_params == parallel.best_params
+
+
+class FlakySimulator:
+    """Raises, returns NaN or the wrong shape in some regions: every failure must be recorded."""
+
+    feature_names = ("a", "b")
+
+    def simulate(self, params, n, seed):
+        shift = params["shift"]
+        if shift > 1.5:
+            raise RuntimeError("generator crashed")
+        if shift < -1.5:
+            return np.full((n, 2), np.nan)
+        if -1.6 < shift < -1.4:
+            return np.zeros((n, 3))
+        return shifted_gaussian(params, n, seed)
+
+
+def test_failing_simulations_are_recorded_and_the_run_goes_on(tmp_path):
+    reference = shifted_gaussian({"shift": 0.3}, 5_000, 1)
+    result = advopt.tune(FlakySimulator(), reference, {"shift": (-3.0, 3.0)}, budget=30_000, events_per_point=1_000,
+                         seed=2, run_dir=tmp_path, progress=False, optimizer_options={"n_initial_points": 8})
+    failed = [e for e in result.history if e.status is Status.FAILED]
+    assert failed, "the Sobol start covers the failing regions"
+    reasons = " ".join(e.reason for e in failed)
+    assert "generator crashed" in reasons or "NaN" in reasons
+    assert all(math.isnan(e.value) for e in failed)
+    assert len(result.history) == 30 and result.events_used == 30_000
+    assert abs(result.best_params["shift"] - 0.3) < 0.25
+    lines = (tmp_path / "history.jsonl").read_text().splitlines()
+    assert len(lines) == 30 and sum(json.loads(l)["status"] == "failed" for l in lines) == len(failed)
+
+
+def test_run_directory_holds_config_history_and_result(tmp_path, gaussian_reference):
+    simulator, reference = gaussian_reference
+    result = advopt.tune(simulator, reference, budget=6_000, events_per_point=1_000, seed=1, run_dir=tmp_path,
+                         truth=simulator.truth, progress=False)
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["resolved"]["budget"] == 6_000 and config["resolved"]["reference_size"] == len(reference)
+    history = [json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines()]
+    assert [h["index"] for h in history] == list(range(6))
+    assert all(h["n_events"] == 1_000 for h in history)
+    loaded = TuneResult.load(tmp_path / "result.json")
+    assert loaded.best_params == result.best_params and loaded.history == result.history
+
+
+def test_reference_from_files_and_feature_selection(tmp_path, gaussian_reference):
+    simulator, reference = gaussian_reference
+    path = advopt.save_sample(tmp_path / "ref.npz", np.column_stack([reference, reference * 2]), ["x", "twice"])
+    result = advopt.tune(simulator, path, reference_features=["x"], budget=2_000, events_per_point=1_000, seed=0,
+                         progress=False)
+    assert result.reference_size == len(reference)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(reference=np.zeros((100, 3))), "reference: it has 3 features, the simulator produces 1"),
+        (dict(reference=np.full((100, 1), np.nan)), "NaN"),
+        (dict(reference="/no/such/file.npz"), "file not found"),
+        (dict(space={"mean": (2.0, -2.0)}), "low < high"),
+        (dict(budget=0), "budget"),
+        (dict(events_per_point=5_000, budget=1_000), "cannot pay for one evaluation"),
+        (dict(optimizer="annealing"), "optimizer.kind"),
+        (dict(divergence="kl"), "divergence.kind"),
+    ],
+)
+def test_bad_input_is_refused_before_simulating(kwargs, message, gaussian_reference):
+    simulator, reference = gaussian_reference
+    arguments = dict(simulator=simulator, reference=reference, budget=2_000, events_per_point=1_000, progress=False)
+    arguments.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        advopt.tune(**arguments)
