@@ -5,6 +5,7 @@ Sections (all optional but ``simulator``)::
     seed = 1
     [simulator]   name = "xor"; options = {...}
     [parameters]  angle = { low = -0.2, high = 1.5, log = false }   # or [low, high]; default: the simulator's space
+    [fixed]       width = 1.0                                       # parameters held at a value
     [reference]   path = "ref.npz"; features = [...]; tree = "events"
                   # or pseudo-data: simulate_at = "truth" (or a table of values); events = 20000; seed = 7
     [divergence]  kind = "mlp"; ...options of the divergence
@@ -25,7 +26,7 @@ from advopt.execution import task_seed
 from advopt.simulator import as_simulator, default_space, feature_names, truth
 from advopt.space import Space
 
-SECTIONS = {"seed", "simulator", "parameters", "reference", "divergence", "optimizer", "budget", "execution"}
+SECTIONS = {"seed", "simulator", "parameters", "fixed", "reference", "divergence", "optimizer", "budget", "execution"}
 REFERENCE_SEED_PURPOSE = 99
 
 
@@ -90,6 +91,7 @@ def tune_arguments(config: Mapping, overrides: Mapping | None = None) -> dict:
         run_dir=overrides.get("run_dir"),
         seed=seed,
         truth=known_truth,
+        fixed=_table(config, "fixed"),
         config=dict(config),
     )
 

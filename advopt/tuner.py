@@ -34,6 +34,7 @@ from advopt.optimizers import Optimizer, make_optimizer
 from advopt.result import Evaluation, Status, TuneResult
 from advopt.rundir import RESULT_FILE, RunDirectory
 from advopt.simulator import Simulator, as_simulator, default_space, feature_names
+from advopt.simulator import truth as simulator_truth
 from advopt.space import Space
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def tune(
     run_dir: str | Path | None = None,
     seed: int = 0,
     truth: Mapping[str, float] | None = None,
+    fixed: Mapping[str, float] | None = None,
     optimizer_options: Mapping | None = None,
     divergence_options: Mapping | None = None,
     simulator_options: Mapping | None = None,
@@ -91,6 +93,9 @@ def tune(
     run_dir: where the config, the history (one JSON line per evaluation) and the result
         go; nothing is written when None.
     truth: known parameter values (closure tests), shown beside the result.
+    fixed: values of simulator parameters that are not tuned. Parameters of the
+        simulator's default space that are neither tuned nor fixed take the simulator's
+        ``truth`` (its nominal values), when it has one.
     callback: called with the :class:`TuneState` after every batch (e.g. to record the
         recommendation as the budget is spent).
 
@@ -99,6 +104,7 @@ def tune(
     """
     sim = as_simulator(simulator, **dict(simulator_options or {}))
     space = _resolve_space(space, sim)
+    fixed = _resolve_fixed(fixed, space, sim)
     if hasattr(sim, "check_space"):
         sim.check_space(space)
     ref = _resolve_reference(reference, sim, reference_features)
@@ -121,11 +127,12 @@ def tune(
     )
     run = RunDirectory(run_dir) if run_dir is not None else None
     if run is not None:
-        run.write_config(_run_config(config, sim, space, opt, div, ref, budget, events_per_point, batch_size, seed, truth))
+        run.write_config(_run_config(config, sim, space, fixed, opt, div, ref, budget, events_per_point, batch_size, seed, truth))
 
     own_executor = executor is None
     executor = executor or make_executor(n_workers)
-    loop = TuneState(sim, ref.events, space, opt, div, executor, run, seed, events_per_point, chunk_size, batch_size)
+    loop = TuneState(sim, ref.events, space, opt, div, executor, run, seed, events_per_point, chunk_size, batch_size,
+                     fixed)
     started = time.perf_counter()
     try:
         loop.run(budget, _show_progress(progress), callback)
@@ -143,8 +150,9 @@ class TuneState:
     recommendation (:meth:`recommend`)."""
 
     def __init__(self, simulator, reference, space, optimizer, divergence, executor, run, seed,
-                 events_per_point, chunk_size, batch_size):
+                 events_per_point, chunk_size, batch_size, fixed=None):
         self.simulator = simulator
+        self.fixed = dict(fixed or {})
         self.reference = reference
         self.space = space
         self.optimizer = optimizer
@@ -201,7 +209,7 @@ class TuneState:
     def _simulate(self, params: list[dict[str, float]]) -> list[_PointSample]:
         chunks = _chunk_sizes(self.events_per_point, self.chunk_size)
         tasks = [
-            SimulationTask(p, n, task_seed(self.seed, self.iteration, index, SEED_SIMULATION, chunk))
+            SimulationTask({**self.fixed, **p}, n, task_seed(self.seed, self.iteration, index, SEED_SIMULATION, chunk))
             for index, p in enumerate(params)
             for chunk, n in enumerate(chunks)
         ]
@@ -281,6 +289,27 @@ def _resolve_space(space, simulator) -> Space:
     return Space.from_dict(space)
 
 
+def _resolve_fixed(fixed, space: Space, simulator) -> dict[str, float]:
+    """Values for the simulator's parameters that are not tuned; refuse unknown names."""
+    fixed = {name: float(value) for name, value in (fixed or {}).items()}
+    overlap = sorted(set(fixed) & set(space.names))
+    if overlap:
+        raise ValueError(f"fixed: {overlap} are also tuned parameters; fix or tune each, not both")
+    known = default_space(simulator)
+    if known is None or hasattr(simulator, "check_space"):  # the simulator checks names itself
+        return fixed
+    unknown = sorted((set(space.names) | set(fixed)) - set(known.names))
+    if unknown:
+        raise ValueError(f"parameters: unknown parameter(s) {unknown} for this simulator; it has {list(known.names)}")
+    nominal = simulator_truth(simulator) or {}
+    for name in known.names:
+        if name not in space.names and name not in fixed and name in nominal:
+            fixed[name] = nominal[name]
+    if fixed:
+        logger.info("fixed parameters: %s", ", ".join(f"{k}={v:g}" for k, v in fixed.items()))
+    return fixed
+
+
 def _resolve_reference(reference, simulator: Simulator, features) -> Sample:
     names = feature_names(simulator)
     if isinstance(reference, (str, Path)):
@@ -308,9 +337,9 @@ def _chunk_sizes(total: int, chunk_size: int) -> list[int]:
     return [chunk_size] * full + ([rest] if rest else [])
 
 
-def _run_config(config, sim, space, opt, div, ref, budget, events_per_point, batch_size, seed, truth) -> dict:
+def _run_config(config, sim, space, fixed, opt, div, ref, budget, events_per_point, batch_size, seed, truth) -> dict:
     resolved = {
-        "simulator": repr(sim), "space": space.to_dict(), "optimizer": opt.name, "divergence": div.name,
+        "simulator": repr(sim), "space": space.to_dict(), "fixed": fixed, "optimizer": opt.name, "divergence": div.name,
         "budget": budget, "events_per_point": events_per_point, "batch_size": batch_size, "seed": seed,
         "reference_size": len(ref.events), "feature_names": list(ref.feature_names or []), "truth": truth,
     }

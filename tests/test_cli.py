@@ -30,7 +30,8 @@ def test_simulate_writes_a_reference_that_tune_reads(tmp_path):
         name = "gaussian"
         [parameters]
         mean = [-2.0, 2.0]
-        width = "default"
+        [fixed]
+        width = 1.0
         [reference]
         path = "{tmp_path / 'ref.npz'}"
         [optimizer]
@@ -77,6 +78,7 @@ def test_check_reports_conformance(tmp_path):
         ("[simulator]\nname = 'nope'\n[reference]\nsimulate_at = 'truth'", "unknown simulator 'nope'"),
         ("[simulator]\nname = 'xor'\n[parameters]\nangle = [1.0, 0.0]\n[reference]\nsimulate_at = 'truth'", "low < high"),
         ("[simulator]\nname = 'xor'\n[parameters]\nspin = 'default'\n[reference]\nsimulate_at = 'truth'", "parameters.spin"),
+        ("[simulator]\nname = 'xor'\n[parameters]\nspin = [0, 1]\n[reference]\nsimulate_at = 'truth'", "unknown parameter(s) ['spin']"),
         ("[simulator]\nname = 'xor'\n[reference]\npath = 'missing.npz'", "file not found"),
         ("[simulator]\nname = 'xor'\n[reference]\npath = 'wide.npy'", "reference: it has 3 features, the simulator produces 2"),
         ("[simulator]\nname = 'xor'\n[reference]\npath = 'nan.npy'", "NaN"),
