@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=int, default=0)
     simulate.set_defaults(handler=_simulate)
 
+    resume = commands.add_parser("resume", help="continue a run that was stopped, from its run directory")
+    resume.add_argument("run_dir", help="the run directory of the stopped run")
+    resume.add_argument("--workers", type=int, help="simulation worker processes")
+    resume.set_defaults(handler=_resume)
+
     listing = commands.add_parser("simulators", help="list registered simulators with their parameters")
     listing.set_defaults(handler=_simulators)
 
@@ -65,13 +70,37 @@ def _tune(args) -> int:
     from advopt.tuner import tune
 
     config = load_config(args.config)
+    # Flags that change the result are written into the config, so that a resume sees them.
+    if args.seed is not None:
+        config["seed"] = args.seed
+    if args.budget is not None:
+        config.setdefault("budget", {})["events"] = args.budget
     run_dir = args.run_dir or _default_run_dir(config)
-    arguments = tune_arguments(config, {"seed": args.seed, "workers": args.workers, "budget": args.budget, "run_dir": run_dir})
-    result = tune(**arguments)
+    result = tune(**tune_arguments(config, {"workers": args.workers, "run_dir": run_dir}))
+    _print_result(result, run_dir)
+    return 0
+
+
+def _resume(args) -> int:
+    from advopt.config import tune_arguments
+    from advopt.rundir import RunDirectory
+    from advopt.tuner import tune
+
+    run = RunDirectory(args.run_dir) if Path(args.run_dir).is_dir() else None
+    if run is None:
+        raise ValueError(f"run_dir: no such directory: {args.run_dir}")
+    config = run.read_config().get("config")
+    if not config:
+        raise ValueError(f"run_dir: {args.run_dir} was started from a script; resume it with advopt.tune(..., resume=True)")
+    result = tune(**tune_arguments(config, {"workers": args.workers, "run_dir": args.run_dir}), resume=True)
+    _print_result(result, args.run_dir)
+    return 0
+
+
+def _print_result(result, run_dir) -> None:
     print(result.summary())
     print(result.closure_verdict())
     print(f"run directory: {run_dir}")
-    return 0
 
 
 def _simulate(args) -> int:

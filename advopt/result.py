@@ -48,6 +48,12 @@ class Evaluation:
     def ok(self) -> bool:
         return self.status is Status.OK
 
+    def outcome(self) -> dict:
+        """Everything but the timings: what must be identical between two runs with one seed."""
+        out = self.to_dict()
+        del out["sim_seconds"], out["train_seconds"]
+        return out
+
     def to_dict(self) -> dict:
         out = asdict(self)
         out["status"] = self.status.value

@@ -42,8 +42,26 @@ class RunDirectory:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
 
-    def write_config(self, config: dict) -> None:
+    def start(self, config: dict) -> list[Evaluation]:
+        """Begin a new run here; refuse a directory that already holds one."""
+        if (self.path / HISTORY_FILE).exists() or (self.path / CONFIG_FILE).exists():
+            raise ValueError(f"run_dir: {self.path} already holds a run; resume it (advopt resume {self.path}) or choose another directory")
         write_json_atomic(self.path / CONFIG_FILE, config)
+        return []
+
+    def resume(self, config: dict) -> list[Evaluation]:
+        """Check that ``config`` is the recorded run's and return its history so far."""
+        config_path = self.path / CONFIG_FILE
+        if not config_path.exists():
+            raise ValueError(f"run_dir: {self.path} holds no run to resume (no {CONFIG_FILE})")
+        recorded = json.loads(config_path.read_text())["resolved"]
+        differing = sorted(k for k in set(recorded) | set(config["resolved"]) if recorded.get(k) != config["resolved"].get(k))
+        if differing:
+            raise ValueError(f"run_dir: {self.path} was written by a different configuration (differs in {differing})")
+        return self._read_history(repair=True)
+
+    def read_config(self) -> dict:
+        return json.loads((self.path / CONFIG_FILE).read_text())
 
     def append(self, evaluation: Evaluation) -> None:
         with open(self.path / HISTORY_FILE, "a") as file:
@@ -52,8 +70,24 @@ class RunDirectory:
             os.fsync(file.fileno())
 
     def read_history(self) -> list[Evaluation]:
+        return self._read_history(repair=False)
+
+    def _read_history(self, repair: bool) -> list[Evaluation]:
+        """Parse the history; a last line cut off by a killed driver is dropped (and, with
+        ``repair``, removed from the file so that appending goes on cleanly)."""
         history_path = self.path / HISTORY_FILE
         if not history_path.exists():
             return []
-        lines = history_path.read_text().splitlines()
-        return [Evaluation.from_dict(json.loads(line)) for line in lines if line.strip()]
+        text = history_path.read_text()
+        lines = text.splitlines(keepends=True)
+        evaluations = []
+        for number, line in enumerate(lines):
+            try:
+                evaluations.append(Evaluation.from_dict(json.loads(line)))
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                if number != len(lines) - 1:
+                    raise ValueError(f"run_dir: {history_path} line {number + 1} is corrupt") from None
+                if repair:
+                    with open(history_path, "r+") as file:
+                        file.truncate(len("".join(lines[:-1]).encode()))
+        return evaluations

@@ -8,6 +8,7 @@ depend on the worker count, so the history is the same with 1 or 16 workers.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import sys
@@ -76,6 +77,7 @@ def tune(
     progress: bool | None = None,
     config: Mapping | None = None,
     callback: Callable[["TuneState"], None] | None = None,
+    resume: bool = False,
 ) -> TuneResult:
     """Tune ``simulator``'s parameters in ``space`` until its events match ``reference``.
 
@@ -98,6 +100,10 @@ def tune(
         ``truth`` (its nominal values), when it has one.
     callback: called with the :class:`TuneState` after every batch (e.g. to record the
         recommendation as the budget is spent).
+    resume: continue the run recorded in ``run_dir``: every recorded evaluation is
+        re-used (replayed through the optimiser, not simulated again), the budget is the
+        run's total, and the result is the one an uninterrupted run would have given. A
+        run directory written by a different configuration is refused.
 
     Returns a TuneResult. Raises ValueError (one line, naming the field) for bad input; a
     simulator that raises or returns bad events gives failed evaluations, not an exception.
@@ -126,8 +132,12 @@ def tune(
         else optimizer
     )
     run = RunDirectory(run_dir) if run_dir is not None else None
+    recorded: list[Evaluation] = []
     if run is not None:
-        run.write_config(_run_config(config, sim, space, fixed, opt, div, ref, budget, events_per_point, batch_size, seed, truth))
+        record = _run_config(config, sim, space, fixed, opt, div, ref, budget, events_per_point, batch_size, seed, truth)
+        recorded = run.resume(record) if resume else run.start(record)
+    elif resume:
+        raise ValueError("run_dir: resume=True needs the run directory to resume")
 
     own_executor = executor is None
     executor = executor or make_executor(n_workers)
@@ -135,7 +145,7 @@ def tune(
                      fixed)
     started = time.perf_counter()
     try:
-        loop.run(budget, _show_progress(progress), callback)
+        loop.run(budget, _show_progress(progress), callback, recorded)
     finally:
         if own_executor:
             executor.close()
@@ -167,11 +177,16 @@ class TuneState:
         self.events_used = 0
         self.iteration = 0
 
-    def run(self, budget: int, progress: bool, callback=None) -> None:
+    def run(self, budget: int, progress: bool, callback=None, recorded: list[Evaluation] | None = None) -> None:
+        """Spend the budget. ``recorded`` evaluations (from a resumed run directory) are
+        replayed through the optimiser instead of simulated again."""
+        by_iteration: dict[int, dict[int, Evaluation]] = {}
+        for evaluation in recorded or []:
+            by_iteration.setdefault(evaluation.iteration, {})[evaluation.index - _first_index(evaluation, recorded)] = evaluation
         bar = _progress_bar(budget) if progress else None
         try:
             while (n_points := min(self.batch_size, (budget - self.events_used) // self.events_per_point)) > 0:
-                evaluations = self.step(n_points)
+                evaluations = self.step(n_points, by_iteration.pop(self.iteration, {}))
                 for evaluation in evaluations:
                     self._report(evaluation, bar)
                 if callback is not None:
@@ -179,6 +194,8 @@ class TuneState:
         finally:
             if bar is not None:
                 bar.close()
+        if by_iteration:
+            raise ValueError(f"run_dir: the history has evaluations beyond this run's budget (iterations {sorted(by_iteration)})")
 
     def recommend(self) -> dict[str, float] | None:
         """The optimiser's current best parameters (None before any successful evaluation)."""
@@ -186,44 +203,55 @@ class TuneState:
             return None
         return self.space.from_unit(self.optimizer.recommend(with_uncertainty=False).point)
 
-    def step(self, n_points: int) -> list[Evaluation]:
-        """One batch: ask, simulate in parallel, estimate, tell, record."""
+    def step(self, n_points: int, recorded: dict[int, Evaluation] | None = None) -> list[Evaluation]:
+        """One batch: ask, simulate in parallel, estimate, tell, record. Points already in
+        ``recorded`` (by index in the batch) are re-used, not simulated again."""
+        recorded = recorded or {}
         units = self.optimizer.ask(n_points)
         params = [self.space.from_unit(u) for u in units]
-        samples = self._simulate(params)
-        evaluations = [self._estimate(index, sample) for index, sample in enumerate(samples)]
+        for index, evaluation in recorded.items():
+            if index >= n_points or not _same_point(evaluation.params, params[index]):
+                raise ValueError(
+                    f"run_dir: recorded evaluation {evaluation.index} ({evaluation.params}) is not the point this "
+                    "configuration asks for: the run directory belongs to a different config"
+                )
+        missing = [index for index in range(n_points) if index not in recorded]
+        samples = self._simulate([(index, params[index]) for index in missing])
+        fresh = {index: self._estimate(index, sample) for index, sample in zip(missing, samples)}
+        evaluations = [recorded[index] if index in recorded else fresh[index] for index in range(n_points)]
         self.optimizer.tell(
             units,
             np.array([e.value for e in evaluations]),
             np.array([e.stderr for e in evaluations]),
             np.array([e.ok for e in evaluations]),
         )
-        for evaluation in evaluations:
+        for index, evaluation in enumerate(evaluations):
             self.history.append(evaluation)
             self.events_used += evaluation.n_events
-            if self.run_dir is not None:
+            if self.run_dir is not None and index in fresh:
                 self.run_dir.append(evaluation)
         self.iteration += 1
         return evaluations
 
-    def _simulate(self, params: list[dict[str, float]]) -> list[_PointSample]:
+    def _simulate(self, points: list[tuple[int, dict[str, float]]]) -> list[_PointSample]:
+        """Simulate (index in batch, params) points, each in chunks with its own seeds."""
         chunks = _chunk_sizes(self.events_per_point, self.chunk_size)
         tasks = [
             SimulationTask({**self.fixed, **p}, n, task_seed(self.seed, self.iteration, index, SEED_SIMULATION, chunk))
-            for index, p in enumerate(params)
+            for index, p in points
             for chunk, n in enumerate(chunks)
         ]
-        outcomes = self.executor.map(run_simulation, self.simulator, tasks)
+        outcomes = self.executor.map(run_simulation, self.simulator, tasks) if tasks else []
         samples = []
-        for index, p in enumerate(params):
-            mine = outcomes[index * len(chunks) : (index + 1) * len(chunks)]
+        for position, (index, p) in enumerate(points):
+            mine = outcomes[position * len(chunks) : (position + 1) * len(chunks)]
             errors = [o.error for o in mine if o.events is None]
             widths = {o.events.shape[1] for o in mine if o.events is not None}
             if not errors and len(widths) > 1:
                 errors = [f"chunks returned different feature counts {sorted(widths)}"]
             events = None if errors else np.concatenate([o.events for o in mine])
             samples.append(_PointSample(p, events, "; ".join(dict.fromkeys(errors)), self.events_per_point,
-                                        tasks[index * len(chunks)].seed, sum(o.seconds for o in mine)))
+                                        tasks[position * len(chunks)].seed, sum(o.seconds for o in mine)))
         return samples
 
     def _estimate(self, index: int, sample: _PointSample) -> Evaluation:
@@ -262,6 +290,15 @@ class TuneState:
         params = ", ".join(f"{k}={v:.4g}" for k, v in evaluation.params.items())
         outcome = f"D={evaluation.value:.4f}+-{evaluation.stderr:.4f}" if evaluation.ok else f"{evaluation.status.value}: {evaluation.reason}"
         logger.info("eval %d  %s  %s  events %d  best %.4f", evaluation.index, params, outcome, self.events_used, best)
+
+
+def _first_index(evaluation: Evaluation, recorded: list[Evaluation]) -> int:
+    """Global index of the first evaluation of ``evaluation``'s batch."""
+    return min(e.index for e in recorded if e.iteration == evaluation.iteration)
+
+
+def _same_point(recorded: Mapping[str, float], asked: Mapping[str, float]) -> bool:
+    return recorded.keys() == asked.keys() and all(math.isclose(recorded[k], asked[k], rel_tol=1e-9, abs_tol=1e-12) for k in asked)
 
 
 def _make_result(loop: TuneState, space: Space, opt, div, budget, reference_size, seed, truth, wall) -> TuneResult:
@@ -339,11 +376,19 @@ def _chunk_sizes(total: int, chunk_size: int) -> list[int]:
 
 def _run_config(config, sim, space, fixed, opt, div, ref, budget, events_per_point, batch_size, seed, truth) -> dict:
     resolved = {
-        "simulator": repr(sim), "space": space.to_dict(), "fixed": fixed, "optimizer": opt.name, "divergence": div.name,
+        "simulator": _describe(sim), "space": space.to_dict(), "fixed": fixed, "optimizer": opt.name, "divergence": div.name,
         "budget": budget, "events_per_point": events_per_point, "batch_size": batch_size, "seed": seed,
-        "reference_size": len(ref.events), "feature_names": list(ref.feature_names or []), "truth": truth,
+        "reference_size": len(ref.events), "reference_sha256": hashlib.sha256(np.ascontiguousarray(ref.events)).hexdigest(),
+        "feature_names": list(ref.feature_names or []), "truth": truth,
     }
     return {"config": dict(config) if config else None, "resolved": resolved}
+
+
+def _describe(sim) -> str:
+    """A stable name for the simulator (no memory addresses), for the run's config."""
+    target = getattr(sim, "function", sim)
+    kind = target if callable(target) and not hasattr(target, "simulate") else type(target)
+    return f"{getattr(kind, '__module__', '?')}.{getattr(kind, '__qualname__', repr(kind))}"
 
 
 def _show_progress(progress: bool | None) -> bool:

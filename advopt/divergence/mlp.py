@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import time
-
 import numpy as np
 import torch
 from torch import nn
@@ -102,12 +100,11 @@ class MLPDivergence:
         mean, scale = x_train.mean(axis=0), x_train.std(axis=0)
         scale[scale == 0] = 1.0
         to_tensor = lambda a: torch.as_tensor((a - mean) / scale, dtype=torch.float32, device=self.device)
-        started = time.perf_counter()
         with _torch_threads(self.threads):
             model, epochs = self._train(to_tensor(x_train), y_train, to_tensor(x_hold), y_hold, seed)
             loss_hold = self._losses(model, to_tensor(x_hold), y_hold)
         value, stderr = jsd_from_losses(loss_hold[y_hold == 1], loss_hold[y_hold == 0])
-        details = {"epochs": epochs, "train_seconds": time.perf_counter() - started}
+        details = {"epochs": epochs}
         return DivergenceEstimate(value, stderr, len(simulated), details)
 
     # -- training ------------------------------------------------------------------------------

@@ -1,0 +1,112 @@
+"""Checkpoint and resume: a run stopped anywhere continues to the result an uninterrupted run gives."""
+
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import advopt
+from advopt import TuneResult
+
+
+class Stop(Exception):
+    pass
+
+
+def _tune(simulator, reference, run_dir, **extra):
+    kwargs = dict(budget=10_000, events_per_point=1_000, batch_size=2, seed=8, run_dir=run_dir, progress=False)
+    kwargs.update(extra)
+    return advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, fixed={"width": 1.0}, **kwargs)
+
+
+def test_resume_after_a_crash_gives_the_uninterrupted_result(tmp_path, gaussian_reference):
+    simulator, reference = gaussian_reference
+    whole = _tune(simulator, reference, tmp_path / "whole")
+
+    def crash_after_three_batches(state):
+        if state.iteration == 3:
+            raise Stop
+
+    with pytest.raises(Stop):
+        _tune(simulator, reference, tmp_path / "cut", callback=crash_after_three_batches)
+    lines = (tmp_path / "cut" / "history.jsonl").read_text().splitlines()
+    assert len(lines) == 6
+    # The driver died while writing: half a line at the end, and one finished evaluation of a batch.
+    with open(tmp_path / "cut" / "history.jsonl", "a") as file:
+        file.write(lines[0][: len(lines[0]) // 2])
+
+    resumed = _tune(simulator, reference, tmp_path / "cut", resume=True)
+    assert [e.outcome() for e in resumed.history] == [e.outcome() for e in whole.history]
+    assert resumed.best_params == whole.best_params and resumed.events_used == 10_000
+    assert len((tmp_path / "cut" / "history.jsonl").read_text().splitlines()) == 10
+
+
+def test_resume_of_a_partial_batch_simulates_only_the_missing_point(tmp_path, gaussian_reference):
+    simulator, reference = gaussian_reference
+    whole = _tune(simulator, reference, tmp_path / "whole")
+    (tmp_path / "cut").mkdir()
+    (tmp_path / "cut" / "config.json").write_text((tmp_path / "whole" / "config.json").read_text())
+    lines = (tmp_path / "whole" / "history.jsonl").read_text().splitlines(keepends=True)
+    (tmp_path / "cut" / "history.jsonl").write_text("".join(lines[:5]))  # batch 2 has 1 of its 2 points
+    resumed = _tune(simulator, reference, tmp_path / "cut", resume=True)
+    assert [e.outcome() for e in resumed.history] == [e.outcome() for e in whole.history]
+
+
+def test_a_run_directory_of_another_config_is_refused(tmp_path, gaussian_reference):
+    simulator, reference = gaussian_reference
+    _tune(simulator, reference, tmp_path / "run", budget=2_000)
+    with pytest.raises(ValueError, match=r"different configuration \(differs in \['seed'\]\)"):
+        _tune(simulator, reference, tmp_path / "run", budget=2_000, seed=9, resume=True)
+    with pytest.raises(ValueError, match="already holds a run"):
+        _tune(simulator, reference, tmp_path / "run", budget=2_000)
+
+
+def test_cli_driver_killed_with_sigkill_then_resumed(tmp_path):
+    config = tmp_path / "run.toml"
+    config.write_text(textwrap.dedent("""
+        seed = 3
+        [simulator]
+        name = "gaussian"
+        [parameters]
+        mean = [-2.0, 2.0]
+        [fixed]
+        width = 1.0
+        [reference]
+        simulate_at = "truth"
+        events = 5000
+        [optimizer]
+        n_initial_points = 4
+        [budget]
+        events = 24000
+        events_per_point = 1000
+        [execution]
+        workers = 2
+    """))
+    cli = [sys.executable, "-m", "advopt", "-q"]
+    whole = subprocess.run([*cli, "tune", str(config), "--run-dir", str(tmp_path / "whole")], capture_output=True, text=True)
+    assert whole.returncode == 0, whole.stderr
+
+    driver = subprocess.Popen([*cli, "tune", str(config), "--run-dir", str(tmp_path / "cut")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    history = tmp_path / "cut" / "history.jsonl"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and (not history.exists() or len(history.read_text().splitlines()) < 9):
+        time.sleep(0.05)
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    done = len(history.read_text().splitlines())
+    assert 9 <= done < 24, f"the kill should land mid-run, after {done} evaluations"
+
+    resumed = subprocess.run([*cli, "resume", str(tmp_path / "cut")], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    whole_result = json.loads((tmp_path / "whole" / "result.json").read_text())
+    cut_result = json.loads((tmp_path / "cut" / "result.json").read_text())
+    assert cut_result["best_params"] == whole_result["best_params"]
+    timings = ("sim_seconds", "train_seconds")
+    strip = lambda history: [{k: v for k, v in e.items() if k not in timings} for e in history]
+    assert strip(cut_result["history"]) == strip(whole_result["history"])
+    assert TuneResult.load(tmp_path / "cut" / "result.json").events_used == 24_000
