@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("config", nargs="?", help="TOML run configuration")
     tune.add_argument("--run-dir", help="where the run is recorded (default: advopt-runs/NAME-TIME)")
     tune.add_argument("--workers", type=int, help="simulation worker processes")
+    tune.add_argument("--backend", choices=["serial", "local", "dask"], help="where simulations run (default: config, else local)")
     tune.add_argument("--seed", type=int, help="run seed (same seed, same history)")
     tune.add_argument("--budget", type=int, help="total simulated events")
     tune.set_defaults(handler=_tune)
@@ -52,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     resume = commands.add_parser("resume", help="continue a run that was stopped, from its run directory")
     resume.add_argument("run_dir", help="the run directory of the stopped run")
     resume.add_argument("--workers", type=int, help="simulation worker processes")
+    resume.add_argument("--backend", choices=["serial", "local", "dask"], help="where simulations run")
     resume.set_defaults(handler=_resume)
 
     listing = commands.add_parser("simulators", help="list registered simulators with their parameters")
@@ -76,7 +78,7 @@ def _tune(args) -> int:
     if args.budget is not None:
         config.setdefault("budget", {})["events"] = args.budget
     run_dir = args.run_dir or _default_run_dir(config)
-    result = tune(**tune_arguments(config, {"workers": args.workers, "run_dir": run_dir}))
+    result = tune(**tune_arguments(config, {"workers": args.workers, "backend": args.backend, "run_dir": run_dir}))
     _print_result(result, run_dir)
     return 0
 
@@ -92,7 +94,8 @@ def _resume(args) -> int:
     config = run.read_config().get("config")
     if not config:
         raise ValueError(f"run_dir: {args.run_dir} was started from a script; resume it with advopt.tune(..., resume=True)")
-    result = tune(**tune_arguments(config, {"workers": args.workers, "run_dir": args.run_dir}), resume=True)
+    overrides = {"workers": args.workers, "backend": args.backend, "run_dir": args.run_dir}
+    result = tune(**tune_arguments(config, overrides), resume=True)
     _print_result(result, args.run_dir)
     return 0
 

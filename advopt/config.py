@@ -11,7 +11,9 @@ Sections (all optional but ``simulator``)::
     [divergence]  kind = "mlp"; ...options of the divergence
     [optimizer]   kind = "bayes"; batch_size = 2; ...options of the optimiser
     [budget]      events = 200000; events_per_point = 2000; chunk_size = 2000
-    [execution]   workers = 2
+    [execution]   workers = 2; backend = "local" | "serial" | "dask"; retries = 2
+                  address = "tcp://scheduler:8786"      # dask: a running scheduler, or
+    [execution.cluster] kind = "slurm"; cores = 8; memory = "16 GiB"; walltime = "04:00:00"; jobs = 4
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def load_config(path: str | Path | None) -> dict:
 def tune_arguments(config: Mapping, overrides: Mapping | None = None) -> dict:
     """Resolve a checked config into keyword arguments for :func:`advopt.tune`.
 
-    ``overrides`` (from CLI flags) replace ``seed``, ``workers``, ``budget`` and ``run_dir``.
+    ``overrides`` (from CLI flags) replace ``seed``, ``workers``, ``backend``, ``budget`` and ``run_dir``.
     """
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     sim_table = _table(config, "simulator")
@@ -73,8 +75,11 @@ def tune_arguments(config: Mapping, overrides: Mapping | None = None) -> dict:
     _only(budget_table, "budget", {"events", "events_per_point", "chunk_size"})
     optimizer_table = dict(_table(config, "optimizer"))
     divergence_table = dict(_table(config, "divergence"))
-    execution_table = _table(config, "execution")
-    _only(execution_table, "execution", {"workers"})
+    execution_table = dict(_table(config, "execution"))
+    _only(execution_table, "execution", {"workers", "backend", "address", "cluster", "retries"})
+    if "backend" in overrides:
+        execution_table["backend"] = overrides["backend"]
+    workers = overrides.get("workers", execution_table.pop("workers", 1))
     return dict(
         simulator=simulator,
         reference=reference,
@@ -87,7 +92,9 @@ def tune_arguments(config: Mapping, overrides: Mapping | None = None) -> dict:
         budget=overrides.get("budget", budget_table.get("events", 200_000)),
         events_per_point=budget_table.get("events_per_point", 2_000),
         chunk_size=budget_table.get("chunk_size"),
-        n_workers=overrides.get("workers", execution_table.get("workers", 1)),
+        n_workers=workers,
+        executor=execution_table.pop("backend", None),
+        execution_options=execution_table,
         run_dir=overrides.get("run_dir"),
         seed=seed,
         truth=known_truth,

@@ -1,4 +1,5 @@
-"""Where simulations run: in this process, or in local worker processes (joblib/loky).
+"""Where simulations run: in this process, in local worker processes (joblib/loky), on
+Dask (``advopt.dask_executor``), or on any ``concurrent.futures``-style executor.
 
 Workers only simulate; they return compact float32 arrays, or the reason a simulation
 failed. Every task carries its own seed, derived from the run seed and the task's
@@ -7,12 +8,15 @@ identity, so results do not depend on how many workers there are or who ran what
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+
+logger = logging.getLogger(__name__)
 
 # Purposes mixed into seeds, so that simulation, reference subsampling and the
 # discriminator of one evaluation draw independent streams.
@@ -84,28 +88,112 @@ class SerialExecutor:
 
 class LocalExecutor:
     """Local worker processes through joblib's loky backend; the pool is reused between
-    batches, so a simulator's per-process cache (a Pythia object) survives."""
+    batches, so a simulator's per-process cache (a Pythia object) survives.
 
-    def __init__(self, n_workers: int = 2):
-        if not isinstance(n_workers, int) or n_workers < 1:
-            raise ValueError(f"execution.workers: must be a positive integer, got {n_workers!r}")
+    A simulation that kills its worker process (``os._exit``, a segfault) breaks the whole
+    batch; the batch's tasks are then run again one at a time, each up to ``retries`` more
+    times, and a task that still kills its worker comes back as a failed outcome.
+    """
+
+    def __init__(self, n_workers: int = 2, retries: int = 2):
+        _check_workers(n_workers)
+        _check_retries(retries)
         from joblib import Parallel
 
         self.n_workers = n_workers
+        self.retries = retries
         self._parallel = Parallel(n_jobs=n_workers, backend="loky")
         self._parallel.__enter__()
 
     def map(self, function, simulator, tasks):
         from joblib import delayed
+        from joblib.externals.loky.process_executor import TerminatedWorkerError
 
-        return self._parallel(delayed(function)(simulator, task) for task in tasks)
+        tasks = list(tasks)
+        try:
+            return self._parallel(delayed(function)(simulator, task) for task in tasks)
+        except TerminatedWorkerError:
+            logger.warning("a worker process died during a batch of %d tasks; running them one by one", len(tasks))
+        return [self._run_alone(function, simulator, task) for task in tasks]
+
+    def _run_alone(self, function, simulator, task):
+        from joblib import delayed
+        from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+        for attempt in range(self.retries + 1):
+            try:
+                return self._parallel([delayed(function)(simulator, task)])[0]
+            except TerminatedWorkerError as err:
+                last = err
+                logger.warning("worker process died running a task (attempt %d of %d)", attempt + 1, self.retries + 1)
+        return SimulationOutcome(None, f"worker process died {self.retries + 1} times running this task ({_first_line(last)})", 0.0)
 
     def close(self) -> None:
         self._parallel.__exit__(None, None, None)
 
 
-def make_executor(n_workers: int = 1) -> Executor:
-    """Serial for one worker, local processes for more."""
-    if not isinstance(n_workers, int) or n_workers < 1:
+class FuturesExecutor:
+    """Wraps any ``concurrent.futures``-style executor (anything with ``submit``)."""
+
+    def __init__(self, executor, n_workers: int | None = None):
+        if not hasattr(executor, "submit"):
+            raise ValueError(f"executor: {type(executor).__name__} has no submit(); pass a concurrent.futures-style executor")
+        self.executor = executor
+        self.n_workers = n_workers or getattr(executor, "_max_workers", 1)
+
+    def map(self, function, simulator, tasks):
+        futures = [self.executor.submit(function, simulator, task) for task in tasks]
+        outcomes = []
+        for future in futures:
+            try:
+                outcomes.append(future.result())
+            except Exception as err:  # e.g. BrokenProcessPool: recorded, the run goes on
+                outcomes.append(SimulationOutcome(None, f"executor failed: {type(err).__name__}: {_first_line(err)}", 0.0))
+        return outcomes
+
+    def close(self) -> None:
+        pass  # the executor belongs to the caller
+
+
+def make_executor(n_workers: int = 1, backend: str | None = None, **options) -> Executor:
+    """Build an executor: ``serial``, ``local`` processes (default for more than one
+    worker) or ``dask`` (see :class:`advopt.dask_executor.DaskExecutor` for its options)."""
+    _check_workers(n_workers)
+    backend = backend or ("serial" if n_workers == 1 else "local")
+    if backend == "serial":
+        _no_options(backend, options, allowed={"retries"})  # nothing to retry in-process
+        return SerialExecutor()
+    if backend == "local":
+        _no_options(backend, options, allowed={"retries"})
+        return LocalExecutor(n_workers, **options)
+    if backend == "dask":
+        from advopt.dask_executor import DaskExecutor
+
+        return DaskExecutor(n_workers=n_workers, **options)
+    raise ValueError(f"execution.backend: unknown {backend!r}; choose serial, local or dask")
+
+
+def as_executor(executor) -> Executor:
+    """Accept one of ours or a ``concurrent.futures``-style executor."""
+    return executor if hasattr(executor, "map") and hasattr(executor, "close") and not hasattr(executor, "submit") else FuturesExecutor(executor)
+
+
+def _no_options(backend: str, options: Mapping, allowed: set[str] = frozenset()) -> None:
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ValueError(f"execution: option(s) {unknown} do not apply to backend {backend!r}")
+
+
+def _check_workers(n_workers) -> None:
+    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
         raise ValueError(f"execution.workers: must be a positive integer, got {n_workers!r}")
-    return SerialExecutor() if n_workers == 1 else LocalExecutor(n_workers)
+
+
+def _check_retries(retries) -> None:
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ValueError(f"execution.retries: must be a non-negative integer, got {retries!r}")
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__

@@ -27,6 +27,7 @@ from advopt.execution import (
     SEED_SIMULATION,
     Executor,
     SimulationTask,
+    as_executor,
     make_executor,
     run_simulation,
     task_seed,
@@ -64,7 +65,8 @@ def tune(
     events_per_point: int = 2_000,
     batch_size: int = 2,
     n_workers: int = 1,
-    executor: Executor | None = None,
+    executor: Executor | str | None = None,
+    execution_options: Mapping | None = None,
     run_dir: str | Path | None = None,
     seed: int = 0,
     truth: Mapping[str, float] | None = None,
@@ -92,6 +94,10 @@ def tune(
         ``events_per_point`` events, in tasks of ``chunk_size`` events.
     batch_size: points asked at once and simulated in parallel (fixed, so that the
         history does not depend on ``n_workers``).
+    executor: where simulations run: None (serial for one worker, local processes for
+        more), a backend name (``serial``, ``local``, ``dask``) with ``execution_options``
+        (dask: address, cluster, retries), one of ours, or any ``concurrent.futures``-style
+        executor (left open for the caller).
     run_dir: where the config, the history (one JSON line per evaluation) and the result
         go; nothing is written when None.
     truth: known parameter values (closure tests), shown beside the result.
@@ -139,8 +145,9 @@ def tune(
     elif resume:
         raise ValueError("run_dir: resume=True needs the run directory to resume")
 
-    own_executor = executor is None
-    executor = executor or make_executor(n_workers)
+    own_executor = executor is None or isinstance(executor, str)
+    executor = (make_executor(n_workers, executor, **dict(execution_options or {})) if own_executor
+                else as_executor(executor))
     loop = TuneState(sim, ref.events, space, opt, div, executor, run, seed, events_per_point, chunk_size, batch_size,
                      fixed)
     started = time.perf_counter()

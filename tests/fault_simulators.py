@@ -1,0 +1,48 @@
+"""Simulators that misbehave on purpose, importable by worker processes."""
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+class SlowGaussian:
+    """The Gaussian toy, taking ``delay`` seconds per call (so a worker can be killed mid-task)."""
+
+    feature_names = ("x",)
+    default_space = {"mean": (-2.0, 2.0)}
+
+    def __init__(self, delay=0.2):
+        self.delay = delay
+
+    def simulate(self, params, n, seed):
+        time.sleep(self.delay)
+        return np.random.default_rng(seed).normal(params["mean"], 1.0, (n, 1))
+
+
+class CrashOnce(SlowGaussian):
+    """Kills its own process the first time it runs (a marker file remembers), then works."""
+
+    def __init__(self, marker, delay=0.0):
+        super().__init__(delay)
+        self.marker = str(marker)
+
+    def simulate(self, params, n, seed):
+        if not Path(self.marker).exists():
+            Path(self.marker).write_text("crashed")
+            os._exit(13)
+        return super().simulate(params, n, seed)
+
+
+class CrashAbove(SlowGaussian):
+    """Kills its process for every point with mean > threshold: never recovers there."""
+
+    def __init__(self, threshold=1.0):
+        super().__init__(0.0)
+        self.threshold = threshold
+
+    def simulate(self, params, n, seed):
+        if params["mean"] > self.threshold:
+            os._exit(14)
+        return super().simulate(params, n, seed)

@@ -1,0 +1,145 @@
+"""Executors with real worker processes: identical histories, lost workers, crashing simulators."""
+
+import concurrent.futures
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import advopt
+from advopt.execution import LocalExecutor, SimulationTask, make_executor, run_simulation, task_seed
+from fault_simulators import CrashAbove, CrashOnce, SlowGaussian
+
+distributed = pytest.importorskip("distributed")
+from advopt.dask_executor import DaskExecutor, jobqueue_cluster  # noqa: E402
+
+REFERENCE = np.random.default_rng(1).normal(0.4, 1.0, (4_000, 1))
+SETTINGS = dict(budget=8_000, events_per_point=1_000, chunk_size=500, batch_size=2, seed=21, progress=False,
+                optimizer_options={"n_initial_points": 4})
+
+
+def _outcomes(result):
+    return [e.outcome() for e in result.history]
+
+
+@pytest.fixture(scope="module")
+def serial_result():
+    return advopt.tune(SlowGaussian(0.0), REFERENCE, **SETTINGS)
+
+
+def test_task_seeds_are_keyed_by_identity_only():
+    assert task_seed(1, 2, 3, 0, 4) == task_seed(1, 2, 3, 0, 4)
+    assert len({task_seed(1, i, j, p, c) for i in range(3) for j in range(3) for p in range(3) for c in range(3)}) == 81
+
+
+def test_dask_local_cluster_gives_the_serial_history(serial_result):
+    executor = DaskExecutor(n_workers=2)
+    try:
+        result = advopt.tune(SlowGaussian(0.0), REFERENCE, executor=executor, **SETTINGS)
+    finally:
+        executor.close()
+    assert _outcomes(result) == _outcomes(serial_result)
+
+
+def test_concurrent_futures_executor_gives_the_serial_history(serial_result):
+    with concurrent.futures.ProcessPoolExecutor(2) as pool:
+        result = advopt.tune(SlowGaussian(0.0), REFERENCE, executor=pool, **SETTINGS)
+    assert _outcomes(result) == _outcomes(serial_result)
+
+
+def test_dask_worker_killed_mid_run_loses_nothing(serial_result):
+    executor = DaskExecutor(n_workers=2, retries=3)
+    pids = list(executor.client.run(os.getpid).values())
+    killed = []
+
+    def kill_one_worker_mid_task():
+        time.sleep(1.5)  # a few batches in; each task sleeps 0.3 s, so a task is running
+        os.kill(pids[0], signal.SIGKILL)
+        killed.append(pids[0])
+
+    killer = threading.Thread(target=kill_one_worker_mid_task)
+    killer.start()
+    try:
+        result = advopt.tune(SlowGaussian(0.3), REFERENCE, executor=executor, **SETTINGS)
+    finally:
+        killer.join()
+        executor.close()
+    assert killed
+    assert [e.index for e in result.history] == list(range(8))
+    assert all(e.ok for e in result.history) and result.events_used == 8_000
+    assert _outcomes(result) == _outcomes(serial_result)
+
+
+@pytest.mark.parametrize("backend", ["local", "dask"])
+def test_a_simulation_that_kills_its_process_once_is_retried(tmp_path, backend):
+    executor = make_executor(2, backend, retries=2)
+    try:
+        outcomes = executor.map(run_simulation, CrashOnce(tmp_path / "marker"),
+                                [SimulationTask({"mean": 0.1}, 100, seed) for seed in range(4)])
+    finally:
+        executor.close()
+    assert (tmp_path / "marker").exists()
+    assert all(o.events is not None for o in outcomes), [o.error for o in outcomes]
+    assert [o.events.shape for o in outcomes] == [(100, 1)] * 4
+
+
+@pytest.mark.parametrize("backend", ["local", "dask"])
+def test_a_simulation_that_always_kills_its_process_is_a_failed_evaluation(backend):
+    executor = make_executor(2, backend, retries=1)
+    try:
+        result = advopt.tune(CrashAbove(1.0), REFERENCE, executor=executor, budget=6_000, events_per_point=1_000,
+                             seed=2, progress=False, optimizer_options={"n_initial_points": 4})
+    finally:
+        executor.close()
+    failed = [e for e in result.history if not e.ok]
+    assert failed and all(e.params["mean"] > 1.0 for e in failed)
+    assert all("died" in e.reason for e in failed)
+    assert all(e.ok for e in result.history if e.params["mean"] <= 1.0)
+    assert len(result.history) == 6
+
+
+def test_slurm_job_script_carries_the_configured_resources():
+    cluster = jobqueue_cluster({"kind": "slurm", "cores": 8, "memory": "16 GiB", "walltime": "04:00:00",
+                                "queue": "short", "account": "hep", "jobs": 3})
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    assert "#SBATCH -p short" in script and "#SBATCH -A hep" in script
+    assert "#SBATCH --cpus-per-task=8" in script and "#SBATCH -t 04:00:00" in script
+    assert "#SBATCH --mem=" in script and "--nthreads" in script
+
+
+def test_htcondor_job_script_carries_the_configured_resources():
+    cluster = jobqueue_cluster({"kind": "htcondor", "cores": 4, "memory": "8 GiB", "disk": "2 GiB"})
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    assert "RequestCpus = MY.DaskWorkerCores" in script and "DaskWorkerCores = 4" in script
+    assert "RequestMemory" in script and "RequestDisk" in script
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [({"kind": "pbs", "cores": 1, "memory": "1 GiB"}, "execution.cluster.kind"),
+     ({"kind": "slurm", "memory": "1 GiB"}, "execution.cluster.cores"),
+     ({"kind": "slurm", "cores": 1, "memory": "1 GiB", "gpus": 1}, "unknown field")],
+)
+def test_bad_cluster_config_is_named(options, message):
+    with pytest.raises(ValueError, match=message):
+        jobqueue_cluster(options)
+
+
+def test_bad_backend_and_options():
+    with pytest.raises(ValueError, match="execution.backend"):
+        make_executor(2, "mpi")
+    with pytest.raises(ValueError, match="execution.workers"):
+        make_executor(0)
+    with pytest.raises(ValueError, match="do not apply"):
+        make_executor(2, "local", address="tcp://x:1")
+    executor = LocalExecutor(1)
+    executor.close()
