@@ -187,6 +187,7 @@ class TuneState:
     def run(self, budget: int, progress: bool, callback=None, recorded: list[Evaluation] | None = None) -> None:
         """Spend the budget. ``recorded`` evaluations (from a resumed run directory) are
         replayed through the optimiser instead of simulated again."""
+        self.budget = budget
         by_iteration: dict[int, dict[int, Evaluation]] = {}
         for evaluation in recorded or []:
             by_iteration.setdefault(evaluation.iteration, {})[evaluation.index - _first_index(evaluation, recorded)] = evaluation
@@ -289,14 +290,20 @@ class TuneState:
         return self.reference[rng.choice(len(self.reference), self.events_per_point, replace=False)]
 
     def _report(self, evaluation: Evaluation, bar) -> None:
-        best = min((e.value for e in self.history if e.ok), default=math.nan)
+        """Progress: a bar on a terminal, else one log line per evaluation."""
+        best = min((e for e in self.history if e.ok), key=lambda e: e.value, default=None)
+        best_text = f"best D={best.value:.4f} at {_format_params(best.params)}" if best else "no successful evaluation yet"
         if bar is not None:
             bar.update(evaluation.n_events)
-            bar.set_postfix_str(f"best {best:.4f}")
+            bar.set_postfix_str(best_text)
             return
-        params = ", ".join(f"{k}={v:.4g}" for k, v in evaluation.params.items())
         outcome = f"D={evaluation.value:.4f}+-{evaluation.stderr:.4f}" if evaluation.ok else f"{evaluation.status.value}: {evaluation.reason}"
-        logger.info("eval %d  %s  %s  events %d  best %.4f", evaluation.index, params, outcome, self.events_used, best)
+        logger.info("eval %d  %s  %s  events %d/%d  %s", evaluation.index, _format_params(evaluation.params), outcome,
+                    self.events_used, self.budget, best_text)
+
+
+def _format_params(params: Mapping[str, float]) -> str:
+    return ", ".join(f"{k}={v:.4g}" for k, v in params.items())
 
 
 def _first_index(evaluation: Evaluation, recorded: list[Evaluation]) -> int:
