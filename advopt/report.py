@@ -152,7 +152,9 @@ def build_report(run_dir: str | Path, simulate_events: int | None = None, *, sim
     if run.truth:
         report.captions["trajectories"] += " Dashed red: the truth of this closure test."
     if run.finished:
-        report.captions["trajectories"] += " Blue band at the right: the tuned value and its 68% interval."
+        report.captions["trajectories"] += (
+            " Blue diamond, bar and band at the right: the tuned value and its 68% interval (the spread of where "
+            "the minimum lies in draws from the surrogate; it need not be centred on the tuned value).")
 
     if run.optimizer == "bayes":
         figure = surrogate_figure(run)
@@ -232,7 +234,10 @@ def convergence_figure(run: RunFiles):
             low = min(0.0, float(np.nanmin(values[ok] - errors[ok])))
             high = float(np.nanmax(values[ok] + errors[ok]))
             ax.set_ylim(low - 0.05 * (high - low), high + 0.12 * (high - low))
-        ax.legend(loc="upper right", fontsize="x-small", frameon=False)
+        handles, labels = ax.get_legend_handles_labels()
+        order = sorted(range(len(labels)), key=lambda i: not labels[i].startswith("evaluation"))
+        ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="upper right", fontsize="x-small",
+                  frameon=False)
         ax.set_title(f"{len(run.history)} evaluations, {run.events_used:,} events", fontsize="small", loc="left")
     return figure
 
@@ -256,6 +261,7 @@ def trajectory_figure(run: RunFiles):
                                     vmax=float(np.max(good)) if good.size else 1.0)
         cmap = mpl.colormaps["viridis"]
         scatter = None
+        tuned = run.tuned_params()
         right = max(run.budget or 0, run.events_used)
         for ax, name in zip(axes, names):
             ax.set_xlim(0, right * 1.06)
@@ -266,8 +272,11 @@ def trajectory_figure(run: RunFiles):
                                      edgecolors="0.3", linewidths=0.5)
             if (~ok).any():
                 ax.plot(x[~ok], y[~ok], "x", color=_COLORS["truth"], ms=7, mew=1.8, zorder=4, label="failed")
+            facts = []
             if name in run.truth:
                 ax.axhline(run.truth[name], color=_COLORS["truth"], ls="--", lw=1.6, label="truth", zorder=2)
+            if run.result is None and tuned is not None and name in tuned:
+                facts.append(f"best so far {tuned[name]:.4g}")
             if run.result is not None and name in run.result.best_params and math.isfinite(run.result.best_params[name]):
                 best = run.result.best_params[name]
                 low, high = run.result.interval68.get(name, (best, best))
@@ -276,25 +285,32 @@ def trajectory_figure(run: RunFiles):
                 # the interval comes from posterior draws of the minimum and need not contain ``best``
                 ax.axhspan(low, high, color=_COLORS["tuned"], alpha=0.12, zorder=0)
                 ax.vlines([edge], low, high, color=_COLORS["tuned"], lw=2.5, zorder=5)
-                ax.plot([edge], [best], "D", color=_COLORS["tuned"], ms=8, zorder=6,
-                        label=f"tuned {best:.4g}, 68% [{low:.4g}, {high:.4g}]")
+                ax.plot([edge], [best], "D", color=_COLORS["tuned"], ms=8, zorder=6, label="tuned, 68% interval")
+                facts.append(f"tuned {best:.4g}, 68% [{low:.4g}, {high:.4g}]")
             bounds = space.get(name)
             if bounds:
                 if bounds.get("log"):
                     ax.set_yscale("log")
                 pad = 0.02 * (bounds["high"] - bounds["low"])
                 ax.set_ylim(bounds["low"] - (0 if bounds.get("log") else pad), bounds["high"] + pad)
+            if name in run.truth:
+                facts.append(f"truth {run.truth[name]:.4g}")
+            ax.set_title("; ".join(facts), fontsize="xx-small", loc="left")
             ax.set_ylabel(name, fontsize="small")
             ax.xaxis.set_major_formatter(mpl.ticker.EngFormatter(sep=""))
-            handles, labels = ax.get_legend_handles_labels()
-            if labels:
-                ax.legend(fontsize="xx-small", loc="best", frameon=True, framealpha=0.8)
         for ax in axes[len(names):]:
             ax.set_visible(False)
-        for ax in axes[(nrows - 1) * ncols:]:
-            ax.set_xlabel("simulated events (cumulative)", fontsize="small")
-        for ax in axes[: len(names)]:
+        for k, ax in enumerate(axes[: len(names)]):
             ax.tick_params(labelbottom=True)
+            if k + ncols >= len(names):
+                ax.set_xlabel("simulated events (cumulative)", fontsize="small")
+        legend = {}
+        for ax in axes[: len(names)]:
+            for handle, label in zip(*ax.get_legend_handles_labels()):
+                legend.setdefault(label, handle)
+        if legend:
+            figure.legend(list(legend.values()), list(legend), loc="outside upper center", ncols=len(legend),
+                          frameon=False, fontsize="x-small")
         if scatter is not None:
             bar = figure.colorbar(scatter, ax=list(axes[: len(names)]), shrink=0.9, pad=0.01)
             bar.set_label(_divergence_label(run.divergence), fontsize="small")
@@ -356,7 +372,13 @@ def surrogate_figure(run: RunFiles):
         low = min(0.0, float(np.min(values - np.sqrt(variances))))
         high = float(np.max(values + np.sqrt(variances)))
         axes[0].set_ylim(low - 0.05 * (high - low), high + 0.1 * (high - low))
-        axes[0].legend(fontsize="xx-small", loc="upper left", frameon=True, framealpha=0.85)
+        seen = {}
+        for ax in axes[: len(names)]:
+            for handle, label in zip(*ax.get_legend_handles_labels()):
+                key = "tuned" if label.startswith("tuned") else label
+                seen.setdefault(key, (handle, "tuned" if key == "tuned" else label))
+        figure.legend([h for h, _ in seen.values()], [t for _, t in seen.values()], loc="outside upper center",
+                      ncols=min(len(seen), 4), frameon=False, fontsize="x-small")
     return figure
 
 
@@ -415,19 +437,18 @@ def observable_figures(reference, start, tuned, feature_names, per_page: int = F
         nrows = math.ceil(len(chunk) / ncols)
         single = len(chunk) == 1
         with _style():
-            figure = mpl.figure.Figure(figsize=(9.0, 8.0) if single else (5.2 * ncols, 4.9 * nrows + 0.7))
-            outer = figure.add_gridspec(nrows, ncols, left=0.12 if single else 0.06, right=0.98,
-                                        bottom=0.1 if single else 0.055, top=0.88 if single else 1 - 0.75 / (4.9 * nrows + 0.7),
-                                        wspace=0.28, hspace=0.38)
+            figure = mpl.figure.Figure(figsize=(9.0, 8.5) if single else (5.2 * ncols, 4.9 * nrows + 0.7),
+                                       layout="constrained")
+            figure.get_layout_engine().set(h_pad=0.03, w_pad=0.05, hspace=0.0, wspace=0.02)
+            outer = figure.add_gridspec(nrows, ncols)
             for slot, column in enumerate(chunk):
-                inner = outer[slot // ncols, slot % ncols].subgridspec(2, 1, height_ratios=(3, 1), hspace=0.06)
+                inner = outer[slot // ncols, slot % ncols].subgridspec(2, 1, height_ratios=(3, 1))
                 top = figure.add_subplot(inner[0])
                 bottom = figure.add_subplot(inner[1], sharex=top)
                 _histogram_panel(np, mplhep, top, bottom, names[column],
                                  reference[:, column], start[:, column], tuned[:, column], labels, single)
             handles, texts = figure.axes[0].get_legend_handles_labels()
-            figure.legend(handles, texts, loc="upper center", ncols=3, frameon=False,
-                          fontsize="small" if not single else "x-small", bbox_to_anchor=(0.5, 1.0))
+            figure.legend(handles, texts, loc="outside upper center", ncols=3, frameon=False, fontsize="small")
             pages.append(figure)
     return pages
 
@@ -456,7 +477,9 @@ def roc_figure(reference, start, tuned, seed: int):
 
 # -- pieces -----------------------------------------------------------------------------------
 def _histogram_panel(np, mplhep, top, bottom, name, reference, start, tuned, labels, single) -> None:
-    edges, spike = _binning(np, [reference, start, tuned])
+    from matplotlib.ticker import MaxNLocator
+
+    edges, spike, integer = _binning(np, [reference, start, tuned])
     widths = np.diff(edges)
     hists = {}
     for key, data in zip(("reference", "start", "tuned"), (reference, start, tuned)):
@@ -471,7 +494,15 @@ def _histogram_panel(np, mplhep, top, bottom, name, reference, start, tuned, lab
     mplhep.histplot(hists["tuned"][0], edges, yerr=hists["tuned"][1], histtype="step", lw=1.8,
                     color=_COLORS["tuned"], ax=top, label=labels[2], flow=None)
     top.set_ylabel("1/N dN/dx", fontsize="x-small" if not single else "small")
-    top.set_ylim(0, max(np.max(ref + ref_err), np.max(hists["tuned"][0]), np.max(hists["start"][0])) * 1.3)
+    peak = max(np.max(ref + ref_err), np.max(hists["tuned"][0]), np.max(hists["start"][0]))
+    if _steeply_falling(np, ref):
+        top.set_yscale("log")
+        floor = np.min(ref[ref > 0]) if (ref > 0).any() else peak * 1e-3
+        top.set_ylim(floor / 3, peak * 20)
+    else:
+        top.set_ylim(0, peak * 1.35)
+    if integer:
+        bottom.xaxis.set_major_locator(MaxNLocator(integer=True))
     top.tick_params(labelbottom=False, labelsize="x-small" if not single else "small")
     chi2 = {key: _chi2(np, hists[key], hists["reference"]) for key in ("start", "tuned")}
     lines = [f"$\\chi^2$/ndf {labels[1]} {chi2['start'][0]:.1f}/{chi2['start'][1]}",
@@ -480,7 +511,9 @@ def _histogram_panel(np, mplhep, top, bottom, name, reference, start, tuned, lab
         share = {key: float(np.mean(d == spike)) for key, d in zip(("reference", "start", "tuned"), (reference, start, tuned))}
         lines.append(f"at {spike:g} (not shown): ref {share['reference']:.0%}, start {share['start']:.0%}, "
                      f"tuned {share['tuned']:.0%}")
-    top.text(0.97, 0.95, "\n".join(lines), transform=top.transAxes, ha="right", va="top",
+    right_heavy = np.argmax(ref) >= len(ref) / 2 if ref.size else False
+    top.text(0.03 if right_heavy else 0.97, 0.95, "\n".join(lines), transform=top.transAxes,
+             ha="left" if right_heavy else "right", va="top",
              fontsize="xx-small" if not single else "x-small", linespacing=1.3)
     # ratio panel: simulation / reference, reference's own uncertainty as a band
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -494,23 +527,48 @@ def _histogram_panel(np, mplhep, top, bottom, name, reference, start, tuned, lab
             bottom.stairs(ratio, edges, color=_COLORS[key], ls=style, lw=1.4, baseline=None)
             bottom.errorbar(centres, ratio, yerr=error, fmt="none", color=_COLORS[key], lw=1, capsize=0)
     bottom.axhline(1.0, color="black", lw=0.8)
-    bottom.set_ylim(0.5, 1.5)
+    bottom.set_ylim(*_ratio_limits(np, ref, ref_err, [hists["start"][0], hists["tuned"][0]]))
     bottom.set_ylabel("sim / ref", fontsize="xx-small" if not single else "x-small")
     bottom.set_xlabel(name, fontsize="x-small" if not single else "small")
     bottom.tick_params(labelsize="x-small" if not single else "small")
     bottom.set_xlim(edges[0], edges[-1])
 
 
+def _steeply_falling(np, ref) -> bool:
+    """Log scale for distributions that fall by orders of magnitude from a peak at the low
+    edge (event shapes like D or the aplanarity; counts that are almost always 0)."""
+    positive = ref[ref > 0]
+    if positive.size < 2:
+        return False
+    if len(ref) <= 8:
+        return bool(positive.max() / positive.min() > 30)
+    return bool(np.argmax(ref) < 0.15 * len(ref) and positive.max() / np.median(positive) > 10)
+
+
+def _ratio_limits(np, ref, ref_err, simulated) -> tuple[float, float]:
+    """A symmetric ratio range around 1 (+-0.1, 0.2, 0.5 or 1) that holds 90% of the ratios
+    of the bins where the reference is known to better than 15%."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        good = (ref > 0) & (ref_err < 0.15 * ref)
+        ratios = np.concatenate([values[good] / ref[good] for values in simulated]) if good.any() else np.array([1.0])
+    spread = float(np.quantile(np.abs(ratios - 1), 0.9)) if ratios.size else 0.0
+    for half in (0.1, 0.2, 0.5, 1.0):
+        if spread < 0.9 * half:
+            return 1 - half, 1 + half
+    return 0.0, 2.0
+
+
 def _binning(np, samples):
-    """Bin edges for a feature, and a value left out of the plot (a spike holding > 20% of
-    the events of a continuous feature, like 0 for 'x_b of events without a b'), or None.
+    """Bin edges for a feature, a value left out of the plot (a spike holding > 20% of the
+    events of a continuous feature, like 0 for 'x_b of events without a b') or None, and
+    whether the feature is integer-valued.
 
     Integer-valued features get one bin per integer (wider when the range is large);
     continuous ones 40 equal bins over the central 99.6% of the pooled events."""
     pooled = np.concatenate([np.asarray(s, dtype=float) for s in samples])
     pooled = pooled[np.isfinite(pooled)]
     if pooled.size == 0:
-        return np.array([0.0, 1.0]), None
+        return np.array([0.0, 1.0]), None, False
     integer = bool(np.all(pooled == np.round(pooled)))
     spike = None
     if not integer:
@@ -522,13 +580,17 @@ def _binning(np, samples):
     if integer:
         low, high = np.quantile(pooled, [0.001, 0.999])
         low, high = math.floor(low), math.ceil(high)
-        step = max(1, math.ceil((high - low + 1) / 40))
-        return np.arange(low - 0.5, high + 0.5 + step, step, dtype=float), None
+        # values on a lattice (the charged multiplicity is always even): one bin per lattice step
+        present = np.unique(pooled).astype(np.int64)
+        lattice = int(np.gcd.reduce(np.diff(present))) if present.size > 1 else 1
+        step = lattice * max(1, math.ceil((high - low + lattice) / lattice / 40))
+        first = low - 0.5 * lattice
+        return np.arange(first, high + 0.5 * lattice + step, step, dtype=float), None, True
     low, high = np.quantile(pooled, [0.002, 0.998])
     if not high > low:
         low, high = low - 0.5, high + 0.5
     n_bins = int(np.clip(np.sqrt(pooled.size / 3) / 2, 10, 40))
-    return np.linspace(low, high, n_bins + 1), spike
+    return np.linspace(low, high, n_bins + 1), spike, False
 
 
 def _counts(values, edges):

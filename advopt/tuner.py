@@ -133,7 +133,7 @@ def tune(
 
     div = make_divergence(divergence, **dict(divergence_options or {})) if isinstance(divergence, str) else divergence
     opt = (
-        make_optimizer(optimizer, space.dim, seed, div.upper_bound, **dict(optimizer_options or {}))
+        make_optimizer(optimizer, space.dim, seed, div.upper_bound, **_optimizer_options(optimizer_options, space))
         if isinstance(optimizer, str)
         else optimizer
     )
@@ -376,6 +376,17 @@ def _resolve_reference(reference, simulator: Simulator, features) -> Sample:
     if len(sample.events) < 8:
         raise ValueError(f"reference: only {len(sample.events)} events; need at least 8")
     return sample
+
+
+def _optimizer_options(options: Mapping | None, space: Space) -> dict:
+    """Options for the optimiser; a ``start`` point is given in physical units."""
+    options = dict(options or {})
+    if "start" in options:
+        try:
+            options["start"] = space.to_unit(options["start"])
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"optimizer.start: {err}") from None
+    return options
 
 
 def _check_positive_int(field: str, value, allow_zero: bool = False) -> None:

@@ -58,6 +58,7 @@ class HeteroscedasticGP(GaussianProcessRegressor):
 class BayesOptimizer:
     """Gaussian-process Bayesian optimisation over the unit cube.
 
+    ``start`` (a unit-cube point) is evaluated first, if given; then
     ``n_initial_points`` space-filling points (Sobol by default) come before the surrogate
     is used; batches are filled by the constant-liar strategy. ``acq_func`` is any of
     skopt's (``gp_hedge``, ``EI``, ``LCB``, ``PI``).
@@ -66,7 +67,8 @@ class BayesOptimizer:
     name = "bayes"
 
     def __init__(self, dim: int, seed: int, n_initial_points: int = 10, acq_func: str = "gp_hedge",
-                 initial_point_generator: str = "sobol", upper_bound: float = 1.0, n_posterior_samples: int = 256):
+                 initial_point_generator: str = "sobol", upper_bound: float = 1.0, n_posterior_samples: int = 256,
+                 start=None):
         if n_initial_points < 1:
             raise ValueError(f"optimizer.n_initial_points: must be >= 1, got {n_initial_points}")
         if acq_func not in ("gp_hedge", "EI", "LCB", "PI"):
@@ -74,6 +76,8 @@ class BayesOptimizer:
         self.dim = dim
         self.seed = seed
         self.upper_bound = upper_bound
+        # An optional first point (unit cube), e.g. the tune a physicist starts from.
+        self._start = None if start is None else np.clip(np.asarray(start, dtype=float).reshape(dim), 0.0, 1.0)
         self.n_posterior_samples = n_posterior_samples
         kernel = ConstantKernel(1.0, (0.01, 1000.0)) * Matern(length_scale=np.full(dim, 0.3), length_scale_bounds=(0.02, 10.0), nu=2.5)
         self._gp = HeteroscedasticGP(kernel=kernel, normalize_y=True, noise="gaussian", n_restarts_optimizer=1,
@@ -91,9 +95,12 @@ class BayesOptimizer:
         self._ok: list[bool] = []
 
     def ask(self, n: int) -> np.ndarray:
+        first = []
+        if self._start is not None and not self._points:
+            first, n = [self._start], n - 1
         with _quiet_sobol():
-            points = self._skopt.ask(n_points=n, strategy="cl_min") if n > 1 else [self._skopt.ask()]
-        return np.clip(np.asarray(points, dtype=float), 0.0, 1.0)
+            points = self._skopt.ask(n_points=n, strategy="cl_min") if n > 1 else [self._skopt.ask()] if n else []
+        return np.clip(np.asarray(first + list(points), dtype=float).reshape(-1, self.dim), 0.0, 1.0)
 
     def tell(self, points, values, stderrs, ok) -> None:
         points = np.atleast_2d(np.asarray(points, dtype=float))
