@@ -30,3 +30,20 @@ def test_default_task_recovers_monash(tmp_path):
                          capture_output=True, text=True, cwd=tmp_path, timeout=900)
     assert out.returncode == 0, out.stderr
     assert "closure: truth recovered" in out.stdout, out.stdout
+
+
+def test_cli_simulates_a_pythia_reference_with_feature_names(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "advopt", "simulate", "pythia-ee", "--param", f"{ALPHA}=0.15",
+                          "-n", "500", "-o", str(tmp_path / "ref.npz"), "--seed", "5"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    sample = advopt.load_sample(tmp_path / "ref.npz")
+    simulator = advopt.get_simulator("pythia-ee")
+    assert sample.feature_names == simulator.feature_names and sample.events.shape == (500, len(simulator.feature_names))
+    expected = simulator.simulate({**simulator.truth, ALPHA: 0.15}, 500, 5)
+    assert (sample.events == expected).all()
+
+
+def test_cli_refuses_an_unknown_pythia_parameter(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "advopt", "simulate", "pythia-ee", "--param", "TimeShower:alphaSvalu=0.15",
+                          "-n", "10", "-o", str(tmp_path / "x.npz")], capture_output=True, text=True)
+    assert out.returncode == 2 and "alphaSvalu" in out.stderr and "Traceback" not in out.stderr
