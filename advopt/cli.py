@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--param", action="append", default=[], metavar="K=V")
     check.add_argument("--option", action="append", default=[], metavar="K=V")
     check.set_defaults(handler=_check)
+
+    from advopt.report import add_report_commands  # report and status; plotting is imported only when used
+
+    add_report_commands(commands)
     return parser
 
 
