@@ -152,7 +152,11 @@ def tune(
                      fixed)
     started = time.perf_counter()
     try:
-        loop.run(budget, _show_progress(progress), callback, recorded)
+        if opt.name == "variational":  # AVO runs its own loop on the same state (advopt/variational.py)
+            from advopt.variational import run_variational
+            run_variational(loop, budget, _show_progress(progress), callback, recorded)
+        else:
+            loop.run(budget, _show_progress(progress), callback, recorded)
     finally:
         if own_executor:
             executor.close()
@@ -188,9 +192,7 @@ class TuneState:
         """Spend the budget. ``recorded`` evaluations (from a resumed run directory) are
         replayed through the optimiser instead of simulated again."""
         self.budget = budget
-        by_iteration: dict[int, dict[int, Evaluation]] = {}
-        for evaluation in recorded or []:
-            by_iteration.setdefault(evaluation.iteration, {})[evaluation.index - _first_index(evaluation, recorded)] = evaluation
+        by_iteration = _by_iteration(recorded or [])
         bar = _progress_bar(budget) if progress else None
         try:
             while (n_points := min(self.batch_size, (budget - self.events_used) // self.events_per_point)) > 0:
@@ -306,9 +308,15 @@ def _format_params(params: Mapping[str, float]) -> str:
     return ", ".join(f"{k}={v:.4g}" for k, v in params.items())
 
 
-def _first_index(evaluation: Evaluation, recorded: list[Evaluation]) -> int:
-    """Global index of the first evaluation of ``evaluation``'s batch."""
-    return min(e.index for e in recorded if e.iteration == evaluation.iteration)
+def _by_iteration(recorded: list[Evaluation]) -> dict[int, dict[int, Evaluation]]:
+    """Recorded evaluations as {iteration: {index in its batch: evaluation}}."""
+    batches: dict[int, list[Evaluation]] = {}
+    for evaluation in recorded:
+        batches.setdefault(evaluation.iteration, []).append(evaluation)
+    return {
+        iteration: {e.index - min(x.index for x in batch): e for e in batch}
+        for iteration, batch in batches.items()
+    }
 
 
 def _same_point(recorded: Mapping[str, float], asked: Mapping[str, float]) -> bool:
