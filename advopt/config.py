@@ -11,6 +11,7 @@ Sections (all optional but ``simulator``)::
     [divergence]  kind = "mlp"; ...options of the divergence
     [optimizer]   kind = "bayes"; batch_size = 2; ...options of the optimiser
     [budget]      events = 200000; events_per_point = 2000; chunk_size = 2000
+                  max_events_per_point = 16000; growth_threshold = 0.01   # adaptive sample size
     [execution]   workers = 2; backend = "local" | "serial" | "dask"; retries = 2
                   address = "tcp://scheduler:8786"      # dask: a running scheduler, or
     [execution.cluster] kind = "slurm"; cores = 8; memory = "16 GiB"; walltime = "04:00:00"; jobs = 4
@@ -72,7 +73,7 @@ def tune_arguments(config: Mapping, overrides: Mapping | None = None) -> dict:
     reference, known_truth = _reference(config, simulator, space)
 
     budget_table = _table(config, "budget")
-    _only(budget_table, "budget", {"events", "events_per_point", "chunk_size"})
+    _only(budget_table, "budget", {"events", "events_per_point", "chunk_size", "max_events_per_point", "growth_threshold"})
     optimizer_table = dict(_table(config, "optimizer"))
     divergence_table = dict(_table(config, "divergence"))
     execution_table = dict(_table(config, "execution"))
@@ -92,6 +93,8 @@ def tune_arguments(config: Mapping, overrides: Mapping | None = None) -> dict:
         budget=overrides.get("budget", budget_table.get("events", 200_000)),
         events_per_point=budget_table.get("events_per_point", 2_000),
         chunk_size=budget_table.get("chunk_size"),
+        max_events_per_point=budget_table.get("max_events_per_point"),
+        growth_threshold=budget_table.get("growth_threshold", 0.01),
         n_workers=workers,
         executor=execution_table.pop("backend", None),
         execution_options=execution_table,

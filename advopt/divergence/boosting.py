@@ -52,7 +52,9 @@ class BoostingDivergence:
         model.fit(x_train, y_train, sample_weight=balanced_weights(y_train))
         losses = binary_cross_entropy(model.predict_proba(x_hold)[:, 1], y_hold)
         value, stderr = jsd_from_losses(losses[y_hold == 1], losses[y_hold == 0])
-        details = {"stages": int(model.n_iter_)}
+        train_losses = binary_cross_entropy(model.predict_proba(x_train)[:, 1], y_train)
+        train_value, _ = jsd_from_losses(train_losses[y_train == 1], train_losses[y_train == 0])
+        details = {"stages": int(model.n_iter_), "train_value": train_value}
         return DivergenceEstimate(value, stderr, len(simulated), details)
 
     def __repr__(self) -> str:

@@ -103,8 +103,11 @@ class MLPDivergence:
         with _torch_threads(self.threads):
             model, epochs = self._train(to_tensor(x_train), y_train, to_tensor(x_hold), y_hold, seed)
             loss_hold = self._losses(model, to_tensor(x_hold), y_hold)
+            loss_train = self._losses(model, to_tensor(x_train), y_train)
         value, stderr = jsd_from_losses(loss_hold[y_hold == 1], loss_hold[y_hold == 0])
-        details = {"epochs": epochs}
+        train_value, _ = jsd_from_losses(loss_train[y_train == 1], loss_train[y_train == 0])
+        # Kept as a diagnostic: a training value far above the held-out one means overfitting.
+        details = {"epochs": epochs, "train_value": train_value}
         return DivergenceEstimate(value, stderr, len(simulated), details)
 
     # -- training ------------------------------------------------------------------------------
