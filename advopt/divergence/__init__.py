@@ -1,10 +1,21 @@
 """Divergences between a simulated and a reference sample, read off trained classifiers."""
 
 from advopt.divergence.base import LN2, Divergence, DivergenceEstimate, jsd_from_losses
+from advopt.divergence.adaptive import AdaptiveBoostingDivergence, AdaptiveMLPDivergence, adaptive_linear, adaptive_log
 from advopt.divergence.boosting import BoostingDivergence
+from advopt.divergence.critic import TotalVariationDivergence, WassersteinDivergence
 from advopt.divergence.mlp import MLPDivergence
 
-DIVERGENCES = {"mlp": MLPDivergence, "jsd": MLPDivergence, "boosting": BoostingDivergence}
+DIVERGENCES = {
+    "mlp": MLPDivergence,
+    "jsd": MLPDivergence,
+    "boosting": BoostingDivergence,
+    "adaptive-linear": adaptive_linear,
+    "adaptive-log": adaptive_log,
+    "adaptive-boosting": AdaptiveBoostingDivergence,
+    "wasserstein": WassersteinDivergence,
+    "tv": TotalVariationDivergence,
+}
 
 
 def make_divergence(kind: str = "mlp", **options) -> Divergence:
@@ -19,4 +30,16 @@ def make_divergence(kind: str = "mlp", **options) -> Divergence:
         raise ValueError(f"divergence: bad option for {kind!r} ({err})") from None
 
 
-__all__ = ["LN2", "Divergence", "DivergenceEstimate", "MLPDivergence", "BoostingDivergence", "jsd_from_losses", "make_divergence"]
+__all__ = [
+    "LN2",
+    "Divergence",
+    "DivergenceEstimate",
+    "MLPDivergence",
+    "BoostingDivergence",
+    "AdaptiveMLPDivergence",
+    "AdaptiveBoostingDivergence",
+    "WassersteinDivergence",
+    "TotalVariationDivergence",
+    "jsd_from_losses",
+    "make_divergence",
+]
