@@ -78,6 +78,7 @@ def main() -> None:
     parser.add_argument("--events-per-point", type=int, default=2_048)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated divergence names")
+    parser.add_argument("--name", default="xor_divergences", help="results/NAME.json to write")
     args = parser.parse_args()
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
 
@@ -102,7 +103,7 @@ def main() -> None:
         events = f"{s['median_events_to_tolerance']:,.0f}" if s["median_events_to_tolerance"] is not None else f">{args.budget:,}"
         print(f"{kind:>16}  {s['median_final_distance_rad']:16.5f}  {s['share_within_tolerance']:12.0%}  "
               f"{events:>23}  {s['median_wall_seconds']:8.0f}s")
-    path = write_result("xor_divergences", {
+    path = write_result(args.name, {
         "budget": args.budget, "events_per_point": args.events_per_point, "workers": args.workers,
         "seeds": args.seeds, "reference_events": REFERENCE_EVENTS, "tolerance_rad": TOLERANCE,
         "divergences": results,
