@@ -87,49 +87,60 @@ class SerialExecutor:
 
 
 class LocalExecutor:
-    """Local worker processes through joblib's loky backend; the pool is reused between
-    batches, so a simulator's per-process cache (a Pythia object) survives.
+    """Local worker processes (joblib's loky). The pool lives as long as the executor, so a
+    simulator's per-process cache (a Pythia object) survives between batches.
 
-    A simulation that kills its worker process (``os._exit``, a segfault) breaks the whole
-    batch; the batch's tasks are then run again one at a time, each up to ``retries`` more
-    times, and a task that still kills its worker comes back as a failed outcome.
+    The workers are started fresh with the executor: they see this process's ``sys.path``
+    as it is now (workers kept from an earlier pool would miss a user's module directory
+    added since). A simulation that kills its worker process (``os._exit``, a segfault)
+    breaks the whole batch; its tasks are then run again one at a time, each up to
+    ``retries`` more times, and a task that still kills its worker comes back as a failed
+    outcome.
     """
 
     def __init__(self, n_workers: int = 2, retries: int = 2):
         _check_workers(n_workers)
         _check_retries(retries)
-        from joblib import Parallel
+        from joblib.externals.loky import get_reusable_executor
 
         self.n_workers = n_workers
         self.retries = retries
-        self._parallel = Parallel(n_jobs=n_workers, backend="loky")
-        self._parallel.__enter__()
+        self._pool = get_reusable_executor(max_workers=n_workers, reuse=False)
+
+    def _healthy_pool(self):
+        from joblib.externals.loky import get_reusable_executor
+
+        # After a worker died the pool is broken; this gives a new one (else the same).
+        self._pool = get_reusable_executor(max_workers=self.n_workers)
+        return self._pool
 
     def map(self, function, simulator, tasks):
-        from joblib import delayed
-        from joblib.externals.loky.process_executor import TerminatedWorkerError
+        from joblib.externals.loky.process_executor import BrokenProcessPool, TerminatedWorkerError
 
         tasks = list(tasks)
+        pool = self._healthy_pool()
         try:
-            return self._parallel(delayed(function)(simulator, task) for task in tasks)
+            futures = [pool.submit(function, simulator, task) for task in tasks]
+            return [future.result() for future in futures]
         except TerminatedWorkerError:
             logger.warning("a worker process died during a batch of %d tasks; running them one by one", len(tasks))
+        except BrokenProcessPool as err:  # not a crash: the workers could not load the simulator
+            raise ValueError(f"simulator: worker processes cannot load it; is its module importable there? ({_first_line(err)})") from None
         return [self._run_alone(function, simulator, task) for task in tasks]
 
     def _run_alone(self, function, simulator, task):
-        from joblib import delayed
         from joblib.externals.loky.process_executor import TerminatedWorkerError
 
         for attempt in range(self.retries + 1):
             try:
-                return self._parallel([delayed(function)(simulator, task)])[0]
+                return self._healthy_pool().submit(function, simulator, task).result()
             except TerminatedWorkerError as err:
                 last = err
                 logger.warning("worker process died running a task (attempt %d of %d)", attempt + 1, self.retries + 1)
         return SimulationOutcome(None, f"worker process died {self.retries + 1} times running this task ({_first_line(last)})", 0.0)
 
     def close(self) -> None:
-        self._parallel.__exit__(None, None, None)
+        pass  # the pool is kept for the next executor of this process, as joblib does
 
 
 class FuturesExecutor:
