@@ -42,7 +42,7 @@ from advopt.divergence.base import (
     jsd_from_losses,
     make_labelled_split,
 )
-from advopt.divergence.mlp import MLPDivergence, _check_positive, _torch_threads, build_mlp
+from advopt.divergence.mlp import MLPDivergence, _check_positive, _torch_threads, build_mlp, standardiser
 
 SCHEDULES = ("linear", "log")
 
@@ -191,9 +191,7 @@ class AdaptiveMLPDivergence(MLPDivergence):
     def estimate(self, simulated: np.ndarray, reference: np.ndarray, seed: int) -> DivergenceEstimate:
         rng = np.random.default_rng(seed)
         x_train, y_train, x_hold, y_hold = make_labelled_split(simulated, reference, self.holdout_fraction, rng)
-        mean, scale = x_train.mean(axis=0), x_train.std(axis=0)
-        scale[scale == 0] = 1.0
-        to_tensor = lambda a: torch.as_tensor((a - mean) / scale, dtype=torch.float32, device=self.device)
+        to_tensor = standardiser(x_train, self.device)
         with _torch_threads(self.threads):
             model, epochs, coefficient, train_loss = self._train_adaptive(
                 to_tensor(x_train), y_train, to_tensor(x_hold), y_hold, seed)

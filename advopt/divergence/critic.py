@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from advopt.divergence.base import DivergenceEstimate, make_labelled_split
-from advopt.divergence.mlp import MLPDivergence, _check_positive, _torch_threads, build_mlp, resolve_device
+from advopt.divergence.mlp import MLPDivergence, _check_positive, _torch_threads, build_mlp, resolve_device, standardiser
 
 
 # -- pure maths -----------------------------------------------------------------------------------
@@ -116,9 +116,7 @@ class WassersteinDivergence:
         rng = np.random.default_rng(seed)
         x_train, y_train, x_hold, y_hold = make_labelled_split(simulated, reference, self.holdout_fraction, rng)
         ref_train = x_train[y_train == 0]
-        mean, scale = ref_train.mean(axis=0), ref_train.std(axis=0)
-        scale[scale == 0] = 1.0
-        to_tensor = lambda a: torch.as_tensor((a - mean) / scale, dtype=torch.float32, device=self.device)
+        to_tensor = standardiser(ref_train, self.device)
         with _torch_threads(self.threads):
             critic, epochs = self._train(to_tensor(x_train[y_train == 1]), to_tensor(ref_train), seed)
             critic.eval()
@@ -209,9 +207,7 @@ class TotalVariationDivergence(MLPDivergence):
     def estimate(self, simulated: np.ndarray, reference: np.ndarray, seed: int) -> DivergenceEstimate:
         rng = np.random.default_rng(seed)
         x_train, y_train, x_hold, y_hold = make_labelled_split(simulated, reference, self.holdout_fraction, rng)
-        mean, scale = x_train.mean(axis=0), x_train.std(axis=0)
-        scale[scale == 0] = 1.0
-        to_tensor = lambda a: torch.as_tensor((a - mean) / scale, dtype=torch.float32, device=self.device)
+        to_tensor = standardiser(x_train, self.device)
         with _torch_threads(self.threads):
             model, epochs = self._train(to_tensor(x_train), y_train, to_tensor(x_hold), y_hold, seed)
             with torch.no_grad():

@@ -30,6 +30,14 @@ def resolve_device(device: str = "auto") -> torch.device:
     return resolved
 
 
+def standardiser(x: np.ndarray, device: torch.device):
+    """A function mapping arrays to float32 tensors standardised with ``x``'s per-feature
+    mean and width (a constant feature keeps width 1)."""
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    return lambda a: torch.as_tensor((a - mean) / scale, dtype=torch.float32, device=device)
+
+
 def build_mlp(n_features: int, hidden: tuple[int, ...], dropout: float) -> nn.Sequential:
     layers: list[nn.Module] = []
     width = n_features
@@ -97,9 +105,7 @@ class MLPDivergence:
     def estimate(self, simulated: np.ndarray, reference: np.ndarray, seed: int) -> DivergenceEstimate:
         rng = np.random.default_rng(seed)
         x_train, y_train, x_hold, y_hold = make_labelled_split(simulated, reference, self.holdout_fraction, rng)
-        mean, scale = x_train.mean(axis=0), x_train.std(axis=0)
-        scale[scale == 0] = 1.0
-        to_tensor = lambda a: torch.as_tensor((a - mean) / scale, dtype=torch.float32, device=self.device)
+        to_tensor = standardiser(x_train, self.device)
         with _torch_threads(self.threads):
             model, epochs = self._train(to_tensor(x_train), y_train, to_tensor(x_hold), y_hold, seed)
             loss_hold = self._losses(model, to_tensor(x_hold), y_hold)
