@@ -73,16 +73,17 @@ streams, keyed by (run seed, iteration). Deterministic for a seed on a given dev
 
 from __future__ import annotations
 
+import dataclasses
+
 import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from advopt.divergence.base import LN2, jsd_from_losses
-from advopt.execution import SEED_DISCRIMINATOR, SEED_REFERENCE, SEED_SIMULATION, SimulationTask, run_simulation, task_seed
+from advopt.execution import SEED_DISCRIMINATOR, SEED_REFERENCE, task_seed
 from advopt.result import Evaluation, Status
 
 logger = logging.getLogger(__name__)
@@ -326,42 +327,21 @@ def _iteration(state, opt: VariationalOptimizer, critic: "_Critic") -> list[Eval
     return evaluations
 
 
-@dataclass(frozen=True)
-class _Draw:
-    """One draw's simulated events (float64, or None and the reason) and what they cost."""
-
-    params: dict[str, float]
-    events: np.ndarray | None
-    error: str
-    n_events: int
-    seed: int
-    sim_seconds: float
+def _simulate(state, points: list[dict[str, float]]):
+    """Simulate each draw's ``events_per_point`` events through the tuner's own batch
+    simulation (same chunks and seeds as its points); a draw whose feature count differs
+    from the reference's comes back without events, with the reason."""
+    samples = state._simulate([(index, p, state.events_per_point, 0) for index, p in enumerate(points)])
+    return [_checked_width(sample, state.reference.shape[1]) for sample in samples]
 
 
-def _simulate(state, points: list[dict[str, float]]) -> list[_Draw]:
-    """Simulate each draw's ``events_per_point`` events through the executor, in chunks of
-    ``chunk_size``, seeded as the tuner seeds its points:
-    ``task_seed(run seed, iteration, index, SEED_SIMULATION, chunk)``."""
-    full, rest = divmod(state.events_per_point, state.chunk_size)
-    chunks = [state.chunk_size] * full + ([rest] if rest else [])
-    tasks = [SimulationTask({**state.fixed, **p}, n, task_seed(state.seed, state.iteration, index, SEED_SIMULATION, chunk))
-             for index, p in enumerate(points) for chunk, n in enumerate(chunks)]
-    outcomes = state.executor.map(run_simulation, state.simulator, tasks)
-    draws = []
-    for index, p in enumerate(points):
-        mine = outcomes[index * len(chunks) : (index + 1) * len(chunks)]
-        errors = list(dict.fromkeys(o.error for o in mine if o.events is None))
-        events = None
-        if not errors:
-            widths = sorted({o.events.shape[1] for o in mine})
-            if widths != [state.reference.shape[1]]:
-                errors = [f"simulator returned {widths[-1] if len(widths) == 1 else widths} features, "
-                          f"the reference has {state.reference.shape[1]}"]
-            else:
-                events = np.concatenate([o.events for o in mine]).astype(np.float64)
-        draws.append(_Draw(p, events, "; ".join(errors), state.events_per_point, tasks[index * len(chunks)].seed,
-                           sum(o.seconds for o in mine)))
-    return draws
+def _checked_width(sample, n_features: int):
+    if sample.events is None:
+        return sample
+    if sample.events.shape[1] != n_features:
+        reason = f"simulator returned {sample.events.shape[1]} features, the reference has {n_features}"
+        return dataclasses.replace(sample, events=None, error=reason)
+    return dataclasses.replace(sample, events=sample.events.astype(np.float64))
 
 
 class _Critic:
