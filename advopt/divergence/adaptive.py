@@ -35,6 +35,7 @@ from threadpoolctl import threadpool_limits
 from torch import nn
 
 from advopt.divergence.base import (
+    check_holdout_fraction,
     LN2,
     DivergenceEstimate,
     balanced_weights,
@@ -282,8 +283,7 @@ class AdaptiveBoostingDivergence:
             raise ValueError(f"divergence.max_leaf_nodes: must be an integer >= 2, got {max_leaf_nodes!r}")
         if not isinstance(start, (int, float)) or not 0 < start <= LN2:
             raise ValueError(f"divergence.start: must be in (0, ln 2], got {start!r}")
-        if not 0 < holdout_fraction < 1:
-            raise ValueError(f"divergence.holdout_fraction: must be in (0, 1), got {holdout_fraction}")
+        check_holdout_fraction(holdout_fraction)
         self.n_stages = n_stages
         self.learning_rate = float(learning_rate)
         self.max_depth = max_depth

@@ -53,6 +53,13 @@ def jsd_from_losses(loss_simulated: np.ndarray, loss_reference: np.ndarray) -> t
     return LN2 - float(cross_entropy), float(math.sqrt(variance))
 
 
+def check_holdout_fraction(value: float) -> float:
+    """The held-out share must leave events on both sides."""
+    if not 0 < value < 1:
+        raise ValueError(f"divergence.holdout_fraction: must be in (0, 1), got {value}")
+    return float(value)
+
+
 def split_indices(n: int, holdout_fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Shuffle 0..n-1 and cut off a held-out share (at least one event on each side)."""
     order = rng.permutation(n)

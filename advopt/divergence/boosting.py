@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from advopt.divergence.base import (
+    check_holdout_fraction,
     LN2,
     DivergenceEstimate,
     balanced_weights,
@@ -32,8 +33,7 @@ class BoostingDivergence:
             raise ValueError(f"divergence.max_iter: must be a positive integer, got {max_iter!r}")
         if not 0 < learning_rate <= 1:
             raise ValueError(f"divergence.learning_rate: must be in (0, 1], got {learning_rate!r}")
-        if not 0 < holdout_fraction < 1:
-            raise ValueError(f"divergence.holdout_fraction: must be in (0, 1), got {holdout_fraction}")
+        check_holdout_fraction(holdout_fraction)
         self.max_iter = max_iter
         self.learning_rate = float(learning_rate)
         self.max_depth = max_depth

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from advopt.divergence.base import DivergenceEstimate, make_labelled_split
+from advopt.divergence.base import DivergenceEstimate, check_holdout_fraction, make_labelled_split
 from advopt.divergence.mlp import MLPDivergence, _check_positive, _torch_threads, build_mlp, resolve_device, standardiser
 
 
@@ -99,8 +99,7 @@ class WassersteinDivergence:
                              ("learning_rate", learning_rate), ("patience", patience), ("tol", tol),
                              ("upper_bound", upper_bound), ("threads", threads)):
             _check_positive(field, value)
-        if not 0 < holdout_fraction < 1:
-            raise ValueError(f"divergence.holdout_fraction: must be in (0, 1), got {holdout_fraction}")
+        check_holdout_fraction(holdout_fraction)
         self.gp_weight = float(gp_weight)
         self.max_epochs = int(max_epochs)
         self.batch_size = int(batch_size)

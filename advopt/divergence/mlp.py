@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from advopt.divergence.base import (
+    check_holdout_fraction,
     LN2,
     DivergenceEstimate,
     balanced_weights,
@@ -89,8 +90,7 @@ class MLPDivergence:
             raise ValueError(f"divergence.dropout: must be in [0, 1), got {dropout}")
         if weight_decay < 0:
             raise ValueError(f"divergence.weight_decay: must be >= 0, got {weight_decay}")
-        if not 0 < holdout_fraction < 1:
-            raise ValueError(f"divergence.holdout_fraction: must be in (0, 1), got {holdout_fraction}")
+        check_holdout_fraction(holdout_fraction)
         self.max_epochs = int(max_epochs)
         self.batch_size = int(batch_size)
         self.learning_rate = float(learning_rate)
