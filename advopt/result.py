@@ -78,7 +78,9 @@ class TuneResult:
     surrogate's posterior minimum among evaluated points); ``uncertainty`` a standard
     deviation per parameter in its own units and ``interval68`` a central 68% interval;
     ``events_used`` every simulated event spent, ``budget`` the limit; ``truth`` is set when
-    the run knew it (closure tests).
+    the run knew it (closure tests). For Bayesian optimisation the uncertainty combines where
+    the surrogate's minimum lies (``optimizer_uncertainty``, the sd of that part alone) with
+    the scatter the finite reference sample causes (:mod:`advopt.uncertainty`).
     """
 
     best_params: dict[str, float]
@@ -94,6 +96,7 @@ class TuneResult:
     seed: int
     truth: dict[str, float] | None = None
     wall_seconds: float = 0.0
+    optimizer_uncertainty: dict[str, float] | None = None
 
     @property
     def n_failed(self) -> int:
@@ -146,10 +149,12 @@ class TuneResult:
 
     def summary(self) -> str:
         """A small table: parameter, tuned value +- uncertainty, and the truth where known."""
-        rows = [f"{'parameter':<28} {'tuned':>12} {'+-':>10} {'truth':>10}"]
+        rows = [f"{'parameter':<28} {'tuned':>12} {'+-':>10} {'68% interval':>22} {'truth':>10}"]
         for name, value in self.best_params.items():
             known = f"{self.truth[name]:10.4g}" if self.truth and name in self.truth else f"{'-':>10}"
-            rows.append(f"{name:<28} {value:12.5g} {self.uncertainty.get(name, math.nan):10.3g} {known}")
+            low, high = self.interval68.get(name, (math.nan, math.nan))
+            interval = f"[{low:.5g}, {high:.5g}]"
+            rows.append(f"{name:<28} {value:12.5g} {self.uncertainty.get(name, math.nan):10.3g} {interval:>22} {known}")
         rows.append(
             f"divergence {self.best_value:.4g} ({self.divergence}), {len(self.history)} evaluations "
             f"({self.n_failed} failed), {self.events_used:,} of {self.budget:,} simulated events, "

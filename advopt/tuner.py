@@ -40,6 +40,7 @@ from advopt.rundir import RESULT_FILE, RunDirectory
 from advopt.simulator import Simulator, as_simulator, default_space, feature_names
 from advopt.simulator import truth as simulator_truth
 from advopt.space import Space
+from advopt.uncertainty import add_reference_scatter, quadratic_hessian, reference_covariance
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +179,8 @@ def tune(
         truth = {name: float(truth[name]) for name in space.names if name in truth}
 
     div = make_divergence(divergence, **dict(divergence_options or {})) if isinstance(divergence, str) else divergence
+    if hasattr(div, "prepare"):  # binned objectives fix their bins and weights on the reference once
+        div.prepare(ref.events, ref.feature_names or feature_names(sim))
     opt = (
         make_optimizer(optimizer, space.dim, seed, div.upper_bound, **_optimizer_options(optimizer_options, space))
         if isinstance(optimizer, str)
@@ -361,8 +364,9 @@ class TuneState:
                           train_seconds=time.perf_counter() - started, details=estimate.details, **common)
 
     def _reference_subsample(self, index: int, n_events: int, round_number: int = 0) -> np.ndarray:
-        """As many reference events as simulated ones (all of them if the reference is smaller)."""
-        if len(self.reference) <= n_events:
+        """As many reference events as simulated ones (all of them if the reference is smaller,
+        or if the divergence wants the whole reference, as the chi-square does)."""
+        if len(self.reference) <= n_events or getattr(self.divergence, "uses_full_reference", False):
             return self.reference
         rng = np.random.default_rng(task_seed(self.seed, self.iteration, index, SEED_REFERENCE, round_number))
         return self.reference[rng.choice(len(self.reference), n_events, replace=False)]
@@ -405,13 +409,33 @@ def _make_result(loop: TuneState, space: Space, opt, div, budget, reference_size
         return TuneResult(nan, math.nan, nan, {n: (math.nan, math.nan) for n in space.names}, tuple(loop.history),
                           loop.events_used, budget, reference_size, opt.name, div.name, seed, truth, wall)
     recommendation = opt.recommend()
-    best = space.from_unit(recommendation.point)
-    draws = np.array([[space.from_unit(s)[n] for n in space.names] for s in recommendation.samples])
+    optimizer_spread = _physical_spread(space, recommendation.samples)
+    samples = _with_reference_scatter(loop, recommendation, div, reference_size)
+    uncertainty, interval = _physical_spread(space, samples)
+    return TuneResult(space.from_unit(recommendation.point), recommendation.value, uncertainty, interval,
+                      tuple(loop.history), loop.events_used, budget, reference_size, opt.name, div.name, seed, truth,
+                      wall, optimizer_uncertainty=optimizer_spread[0])
+
+
+def _with_reference_scatter(loop: TuneState, recommendation, div, reference_size: int) -> np.ndarray:
+    """The optimiser's samples of the optimum, widened by the reference sample's own
+    statistical scatter when the optimiser has a surface and the divergence a Fisher
+    information (advopt/uncertainty.py); else the optimiser's samples as they are."""
+    if recommendation.surface is None or not hasattr(div, "fisher_information"):
+        return recommendation.samples
+    n_simulated = int(np.median([e.n_events for e in loop.history if e.ok]))
+    hessian = quadratic_hessian(recommendation.surface, recommendation.point, seed=loop.seed)
+    information = div.fisher_information(hessian, n_simulated, reference_size)
+    covariance = reference_covariance(information, reference_size)
+    return add_reference_scatter(recommendation.samples, covariance, seed=loop.seed)
+
+
+def _physical_spread(space: Space, unit_samples: np.ndarray) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+    """Standard deviation and central 68% interval per parameter, in physical units."""
+    draws = np.array([[space.from_unit(s)[n] for n in space.names] for s in unit_samples])
     low, high = np.percentile(draws, [15.865, 84.135], axis=0)
     uncertainty = dict(zip(space.names, draws.std(axis=0).tolist()))
-    interval = {name: (float(lo), float(hi)) for name, lo, hi in zip(space.names, low, high)}
-    return TuneResult(best, recommendation.value, uncertainty, interval, tuple(loop.history), loop.events_used,
-                      budget, reference_size, opt.name, div.name, seed, truth, wall)
+    return uncertainty, {name: (float(lo), float(hi)) for name, lo, hi in zip(space.names, low, high)}
 
 
 # -- input resolution ----------------------------------------------------------------------------

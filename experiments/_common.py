@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from advopt.execution import SimulationTask, run_simulation
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -34,3 +38,14 @@ def write_result(name: str, figures: dict) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(record, indent=2) + "\n")
     return path
+
+
+def simulate_reference(simulator, executor, params, n_events: int, seed: int, chunk: int = 10_000) -> np.ndarray:
+    """Pseudo-data at ``params``, in parallel chunks with seeds derived from ``seed``."""
+    sizes = [chunk] * (n_events // chunk) + ([n_events % chunk] if n_events % chunk else [])
+    tasks = [SimulationTask(dict(params), n, seed * 1_000 + i) for i, n in enumerate(sizes)]
+    outcomes = executor.map(run_simulation, simulator, tasks)
+    failed = [o.error for o in outcomes if o.events is None]
+    if failed:
+        raise RuntimeError(f"reference simulation failed: {failed[0]}")
+    return np.concatenate([o.events for o in outcomes]).astype(np.float64)

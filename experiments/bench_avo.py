@@ -26,21 +26,10 @@ import time
 import numpy as np
 
 import advopt
-from advopt.execution import LocalExecutor, SerialExecutor, SimulationTask, run_simulation
-from _common import write_result
+from advopt.execution import LocalExecutor, SerialExecutor
+from _common import simulate_reference, write_result
 
 ALPHA = "TimeShower:alphaSvalue"
-
-
-def simulate_reference(simulator, executor, params, n_events: int, seed: int, chunk: int = 10_000) -> np.ndarray:
-    """Pseudo-data at ``params``, in parallel chunks with seeds derived from ``seed``."""
-    sizes = [chunk] * (n_events // chunk) + ([n_events % chunk] if n_events % chunk else [])
-    tasks = [SimulationTask(dict(params), n, seed * 1_000 + i) for i, n in enumerate(sizes)]
-    outcomes = executor.map(run_simulation, simulator, tasks)
-    failed = [o.error for o in outcomes if o.events is None]
-    if failed:
-        raise RuntimeError(f"reference simulation failed: {failed[0]}")
-    return np.concatenate([o.events for o in outcomes]).astype(np.float64)
 
 
 def run_avo(simulator, reference, space, fixed, truth, args, executor, seed: int, budget: int) -> dict:

@@ -19,18 +19,11 @@ import time
 import numpy as np
 
 import advopt
-from advopt.execution import LocalExecutor, SimulationTask, run_simulation
-from _common import write_result
+from advopt.execution import LocalExecutor
+from _common import simulate_reference, write_result
 
 ALPHA = "TimeShower:alphaSvalue"
 THRESHOLDS = (0.003, 0.01)
-
-
-def simulate_reference(simulator, executor, n_events: int, seed: int, chunk: int = 10_000) -> np.ndarray:
-    """Monash pseudo-data, simulated in parallel chunks with seeds derived from ``seed``."""
-    tasks = [SimulationTask(simulator.truth, chunk, seed * 1_000 + i) for i in range(n_events // chunk)]
-    outcomes = executor.map(run_simulation, simulator, tasks)
-    return np.concatenate([o.events for o in outcomes]).astype(np.float64)
 
 
 def run_seed(simulator, reference, divergence: str, seed: int, args, executor) -> dict:
@@ -82,7 +75,7 @@ def main() -> None:
     print(f"{'divergence':>16} {'seed':>4} {'alphaS':>8} {'+-':>7} {'|d|':>8} {'events':>8} {'wall s':>7}")
     try:
         for seed in range(args.seeds):
-            reference = simulate_reference(simulator, executor, args.reference_events, 500 + seed)
+            reference = simulate_reference(simulator, executor, simulator.truth, args.reference_events, 500 + seed)
             for divergence in divergences:
                 run = run_seed(simulator, reference, divergence, seed, args, executor)
                 runs.append(run)

@@ -3,6 +3,7 @@
 from advopt.divergence.base import LN2, Divergence, DivergenceEstimate, jsd_from_losses
 from advopt.divergence.adaptive import AdaptiveBoostingDivergence, AdaptiveMLPDivergence, adaptive_linear, adaptive_log
 from advopt.divergence.boosting import BoostingDivergence
+from advopt.divergence.chi2 import Chi2Divergence
 from advopt.divergence.critic import TotalVariationDivergence, WassersteinDivergence
 from advopt.divergence.mlp import MLPDivergence
 
@@ -15,11 +16,12 @@ DIVERGENCES = {
     "adaptive-boosting": AdaptiveBoostingDivergence,
     "wasserstein": WassersteinDivergence,
     "tv": TotalVariationDivergence,
+    "chi2": Chi2Divergence,
 }
 
 
 def make_divergence(kind: str = "mlp", **options) -> Divergence:
-    """Build a divergence by name (``mlp``/``jsd`` or ``boosting``) with its options."""
+    """Build a divergence by name (a key of ``DIVERGENCES``, e.g. ``mlp``, ``adaptive-log``, ``chi2``) with its options."""
     try:
         cls = DIVERGENCES[kind]
     except KeyError:
@@ -36,6 +38,7 @@ __all__ = [
     "DivergenceEstimate",
     "MLPDivergence",
     "BoostingDivergence",
+    "Chi2Divergence",
     "AdaptiveMLPDivergence",
     "AdaptiveBoostingDivergence",
     "WassersteinDivergence",

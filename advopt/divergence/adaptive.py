@@ -34,6 +34,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 from torch import nn
 
+from advopt.uncertainty import jsd_fisher_information
 from advopt.divergence.base import (
     check_holdout_fraction,
     LN2,
@@ -266,6 +267,8 @@ class AdaptiveBoostingDivergence:
     """
 
     upper_bound = LN2
+    # the curvature of a JSD surface gives the Fisher information (advopt/uncertainty.py)
+    fisher_information = staticmethod(jsd_fisher_information)
 
     def __init__(self, schedule: str = "linear", n_stages: int = 100, learning_rate: float = 0.1,
                  max_depth: int | None = 3, max_leaf_nodes: int = 8, start: float = LN2,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+from advopt.uncertainty import jsd_fisher_information
 from advopt.divergence.base import (
     check_holdout_fraction,
     LN2,
@@ -26,6 +27,8 @@ class BoostingDivergence:
 
     name = "jsd-boosting"
     upper_bound = LN2
+    # the curvature of a JSD surface gives the Fisher information (advopt/uncertainty.py)
+    fisher_information = staticmethod(jsd_fisher_information)
 
     def __init__(self, max_iter: int = 200, learning_rate: float = 0.1, max_depth: int | None = 3,
                  max_leaf_nodes: int = 15, holdout_fraction: float = 1 / 3, n_iter_no_change: int = 10):

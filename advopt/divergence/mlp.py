@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from advopt.uncertainty import jsd_fisher_information
 from advopt.divergence.base import (
     check_holdout_fraction,
     LN2,
@@ -65,6 +66,8 @@ class MLPDivergence:
 
     name = "jsd-mlp"
     upper_bound = LN2
+    # the curvature of a JSD surface gives the Fisher information (advopt/uncertainty.py)
+    fisher_information = staticmethod(jsd_fisher_information)
 
     def __init__(
         self,

@@ -6,6 +6,7 @@ never see physical units, simulators or files.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -15,11 +16,15 @@ import numpy as np
 @dataclass(frozen=True)
 class Recommendation:
     """The optimiser's best guess: a unit-cube point, its (predicted) divergence, and
-    samples of where the optimum may lie (rows in the unit cube) for its uncertainty."""
+    samples of where the optimum may lie (rows in the unit cube) for its uncertainty.
+    ``surface``, when the optimiser has a model of the divergence, maps (n, dim) unit-cube
+    points to predicted values (its curvature gives the reference's share of the
+    uncertainty, :mod:`advopt.uncertainty`)."""
 
     point: np.ndarray
     value: float
     samples: np.ndarray
+    surface: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 class Optimizer(Protocol):

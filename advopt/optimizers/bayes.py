@@ -132,7 +132,7 @@ class BayesOptimizer:
         mean[~ok] = np.inf
         best = int(np.argmin(mean))
         samples = self._minimum_samples(model, points[ok]) if with_uncertainty else points[best][None]
-        return Recommendation(points[best], float(mean[best]), samples)
+        return Recommendation(points[best], float(mean[best]), samples, surface=model.predict)
 
     def _minimum_samples(self, model, evaluated: np.ndarray) -> np.ndarray:
         """Where the minimum lies in draws from the GP posterior over evaluated and random points."""

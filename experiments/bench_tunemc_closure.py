@@ -1,0 +1,187 @@
+"""TuneMC closure: adversarial tuning against the classical chi-square tune at equal budgets.
+
+    python experiments/bench_tunemc_closure.py [--sets mixed6,shower3] [--methods adaptive-bo,avo,chi2-bo]
+        [--budgets 500000] [--seeds 5] [--reference-events 200000] [--workers 2]
+        [--events-per-point 5000] [--store experiments/tunemc_runs]
+
+Pythia e+e- at 91.2 GeV, pseudo-data at Monash (a --reference-events reference per seed).
+Parameter sets:
+- shower3: TimeShower:alphaSvalue, pTmin, pTminChgQ;
+- mixed6: alphaSvalue, pTmin, StringZ:bLund, StringPT:sigma, StringFlav:probStoUD,
+  StringZ:aExtraDiquark;
+every other parameter at Monash, ranges from the TuneMC table (simulators/pythia.py).
+Methods, each given the same budget of simulated events:
+- adaptive-bo: the adaptive JSD (adaptive-log) + Bayesian optimisation;
+- avo: adversarial variational optimisation (its own critic);
+- chi2-bo: the binned chi-square (20 quantile bins per observable, 1% floor) + the same
+  Bayesian optimisation.
+Per run: the tuned point, per-parameter pulls (tuned - Monash) / uncertainty and whether
+Monash lies in the 68% interval, the normalised distance sqrt(sum_i ((tuned_i - Monash_i) /
+range_i)^2), the wall time, and the quantile MSE (Butter et al.) of 50k events simulated at
+the tuned point against the reference, as a ratio to what statistics alone give (about 1
+for a perfect tune; the same for 50k Monash events is printed as the floor).
+
+Resumable: each finished run is a JSON file in --store and is skipped when found; a Bayesian
+run cut off midway resumes from its run directory. Larger budgets can go to a cluster with
+--backend dask --address tcp://SCHEDULER:8786. Writes results/tunemc_closure.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+import advopt
+from advopt.execution import make_executor
+from advopt.quality import quantile_mse, quantile_mse_expected
+from _common import simulate_reference, write_result
+
+SETS = {
+    "shower3": ["TimeShower:alphaSvalue", "TimeShower:pTmin", "TimeShower:pTminChgQ"],
+    "mixed6": ["TimeShower:alphaSvalue", "TimeShower:pTmin", "StringZ:bLund", "StringPT:sigma",
+               "StringFlav:probStoUD", "StringZ:aExtraDiquark"],
+}
+METHODS = {
+    "adaptive-bo": {"optimizer": "bayes", "divergence": "adaptive-log"},
+    "avo": {"optimizer": "variational", "divergence": "mlp", "events_per_point": 500},
+    "chi2-bo": {"optimizer": "bayes", "divergence": "chi2"},
+}
+QUALITY_EVENTS = 50_000
+
+
+def reference_for(simulator, executor, store: Path, n_events: int, seed: int) -> np.ndarray:
+    """The seed's Monash pseudo-data, simulated once and kept in the store."""
+    path = store / f"reference_seed{seed}_{n_events}.npy"
+    if not path.exists():
+        np.save(path, simulate_reference(simulator, executor, simulator.truth, n_events, 900 + seed))
+    return np.load(path)
+
+
+def quality_ratio(simulator, executor, params, reference: np.ndarray, seed: int) -> float:
+    """Mean over observables of the quantile MSE at ``params``, over its statistical expectation."""
+    events = simulate_reference(simulator, executor, params, QUALITY_EVENTS, 5_000 + seed)
+    mse = quantile_mse(events, reference)
+    return float(np.mean(mse) / quantile_mse_expected(len(events), len(reference)))
+
+
+def run_one(simulator, executor, reference, set_name, method, budget, seed, args) -> dict:
+    names = SETS[set_name]
+    space = {name: simulator.default_space[name] for name in names}
+    truth = {name: simulator.truth[name] for name in names}
+    settings = dict(METHODS[method])
+    events_per_point = settings.pop("events_per_point", args.events_per_point)
+    run_dir = Path(args.store) / f"{set_name}_{method}_{budget}_seed{seed}"
+    resume = (run_dir / "history.jsonl").exists() and settings["optimizer"] == "bayes"
+    if run_dir.exists() and not resume:
+        shutil.rmtree(run_dir)
+    started = time.perf_counter()
+    result = advopt.tune(simulator, reference, space, budget=budget, events_per_point=events_per_point,
+                         executor=executor, seed=seed, truth=truth, progress=False, run_dir=run_dir,
+                         resume=resume, **settings)
+    wall = time.perf_counter() - started
+    ranges = np.array([space[n][1] - space[n][0] for n in names])
+    offsets = np.array([result.best_params[n] - truth[n] for n in names])
+    covered = {n: bool(result.interval68[n][0] <= truth[n] <= result.interval68[n][1]) for n in names}
+    return {
+        "set": set_name, "method": method, "budget": budget, "seed": seed,
+        "tuned": result.best_params, "uncertainty": result.uncertainty, "interval68": result.interval68,
+        "pulls": result.pulls(), "covered": covered,
+        "normalised_distance": float(np.sqrt(np.sum((offsets / ranges) ** 2))),
+        "events_used": result.events_used, "wall_seconds": wall, "failed": result.n_failed,
+        "quantile_mse_ratio": quality_ratio(simulator, executor, result.best_params, reference, seed),
+    }
+
+
+def summarise(runs: list[dict]) -> list[dict]:
+    rows = []
+    for key in sorted({(r["set"], r["budget"], r["method"]) for r in runs}):
+        mine = [r for r in runs if (r["set"], r["budget"], r["method"]) == key]
+        pulls = np.array([p for r in mine for p in r["pulls"].values()])
+        covered = [c for r in mine for c in r["covered"].values()]
+        rows.append({
+            "set": key[0], "budget": key[1], "method": key[2], "seeds": len(mine),
+            "median_distance": float(np.median([r["normalised_distance"] for r in mine])),
+            "median_abs_pull": float(np.median(np.abs(pulls))),
+            "coverage_68": float(np.mean(covered)),
+            "median_quantile_mse_ratio": float(np.median([r["quantile_mse_ratio"] for r in mine])),
+            "median_wall_seconds": float(np.median([r["wall_seconds"] for r in mine])),
+        })
+    return rows
+
+
+def print_table(rows: list[dict]) -> None:
+    print(f"\n{'set':>8} {'budget':>9} {'method':>12} {'seeds':>5} {'distance':>9} {'|pull|':>7} {'cov68':>6} "
+          f"{'qMSE/stat':>9} {'wall s':>7}")
+    for r in rows:
+        print(f"{r['set']:>8} {r['budget']:>9,} {r['method']:>12} {r['seeds']:>5} {r['median_distance']:9.4f} "
+              f"{r['median_abs_pull']:7.2f} {r['coverage_68']:6.0%} {r['median_quantile_mse_ratio']:9.2f} "
+              f"{r['median_wall_seconds']:7.0f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", default="mixed6,shower3")
+    parser.add_argument("--methods", default="adaptive-bo,chi2-bo,avo")
+    parser.add_argument("--budgets", default="500000")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--reference-events", type=int, default=200_000)
+    parser.add_argument("--events-per-point", type=int, default=5_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--backend", default="local", help="local or dask (with --address for a cluster)")
+    parser.add_argument("--address", default=None)
+    parser.add_argument("--store", default=str(Path(__file__).parent / "tunemc_runs"))
+    args = parser.parse_args()
+    store = Path(args.store)
+    store.mkdir(parents=True, exist_ok=True)
+    simulator = advopt.get_simulator("pythia-ee")
+    options = {"address": args.address} if args.address else {}
+    executor = make_executor(args.workers, args.backend, **options)
+    runs = []
+    try:
+        baseline = []
+        for budget in (int(b) for b in args.budgets.split(",")):
+            for seed in range(args.seeds):
+                reference = reference_for(simulator, executor, store, args.reference_events, seed)
+                if budget == int(args.budgets.split(",")[0]):
+                    baseline.append(quality_ratio(simulator, executor, simulator.truth, reference, 10_000 + seed))
+                for set_name in args.sets.split(","):
+                    for method in args.methods.split(","):
+                        path = store / f"{set_name}_{method}_{budget}_seed{seed}.json"
+                        if not path.exists():
+                            run = run_one(simulator, executor, reference, set_name, method, budget, seed, args)
+                            path.write_text(json.dumps(run, indent=1))
+                        run = json.loads(path.read_text())
+                        runs.append(run)
+                        print(f"{set_name:>8} {method:>12} {budget:>9,} seed {seed}: distance {run['normalised_distance']:.4f} "
+                              f"|pull| max {max(abs(p) for p in run['pulls'].values()):.2f} "
+                              f"qMSE/stat {run['quantile_mse_ratio']:.2f} wall {run['wall_seconds']:.0f} s", flush=True)
+    finally:
+        executor.close()
+    rows = summarise(runs)
+    print_table(rows)
+    print(f"Monash itself (50k events against each reference): qMSE/stat median {np.median(baseline):.2f}")
+    ratios = {}
+    for r in rows:
+        if r["method"] == "chi2-bo":
+            adversarial = [a for a in rows if (a["set"], a["budget"], a["method"]) == (r["set"], r["budget"], "adaptive-bo")]
+            if adversarial:
+                key = f"{r['set']}_{r['budget']}"
+                ratios[key] = r["median_distance"] / adversarial[0]["median_distance"]
+                print(f"{r['set']} {r['budget']:,}: chi2 distance / adversarial distance = {ratios[key]:.2f}")
+    path = write_result("tunemc_closure", {
+        "reference_events": args.reference_events, "events_per_point": args.events_per_point,
+        "workers": args.workers, "seeds": args.seeds, "sets": {k: SETS[k] for k in args.sets.split(",")},
+        "methods": {k: METHODS[k] for k in args.methods.split(",")},
+        "monash_quantile_mse_ratio": float(np.median(baseline)), "distance_ratio_chi2_over_adversarial": ratios,
+        "summary": rows, "runs": runs,
+    })
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
