@@ -1,0 +1,67 @@
+"""Parameter uncertainties: the reference's share from the surface curvature, and the result's intervals."""
+
+import numpy as np
+import pytest
+
+import advopt
+from advopt.uncertainty import add_reference_scatter, quadratic_hessian, reference_covariance
+
+
+@pytest.mark.parametrize("centre", [[0.5, 0.4], [0.0, 1.0]])
+def test_quadratic_fit_recovers_a_known_hessian_even_on_a_boundary(centre):
+    hessian = np.array([[4.0, 1.0], [1.0, 2.0]])
+    centre = np.array(centre)
+    surface = lambda x: 0.5 * np.einsum("ni,ij,nj->n", x - centre, hessian, x - centre) + 3.0
+    assert quadratic_hessian(surface, centre) == pytest.approx(hessian, rel=1e-6)
+
+
+def test_reference_covariance_inverts_information_and_leaves_flat_directions_free():
+    information = np.diag([100.0, 0.0])
+    covariance = reference_covariance(information, n_reference=1_000)
+    assert covariance[0, 0] == pytest.approx(1e-5)
+    assert covariance[1, 1] > 1e3
+
+
+def test_reference_scatter_is_seeded_and_stays_in_the_cube():
+    samples = np.array([[0.5, 0.99], [0.4, 0.98]])
+    scattered = add_reference_scatter(samples, np.diag([1e-4, 1e-2]), seed=3)
+    assert scattered.shape == (16, 2) and np.all((scattered >= 0) & (scattered <= 1))
+    assert np.array_equal(scattered, add_reference_scatter(samples, np.diag([1e-4, 1e-2]), seed=3))
+    assert scattered[:, 0].std() == pytest.approx(0.01 * np.sqrt(1 + 0.05**2 / 4 / 1e-4), rel=0.6)
+
+
+@pytest.mark.parametrize("divergence", ["mlp", "chi2"])
+def test_reference_share_matches_the_known_statistical_error(gaussian_reference, divergence, monkeypatch):
+    """For a Gaussian, the mean from N_ref reference events has sd 1/sqrt(N_ref) and the
+    width 1/sqrt(2 N_ref): the curvature of either tuned surface must give about that."""
+    from advopt import tuner
+
+    seen = {}
+    original = tuner._with_reference_scatter
+
+    def spy(loop, recommendation, div, reference_size):
+        hessian = quadratic_hessian(recommendation.surface, recommendation.point, seed=0)
+        covariance = reference_covariance(div.fisher_information(hessian, 2_000, reference_size), reference_size)
+        seen["sd"] = np.sqrt(np.diag(covariance)) * np.array([4.0, 1.5])  # unit cube -> physical ranges
+        return original(loop, recommendation, div, reference_size)
+
+    monkeypatch.setattr(tuner, "_with_reference_scatter", spy)
+    simulator, reference = gaussian_reference
+    result = advopt.tune(simulator, reference, divergence=divergence, budget=60_000, events_per_point=2_000, seed=1,
+                         truth=simulator.truth, progress=False)
+    expected = np.array([1 / np.sqrt(20_000), 1 / np.sqrt(40_000)])
+    assert seen["sd"] == pytest.approx(expected, rel=0.5)
+    for name in simulator.truth:
+        assert result.uncertainty[name] >= 0.9 * result.optimizer_uncertainty[name]
+        low, high = result.interval68[name]
+        assert low < high
+
+
+def test_summary_states_the_68_percent_interval(gaussian_reference):
+    simulator, reference = gaussian_reference
+    result = advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, fixed={"width": 1.0}, budget=16_000,
+                         events_per_point=1_000, seed=2, progress=False)
+    low, high = result.interval68["mean"]
+    assert "68% interval" in result.summary() and f"[{low:.5g}, {high:.5g}]" in result.summary()
+    again = advopt.TuneResult.from_dict(result.to_dict())
+    assert again.optimizer_uncertainty == result.optimizer_uncertainty
