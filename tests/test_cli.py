@@ -113,3 +113,39 @@ def test_missing_config_file_and_bad_param_flag_exit_2(tmp_path):
     assert out.returncode == 2 and "config: file not found" in out.stderr
     out = advopt_cli("simulate", "gaussian", "--param", "mean", "-n", "10", "-o", str(tmp_path / "x.npz"))
     assert out.returncode == 2 and "expected KEY=VALUE" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_chi2_config_with_a_weights_file_tunes(tmp_path):
+    """The classical route from a config: chi-square objective, Professor-style weights file."""
+    (tmp_path / "weights.txt").write_text("# observable  weight\nx0 1.0\nx1 0.5\n")
+    (tmp_path / "chi2.toml").write_text(textwrap.dedent("""
+        seed = 3
+        [simulator]
+        name = "gaussian"
+        options = {dim = 2}
+        [parameters]
+        mean = [-2.0, 2.0]
+        [fixed]
+        width = 1.0
+        [reference]
+        simulate_at = "truth"
+        events = 20000
+        [divergence]
+        kind = "chi2"
+        bins = 15
+        weights = "weights.txt"
+        [budget]
+        events = 20000
+        events_per_point = 1000
+    """))
+    out = advopt_cli("-q", "tune", "chi2.toml", "--run-dir", "run", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    result = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert result["divergence"] == "chi2" and abs(result["best_params"]["mean"] - 0.5) < 0.2
+    low, high = result["interval68"]["mean"]
+    assert low < high and "68% interval" in out.stdout
+
+    (tmp_path / "weights.txt").write_text("thrust 1.0\n")
+    out = advopt_cli("tune", "chi2.toml", "--run-dir", "run2", cwd=tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "divergence.weights: pattern 'thrust' matches no observable" in out.stderr
