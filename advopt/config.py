@@ -8,6 +8,7 @@ Sections (all optional but ``simulator``)::
     [fixed]       width = 1.0                                       # parameters held at a value
     [reference]   path = "ref.npz"; features = [...]; tree = "events"
                   # or pseudo-data: simulate_at = "truth" (or a table of values); events = 20000; seed = 7
+                  per_point = 4          # reference events per simulated event at each point (default 1)
     [divergence]  kind = "mlp"; ...options of the divergence
     [optimizer]   kind = "bayes"; batch_size = 2; ...options of the optimiser
     [budget]      events = 200000; events_per_point = 2000; chunk_size = 2000
@@ -71,6 +72,7 @@ def tune_arguments(config: Mapping, overrides: Mapping | None = None) -> dict:
     space = _space(config, simulator)
     seed = overrides.get("seed", config.get("seed", 0))
     reference, known_truth = _reference(config, simulator, space)
+    reference_per_point = _table(config, "reference").get("per_point", 1.0)
 
     budget_table = _table(config, "budget")
     _only(budget_table, "budget", {"events", "events_per_point", "chunk_size", "max_events_per_point", "growth_threshold"})
@@ -95,6 +97,7 @@ def tune_arguments(config: Mapping, overrides: Mapping | None = None) -> dict:
         chunk_size=budget_table.get("chunk_size"),
         max_events_per_point=budget_table.get("max_events_per_point"),
         growth_threshold=budget_table.get("growth_threshold", 0.01),
+        reference_per_point=reference_per_point,
         n_workers=workers,
         executor=execution_table.pop("backend", None),
         execution_options=execution_table,
@@ -128,7 +131,7 @@ def _space(config: Mapping, simulator) -> Space:
 
 def _reference(config: Mapping, simulator, space: Space) -> tuple[Sample, dict | None]:
     table = _table(config, "reference")
-    _only(table, "reference", {"path", "features", "tree", "simulate_at", "events", "seed"})
+    _only(table, "reference", {"path", "features", "tree", "simulate_at", "events", "seed", "per_point"})
     if "path" in table and "simulate_at" in table:
         raise ConfigError("reference: give either 'path' or 'simulate_at', not both")
     if "path" in table:

@@ -117,6 +117,7 @@ def tune(
     chunk_size: int | None = None,
     max_events_per_point: int | None = None,
     growth_threshold: float = 0.01,
+    reference_per_point: float = 1.0,
     progress: bool | None = None,
     config: Mapping | None = None,
     callback: Callable[["TuneState"], None] | None = None,
@@ -138,6 +139,10 @@ def tune(
         its simulated sample is doubled, up to this many events. Far-away points, told
         apart at once, stay at ``events_per_point``; points near the optimum grow, and
         their estimates get sharper where it matters. Every event counts.
+    reference_per_point: reference events drawn for each simulated event of a point
+        (classifier divergences; default 1, balanced samples). Reference data is not
+        counted in the budget, and a larger share lowers the estimate's noise: 4 measured
+        1.7x the signal-to-noise of 1 on Pythia (README). Classes stay weighted 1/2 each.
     batch_size: points asked at once and simulated in parallel (fixed, so that the
         history does not depend on ``n_workers``).
     executor: where simulations run: None (serial for one worker, local processes for
@@ -170,6 +175,8 @@ def tune(
     _check_positive_int("events_per_point", events_per_point)
     _check_positive_int("batch_size", batch_size)
     _check_positive_int("seed", seed, allow_zero=True)
+    if not (isinstance(reference_per_point, (int, float)) and reference_per_point > 0):
+        raise ValueError(f"reference.per_point: must be a number > 0, got {reference_per_point!r}")
     if events_per_point > budget:
         raise ValueError(f"budget: {budget} events cannot pay for one evaluation of events_per_point={events_per_point}")
     chunk_size = chunk_size or events_per_point
@@ -189,7 +196,8 @@ def tune(
     run = RunDirectory(run_dir) if run_dir is not None else None
     recorded: list[Evaluation] = []
     if run is not None:
-        record = _run_config(config, sim, space, fixed, opt, div, ref, budget, events_per_point, batch_size, seed, truth)
+        record = _run_config(config, sim, space, fixed, opt, div, ref, budget, events_per_point, batch_size, seed, truth,
+                             reference_per_point)
         recorded = run.resume(record) if resume else run.start(record)
     elif resume:
         raise ValueError("run_dir: resume=True needs the run directory to resume")
@@ -198,7 +206,7 @@ def tune(
     executor = (make_executor(n_workers, executor, **dict(execution_options or {})) if own_executor
                 else as_executor(executor))
     loop = TuneState(sim, ref.events, space, opt, div, executor, run, seed, events_per_point, chunk_size, batch_size,
-                     fixed, growth)
+                     fixed, growth, reference_per_point)
     started = time.perf_counter()
     try:
         if opt.name == "variational":  # AVO runs its own loop on the same state (advopt/variational.py)
@@ -220,10 +228,11 @@ class TuneState:
     recommendation (:meth:`recommend`)."""
 
     def __init__(self, simulator, reference, space, optimizer, divergence, executor, run, seed,
-                 events_per_point, chunk_size, batch_size, fixed=None, growth=None):
+                 events_per_point, chunk_size, batch_size, fixed=None, growth=None, reference_per_point=1.0):
         self.simulator = simulator
         self.fixed = dict(fixed or {})
         self.growth = growth
+        self.reference_per_point = float(reference_per_point)
         self.reference = reference
         self.space = space
         self.optimizer = optimizer
@@ -364,12 +373,14 @@ class TuneState:
                           train_seconds=time.perf_counter() - started, details=estimate.details, **common)
 
     def _reference_subsample(self, index: int, n_events: int, round_number: int = 0) -> np.ndarray:
-        """As many reference events as simulated ones (all of them if the reference is smaller,
-        or if the divergence wants the whole reference, as the chi-square does)."""
-        if len(self.reference) <= n_events or getattr(self.divergence, "uses_full_reference", False):
+        """``reference_per_point`` reference events per simulated one (all of them if the
+        reference is smaller, or if the divergence wants the whole reference, as the
+        chi-square does)."""
+        wanted = int(round(n_events * self.reference_per_point))
+        if len(self.reference) <= wanted or getattr(self.divergence, "uses_full_reference", False):
             return self.reference
         rng = np.random.default_rng(task_seed(self.seed, self.iteration, index, SEED_REFERENCE, round_number))
-        return self.reference[rng.choice(len(self.reference), n_events, replace=False)]
+        return self.reference[rng.choice(len(self.reference), wanted, replace=False)]
 
     def _report(self, evaluation: Evaluation, bar) -> None:
         """Progress: a bar on a terminal, else one log line per evaluation."""
@@ -507,13 +518,16 @@ def _chunk_sizes(total: int, chunk_size: int) -> list[int]:
     return [chunk_size] * full + ([rest] if rest else [])
 
 
-def _run_config(config, sim, space, fixed, opt, div, ref, budget, events_per_point, batch_size, seed, truth) -> dict:
+def _run_config(config, sim, space, fixed, opt, div, ref, budget, events_per_point, batch_size, seed, truth,
+                reference_per_point=1.0) -> dict:
     resolved = {
         "simulator": _describe(sim), "space": space.to_dict(), "fixed": fixed, "optimizer": opt.name, "divergence": div.name,
         "budget": budget, "events_per_point": events_per_point, "batch_size": batch_size, "seed": seed,
         "reference_size": len(ref.events), "reference_sha256": hashlib.sha256(np.ascontiguousarray(ref.events)).hexdigest(),
         "feature_names": list(ref.feature_names or []), "truth": truth,
     }
+    if reference_per_point != 1.0:  # recorded only when set, so older run directories still resume
+        resolved["reference_per_point"] = reference_per_point
     return {"config": dict(config) if config else None, "resolved": resolved}
 
 

@@ -124,3 +124,23 @@ def test_bad_input_is_refused_before_simulating(kwargs, message, gaussian_refere
     arguments.update(kwargs)
     with pytest.raises(ValueError, match=message):
         advopt.tune(**arguments)
+
+
+def test_reference_per_point_draws_that_many_reference_events(gaussian_reference):
+    simulator, reference = gaussian_reference
+    seen = []
+
+    class Recording:
+        name = "recording"
+        upper_bound = 1.0
+
+        def estimate(self, simulated, reference, seed):
+            seen.append((len(simulated), len(reference)))
+            return advopt.DivergenceEstimate(float(abs(simulated.mean() - reference.mean())), 0.01, len(simulated))
+
+    advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, fixed={"width": 1.0}, divergence=Recording(),
+                budget=4_000, events_per_point=1_000, reference_per_point=3, progress=False)
+    assert seen == [(1_000, 3_000)] * 4
+    with pytest.raises(ValueError, match="reference.per_point"):
+        advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, budget=4_000, events_per_point=1_000,
+                    reference_per_point=0, progress=False)
