@@ -75,12 +75,14 @@ class TuneResult:
     """The outcome of a tune.
 
     ``best_params`` is the optimiser's recommendation (for Bayesian optimisation: the
-    surrogate's posterior minimum among evaluated points); ``uncertainty`` a standard
-    deviation per parameter in its own units and ``interval68`` a central 68% interval;
+    surrogate's posterior minimum among evaluated points); ``interval68`` a central 68% interval
+    per parameter in its own units and ``uncertainty`` half its width (the sd for a
+    Gaussian; pulls divide by it);
     ``events_used`` every simulated event spent, ``budget`` the limit; ``truth`` is set when
     the run knew it (closure tests). For Bayesian optimisation the uncertainty combines where
-    the surrogate's minimum lies (``optimizer_uncertainty``, the sd of that part alone) with
-    the scatter the finite reference sample causes (:mod:`advopt.uncertainty`).
+    the surrogate's minimum lies with the scatter the finite reference sample causes
+    (:mod:`advopt.uncertainty`); ``optimizer_uncertainty`` is the half-width of the first
+    part alone.
     """
 
     best_params: dict[str, float]

@@ -442,10 +442,12 @@ def _with_reference_scatter(loop: TuneState, recommendation, div, reference_size
 
 
 def _physical_spread(space: Space, unit_samples: np.ndarray) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
-    """Standard deviation and central 68% interval per parameter, in physical units."""
+    """Per parameter, in physical units: the central 68% interval of the samples and half
+    its width as the uncertainty (the sd for a Gaussian; unlike the sd, not blown up by
+    the few far draws that posterior minima of a flat surface produce)."""
     draws = np.array([[space.from_unit(s)[n] for n in space.names] for s in unit_samples])
     low, high = np.percentile(draws, [15.865, 84.135], axis=0)
-    uncertainty = dict(zip(space.names, draws.std(axis=0).tolist()))
+    uncertainty = dict(zip(space.names, (0.5 * (high - low)).tolist()))
     return uncertainty, {name: (float(lo), float(hi)) for name, lo, hi in zip(space.names, low, high)}
 
 

@@ -57,9 +57,9 @@ Choices made here (each a place where the paper leaves room):
 - **Draws** come in antithetic pairs (eps, -eps) by default (``antithetic``): for a smooth
   loss the pair cancels the even part of the mean's gradient and the odd part of the
   width's, which steadied the mean markedly on the Gaussian toy (measured).
-- **Result.** best_params = the final proposal mean; uncertainty = the sd, and interval68
-  the 15.9/84.1 percentiles, of fixed normal quantiles pushed through the proposal and the
-  unit->physical map (so log-scale parameters get their asymmetric interval).
+- **Result.** best_params = the final proposal mean; interval68 the 15.9/84.1 percentiles
+  of fixed normal quantiles pushed through the proposal and the unit->physical map (so
+  log-scale parameters get their asymmetric interval); uncertainty its half-width.
 - **Budget.** Every simulated event counts (failed draws too); the loop stops when the next
   iteration (``points_per_iteration * events_per_point`` events) would not fit.
 - **Resume** is not supported yet: a run directory with recorded evaluations is refused

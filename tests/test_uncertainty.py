@@ -19,7 +19,7 @@ def test_reference_covariance_inverts_information_and_leaves_flat_directions_fre
     information = np.diag([100.0, 0.0])
     covariance = reference_covariance(information, n_reference=1_000)
     assert covariance[0, 0] == pytest.approx(1e-5)
-    assert covariance[1, 1] > 1e3
+    assert covariance[1, 1] > 1.0  # sd beyond the whole unit range: the interval spans the bounds
 
 
 def test_reference_scatter_is_seeded_and_stays_in_the_cube():
@@ -27,7 +27,8 @@ def test_reference_scatter_is_seeded_and_stays_in_the_cube():
     scattered = add_reference_scatter(samples, np.diag([1e-4, 1e-2]), seed=3)
     assert scattered.shape == (16, 2) and np.all((scattered >= 0) & (scattered <= 1))
     assert np.array_equal(scattered, add_reference_scatter(samples, np.diag([1e-4, 1e-2]), seed=3))
-    assert scattered[:, 0].std() == pytest.approx(0.01 * np.sqrt(1 + 0.05**2 / 4 / 1e-4), rel=0.6)
+    # the two samples' own spread (sd 0.05) and the added N(0, 0.01^2) add in quadrature
+    assert scattered[:, 0].std() == pytest.approx(np.hypot(0.05, 0.01), rel=0.3)
 
 
 @pytest.mark.parametrize("divergence", ["mlp", "chi2"])
