@@ -189,7 +189,8 @@ def tune(
     if hasattr(div, "prepare"):  # binned objectives fix their bins and weights on the reference once
         div.prepare(ref.events, ref.feature_names or feature_names(sim))
     opt = (
-        make_optimizer(optimizer, space.dim, seed, div.upper_bound, **_optimizer_options(optimizer_options, space))
+        make_optimizer(optimizer, space.dim, seed, _modelled(div, div.upper_bound),
+                       **_optimizer_options(optimizer_options, space))
         if isinstance(optimizer, str)
         else optimizer
     )
@@ -291,12 +292,8 @@ class TuneState:
             spare = self.budget - self.events_used - sum(e.n_events for e in recorded.values()) - len(missing) * self.events_per_point
             fresh = self._grow(samples, fresh, spare)
         evaluations = [recorded[index] if index in recorded else fresh[index] for index in range(n_points)]
-        self.optimizer.tell(
-            units,
-            np.array([e.value for e in evaluations]),
-            np.array([e.stderr for e in evaluations]),
-            np.array([e.ok for e in evaluations]),
-        )
+        values, stderrs = _modelled_values(self.divergence, evaluations)
+        self.optimizer.tell(units, values, stderrs, np.array([e.ok for e in evaluations]))
         for index, evaluation in enumerate(evaluations):
             self.history.append(evaluation)
             self.events_used += evaluation.n_events
@@ -420,12 +417,39 @@ def _make_result(loop: TuneState, space: Space, opt, div, budget, reference_size
         return TuneResult(nan, math.nan, nan, {n: (math.nan, math.nan) for n in space.names}, tuple(loop.history),
                           loop.events_used, budget, reference_size, opt.name, div.name, seed, truth, wall)
     recommendation = opt.recommend()
+    if getattr(div, "models_log", False):
+        recommendation = dataclasses.replace(recommendation, value=math.exp(recommendation.value),
+                                             surface=_unmodelled_surface(div, recommendation.surface))
     optimizer_spread = _physical_spread(space, recommendation.samples)
     samples = _with_reference_scatter(loop, recommendation, div, reference_size)
     uncertainty, interval = _physical_spread(space, samples)
     return TuneResult(space.from_unit(recommendation.point), recommendation.value, uncertainty, interval,
                       tuple(loop.history), loop.events_used, budget, reference_size, opt.name, div.name, seed, truth,
                       wall, optimizer_uncertainty=optimizer_spread[0])
+
+
+def _modelled(divergence, value: float) -> float:
+    """A divergence value as the optimiser models it: the log for objectives that span
+    decades (``models_log``, the chi-square), so that the surrogate's smoothness is set by
+    the region near the optimum, not by the far-away points; otherwise as it is."""
+    return math.log(max(value, 1e-12)) if getattr(divergence, "models_log", False) else value
+
+
+def _modelled_values(divergence, evaluations: list[Evaluation]) -> tuple[np.ndarray, np.ndarray]:
+    """Values and standard errors told to the optimiser (see :func:`_modelled`)."""
+    values = np.array([e.value for e in evaluations], dtype=float)
+    stderrs = np.array([e.stderr for e in evaluations], dtype=float)
+    if not getattr(divergence, "models_log", False):
+        return values, stderrs
+    positive = np.maximum(values, 1e-12)
+    return np.log(positive), stderrs / positive  # failed points stay NaN
+
+
+def _unmodelled_surface(divergence, surface):
+    """The surrogate's surface in the divergence's own units."""
+    if surface is None or not getattr(divergence, "models_log", False):
+        return surface
+    return lambda points: np.exp(surface(points))
 
 
 def _with_reference_scatter(loop: TuneState, recommendation, div, reference_size: int) -> np.ndarray:

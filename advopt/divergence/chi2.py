@@ -86,6 +86,8 @@ class Chi2Divergence:
     name = "chi2"
     upper_bound = 1e3  # told for failed points before any success: a chi2/bin far above any fit
     uses_full_reference = True
+    # chi2/bin runs from ~1 to hundreds: the optimiser models its log (advopt/tuner.py)
+    models_log = True
 
     def __init__(self, bins: int = 20, edges: Mapping[str, Sequence[float]] | None = None,
                  weights: Mapping[str, float] | str | Path | None = None, relative_floor: float = 0.01):
