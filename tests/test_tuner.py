@@ -144,3 +144,30 @@ def test_reference_per_point_draws_that_many_reference_events(gaussian_reference
     with pytest.raises(ValueError, match="reference.per_point"):
         advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, budget=4_000, events_per_point=1_000,
                     reference_per_point=0, progress=False)
+
+
+def test_objectives_spanning_decades_are_modelled_in_log(gaussian_reference):
+    """A divergence with ``models_log`` (the chi-square) is told to the optimiser as
+    log(value) with stderr/value; the result stays in the divergence's own units."""
+    from advopt.optimizers import RandomSearch
+
+    simulator, reference = gaussian_reference
+    told = []
+
+    class Recording(RandomSearch):
+        def tell(self, points, values, stderrs, ok):
+            told.extend(zip(values, stderrs))
+            super().tell(points, values, stderrs, ok)
+
+    class Decades:
+        name = "decades"
+        upper_bound = 1e3
+        models_log = True
+
+        def estimate(self, simulated, reference, seed):
+            return advopt.DivergenceEstimate(100.0, 10.0, len(simulated))
+
+    result = advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, fixed={"width": 1.0}, divergence=Decades(),
+                         optimizer=Recording(1, seed=0), budget=2_000, events_per_point=1_000, progress=False)
+    assert told == [pytest.approx((math.log(100.0), 0.1))] * 2
+    assert result.best_value == pytest.approx(100.0)
