@@ -89,6 +89,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
     aucs: dict[str, tuple[float, float]] = field(default_factory=dict)
     samples: ReportSamples | None = None
+    # observable -> (start, tuned) quantile MSE over its statistical expectation
+    quantile_mse: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 # -- public entry points ----------------------------------------------------------------------
@@ -153,8 +155,9 @@ def build_report(run_dir: str | Path, simulate_events: int | None = None, *, sim
         report.captions["trajectories"] += " Dashed red: the truth of this closure test."
     if run.finished:
         report.captions["trajectories"] += (
-            " Blue diamond, bar and band at the right: the tuned value and its 68% interval (the spread of where "
-            "the minimum lies in draws from the surrogate; it need not be centred on the tuned value).")
+            " Blue diamond, bar and band at the right: the tuned value and its 68% interval (for Bayesian "
+            "optimisation: where the minimum lies in draws from the surrogate, widened by the reference sample's "
+            "own statistical scatter; it need not be centred on the tuned value).")
 
     if run.optimizer == "bayes":
         figure = surrogate_figure(run)
@@ -188,6 +191,7 @@ def build_report(run_dir: str | Path, simulate_events: int | None = None, *, sim
                 f"the tuned point (solid blue), {samples.events:,} events each; error bars are statistical. "
                 "Lower panels: simulation / reference, with the reference's statistical uncertainty as the grey "
                 "band. chi2/ndf compares each histogram with the reference over the bins shown.")
+        report.quantile_mse = quantile_mse_ratios(samples)
         figure, aucs = roc_figure(samples.reference, samples.start, samples.tuned,
                                   _seed(run, SEED_REPORT_CLASSIFIER))
         report.figures["roc"] = figure
@@ -197,6 +201,18 @@ def build_report(run_dir: str | Path, simulate_events: int | None = None, *, sim
             "two thirds of each simulated sample against the reference, ROC on the other third. An AUC of 0.5 "
             "(the diagonal) means the classifier cannot tell the samples apart; 1 means it always can.")
     return report
+
+
+def quantile_mse_ratios(samples: ReportSamples) -> dict[str, tuple[float, float]]:
+    """Per observable, the quantile MSE (Butter et al., advopt.quality) of the start and the
+    tuned sample against the reference, over what statistics alone give (about 1: as good as
+    the reference's own sampling noise)."""
+    from advopt.quality import quantile_mse, quantile_mse_expected
+
+    floor = quantile_mse_expected(samples.events, len(samples.reference))
+    start = quantile_mse(samples.start, samples.reference) / floor
+    tuned = quantile_mse(samples.tuned, samples.reference) / floor
+    return {name: (float(a), float(b)) for name, a, b in zip(samples.feature_names, start, tuned)}
 
 
 # -- figures -----------------------------------------------------------------------------------
@@ -823,6 +839,7 @@ def _html(report: Report, images: dict[str, Path]) -> str:
         parts.append(f"<p>Classifier AUC against the reference (0.5: indistinguishable): {aucs}.</p>")
     for note in report.notes:
         parts.append(f'<p class="note">{esc(note)}</p>')
+    parts += _quantile_mse_table(report)
     if images:
         parts.append("<h2>Figures</h2>")
         parts.append("<ul>" + "".join(f'<li><a href="#{esc(name)}">{esc(name)}</a></li>' for name in images) + "</ul>")
@@ -853,7 +870,7 @@ def _parameter_table(report: Report) -> list[str]:
     tuned = run.tuned_params() or {}
     space = run.resolved.get("space") or {}
     result = run.result
-    rows = ["<table>", "<tr><th>parameter</th><th>range</th><th>start</th><th>tuned</th><th>&plusmn; sd</th>"
+    rows = ["<table>", "<tr><th>parameter</th><th>range</th><th>start</th><th>tuned</th><th>&plusmn; (half the 68% interval)</th>"
             "<th>68% interval</th><th>truth</th><th>pull</th></tr>"]
     pulls = result.pulls() if result is not None else {}
     for name in run.parameter_names:
@@ -873,6 +890,25 @@ def _parameter_table(report: Report) -> list[str]:
     if run.fixed:
         fixed = ", ".join(f"{esc(k)}={v:.4g}" for k, v in run.fixed.items())
         rows.append(f"<p>Fixed (not tuned): {fixed}.</p>")
+    return rows
+
+
+def _quantile_mse_table(report: Report, rows_shown: int = 10) -> list[str]:
+    """The observables the tune reproduces worst, by quantile MSE over its statistical floor."""
+    if not report.quantile_mse:
+        return []
+    esc = html.escape
+    worst = sorted(report.quantile_mse.items(), key=lambda item: item[1][1], reverse=True)[:rows_shown]
+    median_tuned = sorted(v[1] for v in report.quantile_mse.values())[len(report.quantile_mse) // 2]
+    rows = ["<h2>Closure per observable</h2>",
+            "<p>Quantile MSE (Butter et al., <i>GANplifying event samples</i>): the reference's 20 equal-probability "
+            "quantiles of each observable, and the mean squared difference of the simulated and reference "
+            "occupancies, divided by what sampling noise alone gives (about 1 for a perfect tune). "
+            f"Median over the {len(report.quantile_mse)} observables at the tuned point: {median_tuned:.2f}. "
+            f"The {len(worst)} worst at the tuned point:</p>",
+            "<table>", "<tr><th>observable</th><th>start</th><th>tuned</th></tr>"]
+    rows += [f"<tr><td>{esc(name)}</td><td>{a:.2f}</td><td>{b:.2f}</td></tr>" for name, (a, b) in worst]
+    rows.append("</table>")
     return rows
 
 
