@@ -12,7 +12,8 @@ For each (task, divergence): the share of (seed, parameter) pairs whose truth li
 result's 68% interval (target 60-76%), with its binomial standard error; the same share for
 the optimiser's own spread alone (best +- optimizer_uncertainty, before the reference's
 scatter is added); and the median |pull|. Resumable: finished runs are JSON files in
---store. Writes results/coverage.json.
+--store, beside their run directories and references; --recompute re-derives every result
+from its stored history without simulating. Writes results/coverage.json.
 """
 
 from __future__ import annotations
@@ -37,16 +38,24 @@ TASKS = {
 }
 
 
-def run_one(task: str, divergence: str, seed: int, executor) -> dict:
+def run_one(task: str, divergence: str, seed: int, executor, store: Path, recompute: bool = False) -> dict:
+    """Tune one seed (its run directory and reference kept in the store); with
+    ``recompute``, replay the stored history instead (no simulation), so that a change in
+    how uncertainties are derived can be checked on the same evaluations."""
     spec = TASKS[task]
     simulator = advopt.get_simulator(spec["simulator"])
     names = spec["parameters"]
     truth = {name: simulator.truth[name] for name in names}
-    reference = simulate_reference(simulator, executor, simulator.truth, spec["reference_events"], 3_000 + seed)
+    reference_path = store / f"reference_{task}_seed{seed}.npy"
+    if not reference_path.exists():
+        np.save(reference_path, simulate_reference(simulator, executor, simulator.truth, spec["reference_events"],
+                                                   3_000 + seed))
+    reference = np.load(reference_path)
+    run_dir = store / f"{task}_{divergence}_seed{seed}"
     started = time.perf_counter()
     result = advopt.tune(simulator, reference, {n: simulator.default_space[n] for n in names}, divergence=divergence,
                          budget=spec["budget"], events_per_point=spec["events_per_point"], executor=executor,
-                         seed=seed, truth=truth, progress=False)
+                         seed=seed, truth=truth, progress=False, run_dir=run_dir, resume=recompute)
     return {
         "task": task, "divergence": divergence, "seed": seed, "truth": truth, "tuned": result.best_params,
         "uncertainty": result.uncertainty, "optimizer_uncertainty": result.optimizer_uncertainty,
@@ -78,6 +87,8 @@ def main() -> None:
     parser.add_argument("--divergences", default="mlp,chi2")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--store", default=str(Path(__file__).parent / "coverage_runs"))
+    parser.add_argument("--recompute", action="store_true",
+                        help="re-derive every stored run's result from its history (no simulation)")
     args = parser.parse_args()
     store = Path(args.store)
     store.mkdir(parents=True, exist_ok=True)
@@ -89,8 +100,9 @@ def main() -> None:
                 mine = []
                 for seed in range(args.seeds):
                     path = store / f"{task}_{divergence}_seed{seed}.json"
-                    if not path.exists():
-                        path.write_text(json.dumps(run_one(task, divergence, seed, executor), indent=1))
+                    if args.recompute or not path.exists():
+                        run = run_one(task, divergence, seed, executor, store, recompute=args.recompute)
+                        path.write_text(json.dumps(run, indent=1))
                     run = json.loads(path.read_text())
                     mine.append(run)
                     print(f"{task:>14} {divergence:>6} seed {seed:>2}: " + ", ".join(
