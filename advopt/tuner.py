@@ -420,8 +420,8 @@ def _make_result(loop: TuneState, space: Space, opt, div, budget, reference_size
     if getattr(div, "models_log", False):
         recommendation = dataclasses.replace(recommendation, value=math.exp(recommendation.value),
                                              surface=_unmodelled_surface(div, recommendation.surface))
-    optimizer_spread = _physical_spread(space, recommendation.samples)
-    samples = _with_reference_scatter(loop, recommendation, div, reference_size)
+    optimizer_spread = _physical_spread(space, _centred(recommendation.samples, recommendation.point))
+    samples = _centred(_with_reference_scatter(loop, recommendation, div, reference_size), recommendation.point)
     uncertainty, interval = _physical_spread(space, samples)
     return TuneResult(space.from_unit(recommendation.point), recommendation.value, uncertainty, interval,
                       tuple(loop.history), loop.events_used, budget, reference_size, opt.name, div.name, seed, truth,
@@ -463,6 +463,17 @@ def _with_reference_scatter(loop: TuneState, recommendation, div, reference_size
     information = div.fisher_information(hessian, n_simulated, reference_size)
     covariance = reference_covariance(information, reference_size)
     return add_reference_scatter(recommendation.samples, covariance, seed=loop.seed)
+
+
+def _centred(unit_samples: np.ndarray, point: np.ndarray) -> np.ndarray:
+    """The samples shifted so that their median is the recommended point (unit cube).
+
+    The recommendation is the posterior mean's minimum among evaluated points, the samples
+    the minima of posterior draws over more candidates; their medians differ a little, and
+    an interval that excludes the value it belongs to would mislead. The shift keeps the
+    spread and its asymmetry."""
+    shift = np.asarray(point, dtype=float) - np.median(unit_samples, axis=0)
+    return np.clip(unit_samples + shift, 0.0, 1.0)
 
 
 def _physical_spread(space: Space, unit_samples: np.ndarray) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
