@@ -122,6 +122,43 @@ def interval_pulls(run: dict) -> dict[str, float]:
     return pulls
 
 
+def run_all(args) -> list[dict]:
+    """Every (budget, set, seed, method) run, from the store or simulated now."""
+    store = Path(args.store)
+    simulator = advopt.get_simulator("pythia-ee")
+    options = {"address": args.address} if args.address else {}
+    executor = make_executor(args.workers, args.backend, **options)
+    runs = []
+    try:
+        # set by set, so that the 6-parameter table is complete first; seeds before methods
+        for budget in (int(b) for b in args.budgets.split(",")):
+            for set_name in args.sets.split(","):
+                for seed in range(args.seeds):
+                    reference = reference_for(simulator, executor, store, args.reference_events, seed)
+                    monash = store / f"monash_quality_seed{seed}.json"
+                    if not monash.exists():
+                        ratio = quality_ratio(simulator, executor, simulator.truth, reference, 10_000 + seed)
+                        monash.write_text(json.dumps({"quantile_mse_ratio": ratio}))
+                    for method in args.methods.split(","):
+                        runs.append(finished_run(simulator, executor, reference, set_name, method, budget, seed, args))
+    finally:
+        executor.close()
+    return runs
+
+
+def stored_runs(args) -> list[dict]:
+    """The finished runs in the store for the asked sets, methods, budgets and seeds."""
+    runs = []
+    for budget in args.budgets.split(","):
+        for set_name in args.sets.split(","):
+            for method in args.methods.split(","):
+                for seed in range(args.seeds):
+                    path = Path(args.store) / f"{set_name}_{method}_{int(budget)}_seed{seed}.json"
+                    if path.exists():
+                        runs.append(json.loads(path.read_text()))
+    return runs
+
+
 def summarise(runs: list[dict]) -> list[dict]:
     rows = []
     for key in sorted({(r["set"], r["budget"], r["method"]) for r in runs}):
@@ -160,26 +197,15 @@ def main() -> None:
     parser.add_argument("--backend", default="local", help="local or dask (with --address for a cluster)")
     parser.add_argument("--address", default=None)
     parser.add_argument("--store", default=str(Path(__file__).parent / "tunemc_runs"))
+    parser.add_argument("--summarise-only", action="store_true",
+                        help="simulate nothing: tabulate the runs already in the store (the seeds each has are shown)")
     args = parser.parse_args()
     store = Path(args.store)
     store.mkdir(parents=True, exist_ok=True)
-    simulator = advopt.get_simulator("pythia-ee")
-    options = {"address": args.address} if args.address else {}
-    executor = make_executor(args.workers, args.backend, **options)
-    runs = []
-    try:
-        baseline = {}
-        # set by set, so that the 6-parameter table is complete first; seeds before methods
-        for budget in (int(b) for b in args.budgets.split(",")):
-            for set_name in args.sets.split(","):
-                for seed in range(args.seeds):
-                    reference = reference_for(simulator, executor, store, args.reference_events, seed)
-                    if seed not in baseline:
-                        baseline[seed] = quality_ratio(simulator, executor, simulator.truth, reference, 10_000 + seed)
-                    for method in args.methods.split(","):
-                        runs.append(finished_run(simulator, executor, reference, set_name, method, budget, seed, args))
-    finally:
-        executor.close()
+    runs = stored_runs(args) if args.summarise_only else run_all(args)
+    baseline = {}
+    for path in store.glob("monash_quality_seed*.json"):
+        baseline[path.stem] = json.loads(path.read_text())["quantile_mse_ratio"]
     rows = summarise(runs)
     print_table(rows)
     print(f"Monash itself (50k events against each reference): qMSE/stat median {np.median(list(baseline.values())):.2f}")
@@ -193,7 +219,7 @@ def main() -> None:
                 print(f"{r['set']} {r['budget']:,}: chi2 distance / adversarial distance = {ratios[key]:.2f}")
     path = write_result("tunemc_closure", {
         "reference_events": args.reference_events, "events_per_point": args.events_per_point,
-        "workers": args.workers, "seeds": args.seeds, "sets": {k: SETS[k] for k in args.sets.split(",")},
+        "workers": args.workers, "seeds_asked": args.seeds, "sets": {k: SETS[k] for k in args.sets.split(",")},
         "methods": {k: METHODS[k] for k in args.methods.split(",")},
         "monash_quantile_mse_ratio": float(np.median(list(baseline.values()))), "distance_ratio_chi2_over_adversarial": ratios,
         "summary": rows, "runs": runs,
