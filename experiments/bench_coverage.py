@@ -1,7 +1,7 @@
 """Coverage of the stated 68% intervals: how often the truth falls inside them, over many seeds.
 
     python experiments/bench_coverage.py [--seeds 20] [--tasks gaussian,pythia-alphas]
-        [--divergences mlp,chi2] [--workers 2] [--store experiments/coverage_runs]
+        [--divergences mlp] [--workers 2] [--store experiments/coverage_runs]
 
 Tasks (each seed has its own reference sample, so reference fluctuations count):
 - gaussian: the Gaussian toy, mean and width free (truth 0.5, 1.0), 20k reference events,
@@ -84,7 +84,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--tasks", default="gaussian,pythia-alphas")
-    parser.add_argument("--divergences", default="mlp,chi2")
+    parser.add_argument("--divergences", default="mlp", help="comma-separated, e.g. mlp,chi2")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--store", default=str(Path(__file__).parent / "coverage_runs"))
     parser.add_argument("--recompute", action="store_true",
