@@ -9,7 +9,8 @@ parameters estimated against N_ref reference events scatter with covariance I^-1
 where I is the per-event Fisher information of the observables, and the curvature of the
 divergence surface at its minimum measures I:
 
-* a JSD in nats: JSD(theta0 + d) ~ d' I d / 8, so I = 4 H (H the Hessian);
+* a JSD in nats: JSD(theta0 + d) ~ d' I d / 8, so I = 4 H (H the Hessian;
+  :func:`advopt.divergence.base.jsd_fisher_information`);
 * the chi-square per bin: see :meth:`advopt.divergence.chi2.Chi2Divergence.fisher_information`.
 
 A classifier that has not learnt the whole difference gives a flatter surface, so the
@@ -28,11 +29,6 @@ logger = logging.getLogger(__name__)
 
 # Half-width (unit cube) of the neighbourhood whose quadratic fit gives the curvature.
 CURVATURE_RADIUS = 0.1
-
-
-def jsd_fisher_information(hessian: np.ndarray, n_simulated: int, n_reference: int) -> np.ndarray:
-    """Per-event Fisher information from the Hessian of a JSD surface (nats): I = 4 H."""
-    return 4.0 * np.asarray(hessian, dtype=float)
 
 
 def quadratic_hessian(surface: Callable[[np.ndarray], np.ndarray], centre: np.ndarray,

@@ -34,13 +34,13 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 from torch import nn
 
-from advopt.uncertainty import jsd_fisher_information
 from advopt.divergence.base import (
     check_holdout_fraction,
     LN2,
     DivergenceEstimate,
     balanced_weights,
     binary_cross_entropy,
+    jsd_fisher_information,
     jsd_from_losses,
     make_labelled_split,
 )

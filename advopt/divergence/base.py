@@ -53,6 +53,12 @@ def jsd_from_losses(loss_simulated: np.ndarray, loss_reference: np.ndarray) -> t
     return LN2 - float(cross_entropy), float(math.sqrt(variance))
 
 
+def jsd_fisher_information(hessian: np.ndarray, n_simulated: int, n_reference: int) -> np.ndarray:
+    """Per-event Fisher information from the Hessian H of a JSD surface (nats) at its
+    minimum: JSD(theta0 + d) ~ d' I d / 8, so I = 4 H (advopt/uncertainty.py uses it)."""
+    return 4.0 * np.asarray(hessian, dtype=float)
+
+
 def check_holdout_fraction(value: float) -> float:
     """The held-out share must leave events on both sides."""
     if not 0 < value < 1:

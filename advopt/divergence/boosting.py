@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from advopt.uncertainty import jsd_fisher_information
 from advopt.divergence.base import (
     check_holdout_fraction,
     LN2,
     DivergenceEstimate,
     balanced_weights,
     binary_cross_entropy,
+    jsd_fisher_information,
     jsd_from_losses,
     make_labelled_split,
 )

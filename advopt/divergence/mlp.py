@@ -8,12 +8,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from advopt.uncertainty import jsd_fisher_information
 from advopt.divergence.base import (
     check_holdout_fraction,
     LN2,
     DivergenceEstimate,
     balanced_weights,
+    jsd_fisher_information,
     jsd_from_losses,
     make_labelled_split,
 )
