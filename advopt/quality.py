@@ -39,6 +39,15 @@ def quantile_mse_expected(n_simulated: int, n_reference: int, n_quantiles: int =
     return (1 - 1 / n_quantiles) * (1 / n_simulated + 1 / n_reference) / n_quantiles
 
 
+def quantile_mse_ratio(simulated: np.ndarray, reference: np.ndarray, n_quantiles: int = 20) -> np.ndarray:
+    """Per observable, :func:`quantile_mse` over :func:`quantile_mse_expected` for these
+    sample sizes: about 1 when the samples differ by sampling noise alone (ties in
+    integer observables merge bins and put it somewhat below 1)."""
+    simulated, reference = _as_2d(simulated, "simulated"), _as_2d(reference, "reference")
+    floor = quantile_mse_expected(len(simulated), len(reference), n_quantiles)
+    return quantile_mse(simulated, reference, n_quantiles) / floor
+
+
 def quantile_mse_table(simulated: np.ndarray, reference: np.ndarray, names: Sequence[str] | None = None,
                        n_quantiles: int = 20) -> dict[str, float]:
     """:func:`quantile_mse` keyed by observable name (``f0``, ``f1``, ... without names)."""

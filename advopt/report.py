@@ -207,11 +207,10 @@ def quantile_mse_ratios(samples: ReportSamples) -> dict[str, tuple[float, float]
     """Per observable, the quantile MSE (Butter et al., advopt.quality) of the start and the
     tuned sample against the reference, over what statistics alone give (about 1: as good as
     the reference's own sampling noise)."""
-    from advopt.quality import quantile_mse, quantile_mse_expected
+    from advopt.quality import quantile_mse_ratio
 
-    floor = quantile_mse_expected(samples.events, len(samples.reference))
-    start = quantile_mse(samples.start, samples.reference) / floor
-    tuned = quantile_mse(samples.tuned, samples.reference) / floor
+    start = quantile_mse_ratio(samples.start, samples.reference)
+    tuned = quantile_mse_ratio(samples.tuned, samples.reference)
     return {name: (float(a), float(b)) for name, a, b in zip(samples.feature_names, start, tuned)}
 
 

@@ -39,7 +39,7 @@ import numpy as np
 
 import advopt
 from advopt.execution import make_executor
-from advopt.quality import quantile_mse, quantile_mse_expected
+from advopt.quality import quantile_mse_ratio
 from _common import git_commit, simulate_reference, write_result
 
 SETS = {
@@ -67,8 +67,7 @@ def reference_for(simulator, executor, store: Path, n_events: int, seed: int) ->
 def quality_ratio(simulator, executor, params, reference: np.ndarray, seed: int) -> float:
     """Mean over observables of the quantile MSE at ``params``, over its statistical expectation."""
     events = simulate_reference(simulator, executor, params, QUALITY_EVENTS, 5_000 + seed)
-    mse = quantile_mse(events, reference)
-    return float(np.mean(mse) / quantile_mse_expected(len(events), len(reference)))
+    return float(np.mean(quantile_mse_ratio(events, reference)))
 
 
 def run_one(simulator, executor, reference, set_name, method, budget, seed, args) -> dict:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from advopt.quality import quantile_mse, quantile_mse_expected, quantile_mse_table
+from advopt.quality import quantile_mse, quantile_mse_expected, quantile_mse_ratio, quantile_mse_table
 
 
 def test_same_distribution_gives_the_statistical_expectation():
@@ -37,3 +37,10 @@ def test_integer_observables_with_tied_quantiles():
 def test_mismatched_observables_are_refused():
     with pytest.raises(ValueError, match="2 observables, the reference 3"):
         quantile_mse(np.zeros((10, 2)), np.zeros((10, 3)))
+
+
+def test_ratio_is_the_mse_over_its_statistical_expectation():
+    rng = np.random.default_rng(3)
+    reference, sim = rng.normal(size=(40_000, 3)), rng.normal(size=(8_000, 3))
+    expected = quantile_mse(sim, reference) / quantile_mse_expected(8_000, 40_000)
+    assert quantile_mse_ratio(sim, reference) == pytest.approx(expected)
