@@ -189,7 +189,7 @@ def tune(
     if hasattr(div, "prepare"):  # binned objectives fix their bins and weights on the reference once
         div.prepare(ref.events, ref.feature_names or feature_names(sim))
     opt = (
-        make_optimizer(optimizer, space.dim, seed, _modelled(div, div.upper_bound),
+        make_optimizer(optimizer, space.dim, seed, float(_modelled(div, div.upper_bound)),
                        **_optimizer_options(optimizer_options, space))
         if isinstance(optimizer, str)
         else optimizer
@@ -417,9 +417,10 @@ def _make_result(loop: TuneState, space: Space, opt, div, budget, reference_size
         return TuneResult(nan, math.nan, nan, {n: (math.nan, math.nan) for n in space.names}, tuple(loop.history),
                           loop.events_used, budget, reference_size, opt.name, div.name, seed, truth, wall)
     recommendation = opt.recommend()
-    if getattr(div, "models_log", False):
+    if _models_log(div):  # back from the log the optimiser modelled to the divergence's own units
+        surface = recommendation.surface
         recommendation = dataclasses.replace(recommendation, value=math.exp(recommendation.value),
-                                             surface=_unmodelled_surface(div, recommendation.surface))
+                                             surface=None if surface is None else lambda x: np.exp(surface(x)))
     optimizer_spread = _physical_spread(space, _centred(recommendation.samples, recommendation.point))
     samples = _centred(_with_reference_scatter(loop, recommendation, div, reference_size), recommendation.point)
     uncertainty, interval = _physical_spread(space, samples)
@@ -428,28 +429,26 @@ def _make_result(loop: TuneState, space: Space, opt, div, budget, reference_size
                       wall, optimizer_uncertainty=optimizer_spread[0])
 
 
-def _modelled(divergence, value: float) -> float:
-    """A divergence value as the optimiser models it: the log for objectives that span
-    decades (``models_log``, the chi-square), so that the surrogate's smoothness is set by
-    the region near the optimum, not by the far-away points; otherwise as it is."""
-    return math.log(max(value, 1e-12)) if getattr(divergence, "models_log", False) else value
+def _models_log(divergence) -> bool:
+    """Whether the optimiser models the log of this divergence (``models_log``, the
+    chi-square): for objectives that span decades the surrogate's smoothness is then set by
+    the region near the optimum, not by the far-away points."""
+    return getattr(divergence, "models_log", False)
+
+
+def _modelled(divergence, values):
+    """Divergence values as the optimiser models them (see :func:`_models_log`)."""
+    return np.log(np.maximum(values, 1e-12)) if _models_log(divergence) else values
 
 
 def _modelled_values(divergence, evaluations: list[Evaluation]) -> tuple[np.ndarray, np.ndarray]:
-    """Values and standard errors told to the optimiser (see :func:`_modelled`)."""
+    """Values and standard errors told to the optimiser; a log's error is stderr / value.
+    Failed points stay NaN."""
     values = np.array([e.value for e in evaluations], dtype=float)
     stderrs = np.array([e.stderr for e in evaluations], dtype=float)
-    if not getattr(divergence, "models_log", False):
-        return values, stderrs
-    positive = np.maximum(values, 1e-12)
-    return np.log(positive), stderrs / positive  # failed points stay NaN
-
-
-def _unmodelled_surface(divergence, surface):
-    """The surrogate's surface in the divergence's own units."""
-    if surface is None or not getattr(divergence, "models_log", False):
-        return surface
-    return lambda points: np.exp(surface(points))
+    if _models_log(divergence):
+        stderrs = stderrs / np.maximum(values, 1e-12)
+    return _modelled(divergence, values), stderrs
 
 
 def _with_reference_scatter(loop: TuneState, recommendation, div, reference_size: int) -> np.ndarray:
