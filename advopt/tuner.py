@@ -188,12 +188,16 @@ def tune(
     div = make_divergence(divergence, **dict(divergence_options or {})) if isinstance(divergence, str) else divergence
     if hasattr(div, "prepare"):  # binned objectives fix their bins and weights on the reference once
         div.prepare(ref.events, ref.feature_names or feature_names(sim))
+    options = _optimizer_options(optimizer_options, space)
+    if optimizer == "pooled":  # it plans its rounds over the whole budget
+        options.setdefault("total_points", budget // events_per_point)
     opt = (
-        make_optimizer(optimizer, space.dim, seed, float(_modelled(div, div.upper_bound)),
-                       **_optimizer_options(optimizer_options, space))
+        make_optimizer(optimizer, space.dim, seed, float(_modelled(div, div.upper_bound)), **options)
         if isinstance(optimizer, str)
         else optimizer
     )
+    if hasattr(opt, "prepare"):  # an optimiser that learns from events keeps the reference
+        opt.prepare(ref.events, ref.feature_names or feature_names(sim))
     run = RunDirectory(run_dir) if run_dir is not None else None
     recorded: list[Evaluation] = []
     if run is not None:
@@ -255,7 +259,7 @@ class TuneState:
         by_iteration = _by_iteration(recorded or [])
         bar = _progress_bar(budget) if progress else None
         try:
-            while (n_points := min(self.batch_size, (budget - self.events_used) // self.events_per_point)) > 0:
+            while (n_points := min(self._batch_size(), (budget - self.events_used) // self.events_per_point)) > 0:
                 evaluations = self.step(n_points, by_iteration.pop(self.iteration, {}))
                 for evaluation in evaluations:
                     self._report(evaluation, bar)
@@ -266,6 +270,12 @@ class TuneState:
                 bar.close()
         if by_iteration:
             raise ValueError(f"run_dir: the history has evaluations beyond this run's budget (iterations {sorted(by_iteration)})")
+
+    def _batch_size(self) -> int:
+        """Points per step: the config's batch size, or the rest of the round of an optimiser
+        that plans rounds (the pooled estimator), so that the history never depends on workers."""
+        planned = getattr(self.optimizer, "next_batch_size", None)
+        return planned() if planned is not None else self.batch_size
 
     def recommend(self) -> dict[str, float] | None:
         """The optimiser's current best parameters (None before any successful evaluation)."""
@@ -285,6 +295,8 @@ class TuneState:
                     f"run_dir: recorded evaluation {evaluation.index} ({evaluation.params}) is not the point this "
                     "configuration asks for: the run directory belongs to a different config"
                 )
+        if getattr(self.optimizer, "consumes_events", False):
+            return self._step_with_events(units, params, recorded)
         missing = [index for index in range(n_points) if index not in recorded]
         samples = dict(zip(missing, self._simulate([(index, params[index], self.events_per_point, 0) for index in missing])))
         fresh = {index: self._estimate(index, sample) for index, sample in samples.items()}
@@ -301,6 +313,46 @@ class TuneState:
                 self.run_dir.append(evaluation)
         self.iteration += 1
         return evaluations
+
+    def _step_with_events(self, units: np.ndarray, params: list[dict], recorded: dict[int, Evaluation]) -> list[Evaluation]:
+        """The step of an optimiser that learns from the events themselves (the pooled
+        estimator): it is told every point's events and gives each point's value. A resumed
+        run simulates its recorded points again (same seeds, same events: the optimiser
+        needs them), but keeps their records and counts their events once."""
+        samples = self._simulate([(index, p, self.events_per_point, 0) for index, p in enumerate(params)])
+        failures = [self._failure(index, sample) for index, sample in enumerate(samples)]
+        started = time.perf_counter()
+        told = self.optimizer.tell_events(units, [None if f is not None else s.events for s, f in zip(samples, failures)])
+        train_seconds = (time.perf_counter() - started) / len(samples)
+        evaluations = []
+        for index, (sample, failure, estimate) in enumerate(zip(samples, failures, told)):
+            if index in recorded:
+                evaluation = recorded[index]
+            elif failure is not None:
+                evaluation = failure
+            else:
+                evaluation = Evaluation(index=len(self.history) + index, iteration=self.iteration, params=sample.params,
+                                        value=estimate[0], stderr=estimate[1], n_events=sample.n_events, seed=sample.seed,
+                                        status=Status.OK, sim_seconds=sample.sim_seconds, train_seconds=train_seconds)
+            evaluations.append(evaluation)
+        for index, evaluation in enumerate(evaluations):
+            self.history.append(evaluation)
+            self.events_used += evaluation.n_events
+            if self.run_dir is not None and index not in recorded:
+                self.run_dir.append(evaluation)
+        self.iteration += 1
+        return evaluations
+
+    def _failure(self, index: int, sample: _PointSample) -> Evaluation | None:
+        """A failed evaluation for events that are missing or of the wrong width; else None."""
+        common = dict(index=len(self.history) + index, iteration=self.iteration, params=sample.params,
+                      n_events=sample.n_events, seed=sample.seed, sim_seconds=sample.sim_seconds)
+        if sample.events is None:
+            return Evaluation(value=math.nan, stderr=math.nan, status=Status.FAILED, reason=sample.error, **common)
+        if sample.events.shape[1] != self.reference.shape[1]:
+            reason = f"simulator returned {sample.events.shape[1]} features, the reference has {self.reference.shape[1]}"
+            return Evaluation(value=math.nan, stderr=math.nan, status=Status.FAILED, reason=reason, **common)
+        return None
 
     def _simulate(self, points: list[tuple[int, dict[str, float], int, int]]) -> list[_PointSample]:
         """Simulate (index in batch, params, events, first chunk) points in parallel; each
@@ -350,13 +402,11 @@ class TuneState:
         return fresh
 
     def _estimate(self, index: int, sample: _PointSample, round_number: int = 0) -> Evaluation:
+        failure = self._failure(index, sample)
+        if failure is not None:
+            return failure
         common = dict(index=len(self.history) + index, iteration=self.iteration, params=sample.params,
                       n_events=sample.n_events, seed=sample.seed, sim_seconds=sample.sim_seconds)
-        if sample.events is None:
-            return Evaluation(value=math.nan, stderr=math.nan, status=Status.FAILED, reason=sample.error, **common)
-        if sample.events.shape[1] != self.reference.shape[1]:
-            reason = f"simulator returned {sample.events.shape[1]} features, the reference has {self.reference.shape[1]}"
-            return Evaluation(value=math.nan, stderr=math.nan, status=Status.FAILED, reason=reason, **common)
         reference = self._reference_subsample(index, len(sample.events), round_number)
         started = time.perf_counter()
         try:
@@ -425,7 +475,8 @@ def _make_result(loop: TuneState, space: Space, opt, div, budget, reference_size
     samples = _centred(_with_reference_scatter(loop, recommendation, div, reference_size), recommendation.point)
     uncertainty, interval = _physical_spread(space, samples)
     return TuneResult(space.from_unit(recommendation.point), recommendation.value, uncertainty, interval,
-                      tuple(loop.history), loop.events_used, budget, reference_size, opt.name, div.name, seed, truth,
+                      tuple(loop.history), loop.events_used, budget, reference_size, opt.name,
+                      getattr(opt, "divergence_name", div.name), seed, truth,
                       wall, optimizer_uncertainty=optimizer_spread[0])
 
 

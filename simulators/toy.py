@@ -8,7 +8,7 @@ used, never global random state); ``feature_names``, ``default_space`` (a plain 
 nor at a bound) are plain attributes, so the objects pickle to worker processes.
 
 Registered in the entry-point group ``advopt.simulators`` as ``xor``, ``swiss-roll``,
-``gaussian``, ``camel``, ``ring``, ``nsphere`` and ``weinberg``.
+``gaussian``, ``camel``, ``ring``, ``nsphere``, ``weinberg`` and ``smeared-decay``.
 
 Sources:
 
@@ -39,6 +39,7 @@ __all__ = [
     "GaussianRing",
     "NSphereShell",
     "Weinberg",
+    "SmearedDecay",
 ]
 
 
@@ -441,3 +442,36 @@ def _sample_weinberg(rng: np.random.Generator, n: int, a: float) -> np.ndarray:
         out[filled:filled + take] = accepted[:take]
         filled += take
     return out
+
+
+# -- a detector toy: an exponential decay seen through a Gaussian resolution ------------------
+class SmearedDecay(_Toy):
+    """Decay times ``t ~ Exponential(mean = lifetime)`` measured with a Gaussian detector
+    resolution: one feature ``t_measured = t + resolution * z``, ``z ~ N(0, 1)``.
+
+    The measured density is the exponentially modified Gaussian (``scipy.stats.exponnorm``
+    with ``K = lifetime / resolution``, ``scale = resolution``), so a maximum-likelihood fit
+    gives the statistical limit of a tune. Both parameters shape the same peak, and the
+    resolution is seen only in the rising edge: a correlated, detector-like pair.
+
+    Parameters: ``lifetime`` (> 0) and ``resolution`` (> 0), in the units of t. Default
+    space ``lifetime in [0.5, 2]``, ``resolution in [0.1, 1]``; truth ``lifetime = 1.2``,
+    ``resolution = 0.3``.
+    """
+
+    feature_names = ("t_measured",)
+
+    def __init__(self, **unknown):
+        self._reject_unknown_options(unknown)
+        self._options = {}
+        self.default_space = {"lifetime": (0.5, 2.0), "resolution": (0.1, 1.0)}
+        self.truth = {"lifetime": 1.2, "resolution": 0.3}
+
+    def simulate(self, params: Mapping[str, float], n: int, seed: int) -> np.ndarray:
+        p = self._params(params)
+        self._positive("lifetime", p["lifetime"])
+        self._positive("resolution", p["resolution"])
+        n = self._n(n)
+        rng = np.random.default_rng(seed)
+        t = rng.exponential(p["lifetime"], n)
+        return (t + p["resolution"] * rng.standard_normal(n))[:, None]

@@ -2,14 +2,16 @@
 
 from advopt.optimizers.base import Optimizer, Recommendation
 from advopt.optimizers.bayes import BayesOptimizer
+from advopt.optimizers.pooled import PooledOptimizer
 from advopt.optimizers.random_search import RandomSearch
 from advopt.variational import VariationalOptimizer
 
-OPTIMIZERS = {"bayes": BayesOptimizer, "random": RandomSearch, "variational": VariationalOptimizer}
+OPTIMIZERS = {"bayes": BayesOptimizer, "random": RandomSearch, "variational": VariationalOptimizer,
+              "pooled": PooledOptimizer}
 
 
 def make_optimizer(kind: str, dim: int, seed: int, upper_bound: float, **options) -> Optimizer:
-    """Build an optimiser by name (``bayes``, ``random`` or ``variational``) with its options."""
+    """Build an optimiser by name (``bayes``, ``random``, ``variational`` or ``pooled``) with its options."""
     try:
         cls = OPTIMIZERS[kind]
     except KeyError:
@@ -20,4 +22,4 @@ def make_optimizer(kind: str, dim: int, seed: int, upper_bound: float, **options
         raise ValueError(f"optimizer: bad option for {kind!r} ({err})") from None
 
 
-__all__ = ["Optimizer", "Recommendation", "BayesOptimizer", "RandomSearch", "VariationalOptimizer", "make_optimizer"]
+__all__ = ["Optimizer", "Recommendation", "BayesOptimizer", "RandomSearch", "VariationalOptimizer", "PooledOptimizer", "make_optimizer"]

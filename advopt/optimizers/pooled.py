@@ -1,0 +1,384 @@
+"""The pooled estimator (``optimizer = "pooled"``): every simulated event of every point and
+the whole reference feed one fit.
+
+A round-by-round design (an ask/tell optimiser whose ``tell`` takes the events):
+
+1. **Space-filling start.** A quarter of the points (``initial_fraction``) from a scrambled
+   Sobol sequence over the unit cube.
+2. **Summaries.** Two networks (one per cross-fitting fold: the even and the odd events of
+   each point) learn t(x) ~ E[u | x] from the events of all points, weighted towards the
+   current estimate (:mod:`advopt.pooled.summary`). Each network's summaries are averaged
+   over the *other* fold's events, so no mean is taken over events a network trained on.
+3. **Moment fit.** A polynomial m(u) through the points' summary means near the estimate,
+   solved for t_ref = m(u) against the mean over the whole reference
+   (:mod:`advopt.pooled.moments`); the two folds' solutions are averaged.
+4. **Next round.** Points around the new estimate, spread over ~3 sd of it (never more than
+   the last round's spread, never less than ``min_spread``), so the budget goes where the
+   information is and the polynomial stays local.
+
+The covariance of the estimate (delta method) adds the reference's share, S_ref / N_ref
+through the fit's gain, to the simulation's share, the polynomial's prediction noise; the
+68% interval comes from draws of that Gaussian. Deterministic for a seed on a given device:
+the design is keyed by (seed, round), the networks' training by (seed, round, fold).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+
+import numpy as np
+from scipy.stats import qmc
+
+from advopt.divergence.mlp import resolve_device
+from advopt.optimizers.base import Recommendation
+from advopt.pooled.moments import fit_moment_model, richest_degree, solve_moments
+from advopt.pooled.summary import SummaryNetwork
+
+logger = logging.getLogger(__name__)
+
+_FOLDS = 2
+_FIRST_SPREAD = 0.25  # unit-cube half-width scale of the first local round
+_INTERVAL_DRAWS = 4000
+
+
+class PooledOptimizer:
+    """Ask for points; tell it their events (``tell_events``); ``recommend`` the fit."""
+
+    divergence_name = "summary-chi2"  # what its per-point values are: chi-square per learnt summary
+
+    name = "pooled"
+    consumes_events = True  # the tuning loop hands it each point's events instead of a divergence value
+
+    def __init__(self, dim: int, seed: int, upper_bound: float | None = None, *, total_points: int,
+                 initial_fraction: float = 0.25, rounds: int = 8, hidden=(64, 64), learning_rate: float = 1e-3,
+                 batch_size: int = 512, max_epochs: int = 60, warm_epochs: int = 20, patience: int = 4,
+                 max_train_events: int = 400_000, max_pool_events: int = 2_000_000, min_spread: float = 0.002,
+                 device: str = "auto", threads: int = 1, summary: str = "score", start=None):
+        _check_int("total_points", total_points, 1)
+        _check_int("rounds", rounds, 1)
+        for field, value in (("max_epochs", max_epochs), ("warm_epochs", warm_epochs), ("patience", patience),
+                             ("batch_size", batch_size), ("max_train_events", max_train_events),
+                             ("max_pool_events", max_pool_events)):
+            _check_int(field, value, 1)
+        if not 0 < initial_fraction < 1:
+            raise ValueError(f"optimizer.initial_fraction: must be in (0, 1), got {initial_fraction!r}")
+        if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
+            raise ValueError(f"optimizer.learning_rate: must be a positive number, got {learning_rate!r}")
+        if not (isinstance(min_spread, (int, float)) and 0 < min_spread < 0.5):
+            raise ValueError(f"optimizer.min_spread: must be in (0, 0.5), got {min_spread!r}")
+        self.hidden = tuple(int(h) for h in hidden)
+        if not self.hidden or min(self.hidden) < 1:
+            raise ValueError(f"optimizer.hidden: layer sizes must be positive integers, got {list(hidden)}")
+        self.dim, self.seed = int(dim), int(seed)
+        self.device = resolve_device(device)
+        self.threads = int(threads)
+        self.learning_rate, self.batch_size = float(learning_rate), int(batch_size)
+        self.max_epochs, self.warm_epochs, self.patience = int(max_epochs), int(warm_epochs), int(patience)
+        self.max_train_events, self.max_pool_events = int(max_train_events), int(max_pool_events)
+        self.min_spread = float(min_spread)
+        if summary not in ("score", "regression"):
+            raise ValueError(f"optimizer.summary: must be 'score' or 'regression', got {summary!r}")
+        self.summary = summary
+        self._start = None if start is None else np.clip(np.asarray(start, dtype=float).reshape(dim), 0.0, 1.0)
+        self._plan = _round_sizes(int(total_points), self.dim, float(initial_fraction), int(rounds))
+        self._round = 0
+        self._asked_in_round = 0
+        self._told_in_round = 0
+        self._points: list[np.ndarray] = []
+        self._events: list[np.ndarray | None] = []
+        self._reference: np.ndarray | None = None
+        self._nets: list[SummaryNetwork] = []
+        self._centre: np.ndarray | None = None
+        self._cov: np.ndarray | None = None
+        self._reference_cov: np.ndarray | None = None  # the reference's share of _cov
+        self._chi2 = math.nan
+        self._spread = np.full(self.dim, _FIRST_SPREAD)
+        self._fitted_points = 0
+
+    # -- set-up ----------------------------------------------------------------------------------
+    def prepare(self, reference: np.ndarray, feature_names=None) -> None:
+        """Keep the reference (float32) and build the summary networks for its features."""
+        self._reference = np.asarray(reference, dtype=np.float32)
+        mean, scale = self._reference.mean(axis=0), self._reference.std(axis=0)
+        self._nets = [
+            SummaryNetwork(self._reference.shape[1], self.dim, mean, scale, hidden=self.hidden,
+                           learning_rate=self.learning_rate, batch_size=self.batch_size, device=self.device,
+                           threads=self.threads, seed=_seed(self.seed, 0, fold, 1), kind=self.summary)
+            for fold in range(_FOLDS)
+        ]
+
+    # -- ask / tell ------------------------------------------------------------------------------
+    def next_batch_size(self) -> int:
+        """Points the loop should ask for next: the rest of the current round."""
+        if self._told_in_round >= self._current_round_size():
+            return self._next_round_size()
+        return self._current_round_size() - self._asked_in_round
+
+    def ask(self, n: int) -> np.ndarray:
+        if self._told_in_round >= self._current_round_size():
+            self._start_next_round()
+        points = self._design(self._asked_in_round, n)
+        self._asked_in_round += n
+        return points
+
+    def tell(self, points, values, stderrs, ok) -> None:
+        raise TypeError("the pooled optimizer learns from events: the tuning loop calls tell_events")
+
+    def tell_events(self, points: np.ndarray, events: list[np.ndarray | None]) -> list[tuple[float, float] | None]:
+        """Take each point's events (None for a failed simulation). Returns, per point, its
+        distance to the reference in the current summaries (chi-square per summary, about 1
+        when they agree) and that distance's standard error; None for failures. When the
+        round is complete the networks and the fit are updated."""
+        if self._reference is None:
+            raise RuntimeError("the pooled optimizer needs prepare(reference) before tell_events")
+        points = np.atleast_2d(np.asarray(points, dtype=float))
+        for point, sample in zip(points, events):
+            self._points.append(point)
+            self._events.append(None if sample is None else np.asarray(sample, dtype=np.float32))
+        values = [None if sample is None else self._distance(np.asarray(sample, dtype=np.float32)) for sample in events]
+        self._told_in_round += len(points)
+        if self._told_in_round >= self._current_round_size():
+            self._refit()
+        return values
+
+    def recommend(self, with_uncertainty: bool = True) -> Recommendation:
+        if not any(e is not None for e in self._events):
+            raise RuntimeError("no successful evaluation yet")
+        if self._fitted_points < len(self._points):
+            self._refit()
+        if self._centre is None:  # too few points for any fit: the closest point, as it is
+            best = self._closest_point()
+            return Recommendation(self._points[best], self._distance(self._events[best])[0], self._points[best][None])
+        samples = self._centre[None]
+        if with_uncertainty:
+            rng = np.random.default_rng([self.seed, len(self._points), 7])
+            samples = np.clip(rng.multivariate_normal(self._centre, self._cov, _INTERVAL_DRAWS, method="eigh"), 0.0, 1.0)
+        return Recommendation(self._centre.copy(), self._chi2 / self.dim, samples)
+
+    @property
+    def covariance(self) -> np.ndarray | None:
+        """The fit's covariance in the unit cube (reference and simulation shares), or None before a fit."""
+        return None if self._cov is None else self._cov.copy()
+
+    # -- design ----------------------------------------------------------------------------------
+    def _current_round_size(self) -> int:
+        return self._plan[min(self._round, len(self._plan) - 1)]
+
+    def _next_round_size(self) -> int:
+        return self._plan[min(self._round + 1, len(self._plan) - 1)]
+
+    def _start_next_round(self) -> None:
+        self._round += 1
+        self._asked_in_round = self._told_in_round = 0
+
+    def _design(self, first: int, n: int) -> np.ndarray:
+        """Points ``first .. first+n`` of this round's design: Sobol over the cube for round 0
+        (the ``start`` point first, if given); later, a Sobol box of half-width sqrt(3) x the
+        spread (the spread is its sd) around the estimate, folded back into the cube."""
+        sobol = qmc.Sobol(self.dim, scramble=True, seed=np.random.default_rng([self.seed, self._round, 3]))
+        with warnings.catch_warnings():  # rounds need not be powers of 2; the points stay low-discrepancy
+            warnings.simplefilter("ignore", UserWarning)
+            cube = sobol.random(first + n)[first:]
+        if self._round == 0 or self._centre is None:
+            if self._start is not None and first == 0 and n > 0:
+                cube[0] = self._start
+            return cube
+        local = self._centre + math.sqrt(3) * self._spread * (2 * cube - 1)
+        return _fold_into_cube(local)
+
+    # -- the fit ---------------------------------------------------------------------------------
+    def _refit(self) -> None:
+        """Retrain the summaries on the pool (warm start), then solve the moment fit."""
+        self._fitted_points = len(self._points)
+        alive = [j for j, e in enumerate(self._events) if e is not None and len(e) >= 2 * _FOLDS]
+        if len(alive) < 2:
+            return
+        points = np.array([self._points[j] for j in alive])
+        training_weights = self._kernel(points, self._training_width()) if self._centre is not None else np.ones(len(alive))
+        for fold, net in enumerate(self._nets):
+            x, u, w = self._training_set(alive, fold, training_weights)
+            first = self._round == 0 or self._centre is None
+            net.fit(x, u, w, max_epochs=self.max_epochs if first else self.warm_epochs, patience=self.patience,
+                    seed=_seed(self.seed, self._round, fold, 2))
+        moments = [self._fold_moments(alive, fold) for fold in range(_FOLDS)]
+        self._solve(points, moments)
+        self._drop_far_events(alive)
+
+    def _training_width(self) -> np.ndarray:
+        """The kernel width (unit cube) of the points the summaries learn from: where one
+        event's log-likelihood changes by about 1, sd x sqrt(N_ref) (the per-event Fisher
+        information's scale), so that the local exponential family holds and the events
+        still carry signal; at least 3 design spreads, at most half the cube."""
+        per_event = np.sqrt(np.diag(self._reference_cov)) * math.sqrt(len(self._reference))
+        return np.clip(per_event, 3 * self._spread, 0.5)
+
+    def _training_set(self, alive: list[int], fold: int, point_weights: np.ndarray):
+        """Events of one fold with their point's parameters and weight, subsampled to the cap."""
+        xs = [self._events[j][fold::_FOLDS] for j in alive]
+        counts = np.array([len(x) for x in xs])
+        x = np.concatenate(xs)
+        u = np.repeat(np.array([self._points[j] for j in alive]), counts, axis=0)
+        w = np.repeat(point_weights, counts)
+        keep = w > 1e-3
+        x, u, w = x[keep], u[keep], w[keep]
+        if len(x) > self.max_train_events:
+            rng = np.random.default_rng([self.seed, self._round, fold, 4])
+            chosen = rng.choice(len(x), self.max_train_events, replace=False)
+            x, u, w = x[chosen], u[chosen], w[chosen]
+        return x, u, w
+
+    def _fold_moments(self, alive: list[int], fold: int) -> dict:
+        """Per point: the mean of network ``fold``'s summaries over the other fold's events;
+        the pooled within-point covariance; the reference's mean and the summaries of every
+        reference event (for the folds' joint covariance)."""
+        net = self._nets[fold]
+        other = (fold + 1) % _FOLDS
+        per_point = [net.transform(self._events[j][other::_FOLDS]) for j in alive]
+        means = np.array([t.mean(axis=0) for t in per_point])
+        counts = np.array([len(t) for t in per_point], dtype=float)
+        centred = np.concatenate([t - m for t, m in zip(per_point, means)])
+        within = centred.T @ centred / max(1.0, len(centred) - len(per_point))
+        reference = net.transform(self._reference)
+        return {"means": means, "counts": counts, "within": np.atleast_2d(within), "reference": reference}
+
+    def _solve(self, points: np.ndarray, moments: list[dict]) -> None:
+        """Fit and solve the moment model per fold around the current centre; re-centre and
+        repeat (no retraining) until the solution settles; then the combined covariance."""
+        centre = self._centre if self._centre is not None else points[self._closest_point_of(points, moments)]
+        # 6 spreads per dimension (earlier, wider rounds still count; AIC picks the polynomial), widened with the dimension so that a round's design keeps
+        # comparable weights (its mean squared distance grows with dim)
+        widen = max(1.0, math.sqrt(self.dim / 4))
+        width = widen * (np.maximum(6 * self._spread, self.min_spread) if self._centre is not None else np.full(self.dim, 0.3))
+        for _ in range(4):
+            fits = self._fold_fits(points, moments, centre, width)
+            if fits is None:
+                return
+            new_centre = np.mean([fit.point for fit, _ in fits], axis=0)
+            moved = np.abs(new_centre - centre)
+            centre = new_centre
+            if np.all(moved < 0.05 * width):
+                break
+        reference_cov, simulation_cov = self._combined_covariance(fits, moments)
+        covariance = reference_cov + simulation_cov
+        if self._centre is not None:
+            self._spread = np.minimum(self._spread, np.maximum.reduce([3 * np.sqrt(np.diag(covariance)),
+                                                                       2 * np.abs(centre - self._centre),
+                                                                       np.full(self.dim, self.min_spread)]))
+        else:
+            self._spread = np.minimum(_FIRST_SPREAD, np.maximum(3 * np.sqrt(np.diag(covariance)), self.min_spread))
+        self._centre, self._cov, self._reference_cov = centre, covariance, reference_cov
+        self._chi2 = float(np.mean([fit.chi2 for fit, _ in fits]))
+        logger.info("pooled fit, round %d: centre %s, sd %s", self._round, np.round(centre, 4),
+                    np.round(np.sqrt(np.diag(covariance)), 4))
+
+    def _fold_fits(self, points, moments, centre, width):
+        """The moment model and its solution for each fold; None when no model can be fitted."""
+        weights = self._kernel(points, width, centre)
+        while richest_degree(self.dim, float(weights.sum())) is None:  # too few points nearby: widen
+            if np.all(width > 2.0):
+                return None
+            width = width * 1.5
+            weights = self._kernel(points, width, centre)
+        fits = []
+        for m in moments:
+            model = fit_moment_model(points, m["means"], m["counts"], m["within"], weights, centre, width)
+            reference_cov = np.atleast_2d(np.cov(m["reference"], rowvar=False)) / len(m["reference"])
+            fits.append((solve_moments(model, m["reference"].mean(axis=0), reference_cov, centre), model))
+        return fits
+
+    def _combined_covariance(self, fits: list, moments: list[dict]) -> np.ndarray:
+        """Covariance of the folds' average, as (reference part, simulation part): the first
+        through both folds' gains with the joint covariance of their summaries over the same
+        reference events; the simulation parts, from disjoint events, add independently."""
+        gains = [fit.gain for fit, _ in fits]
+        stacked_gain = np.hstack(gains) / _FOLDS
+        joint = np.cov(np.hstack([m["reference"] for m in moments]), rowvar=False) / len(moments[0]["reference"])
+        reference_part = stacked_gain @ np.atleast_2d(joint) @ stacked_gain.T
+        simulation_part = sum(gain @ model.prediction_cov(fit.point) @ gain.T for (fit, model), gain in zip(fits, gains))
+        symmetric = lambda c: 0.5 * (c + c.T)  # noqa: E731
+        return symmetric(reference_part), symmetric(simulation_part / _FOLDS**2)
+
+    def _kernel(self, points: np.ndarray, width: np.ndarray, centre: np.ndarray | None = None) -> np.ndarray:
+        centre = self._centre if centre is None else centre
+        return np.exp(-0.5 * np.sum(((points - centre) / width) ** 2, axis=1))
+
+    def _closest_point_of(self, points: np.ndarray, moments: list[dict]) -> int:
+        """The evaluated point whose summary means are nearest the reference's (chi-square)."""
+        total = np.zeros(len(points))
+        for m in moments:
+            noise = m["within"] / m["counts"][:, None, None] + np.atleast_2d(np.cov(m["reference"], rowvar=False)) / len(m["reference"])
+            diff = m["means"] - m["reference"].mean(axis=0)
+            total += np.einsum("ja,jab,jb->j", diff, np.linalg.pinv(noise), diff)
+        return int(np.argmin(total))
+
+    def _closest_point(self) -> int:
+        distances = [self._distance(e)[0] if e is not None else np.inf for e in self._events]
+        return int(np.argmin(distances))
+
+    def _distance(self, sample: np.ndarray) -> tuple[float, float]:
+        """A point's chi-square per summary against the reference: the first network's
+        summaries once trained, the standardised features before."""
+        transform, ref_mean, ref_cov = self._distance_basis()
+        sim = transform(sample)
+        noise = np.atleast_2d(np.cov(sim, rowvar=False)) / len(sim) + ref_cov
+        diff = sim.mean(axis=0) - ref_mean
+        k = len(diff)
+        chi2 = float(diff @ np.linalg.pinv(noise) @ diff)
+        return chi2 / k, math.sqrt(2 * k + 4 * max(chi2 - k, 0.0)) / k
+
+    def _distance_basis(self):
+        """(transform, reference mean, reference mean's covariance), cached per fit."""
+        key = self._fitted_points if self._centre is not None else -1
+        if getattr(self, "_basis_key", None) != key:
+            if self._centre is None:
+                scale = np.where(self._reference.std(axis=0) > 0, self._reference.std(axis=0), 1.0)
+                transform = lambda x: np.asarray(x, dtype=np.float64) / scale  # noqa: E731
+            else:
+                transform = self._nets[0].transform
+            ref = transform(self._reference)
+            self._basis = (transform, ref.mean(axis=0), np.atleast_2d(np.cov(ref, rowvar=False)) / len(ref))
+            self._basis_key = key
+        return self._basis
+
+    def _drop_far_events(self, alive: list[int]) -> None:
+        """Bound memory: past ``max_pool_events``, forget the events of the points farthest
+        from the estimate (their records stay in the history)."""
+        if self._centre is None:
+            return
+        total = sum(len(self._events[j]) for j in alive)
+        weights = self._kernel(np.array([self._points[j] for j in alive]), self._training_width())
+        for position in np.argsort(weights):
+            if total <= self.max_pool_events:
+                break
+            j = alive[position]
+            total -= len(self._events[j])
+            self._events[j] = None
+
+
+def _round_sizes(total_points: int, dim: int, initial_fraction: float, rounds: int) -> list[int]:
+    """Points per round: a space-filling start, then equal local rounds of at least dim + 2."""
+    initial = min(total_points, max(2 * dim + 2, round(initial_fraction * total_points)))
+    rest = total_points - initial
+    if rest <= 0:
+        return [initial]
+    n_rounds = max(1, min(rounds, rest // max(4, dim + 2)))
+    base, extra = divmod(rest, n_rounds)
+    return [initial] + [base + (1 if r < extra else 0) for r in range(n_rounds)]
+
+
+def _fold_into_cube(points: np.ndarray) -> np.ndarray:
+    """Reflect coordinates at 0 and 1 (period 2), so a design never piles up on a bound."""
+    folded = np.mod(points, 2.0)
+    return np.where(folded > 1.0, 2.0 - folded, folded)
+
+
+def _seed(run_seed: int, round_number: int, fold: int, purpose: int) -> int:
+    sequence = np.random.SeedSequence(int(run_seed), spawn_key=(int(round_number), int(fold), int(purpose), 9))
+    return int(sequence.generate_state(1, dtype=np.uint32)[0])
+
+
+def _check_int(field: str, value, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"optimizer.{field}: must be an integer >= {minimum}, got {value!r}")

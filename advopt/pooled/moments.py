@@ -1,0 +1,155 @@
+"""The moment model of the pooled estimator: how the mean of the learnt summaries moves with
+the parameters, m(u) = E_u[t(x)], and the fit that matches it to the reference's mean.
+
+Each simulated point j gives the mean t_j of the summaries over its held-out events, with
+covariance S / n_j (S the pooled within-point covariance of t). Near the current estimate
+m(u) is smooth, so a polynomial in u (linear, plus squares, plus cross terms when there are
+points enough) fitted by kernel-weighted least squares describes it. The estimate solves
+t_ref = m(u) in the generalised-least-squares sense; its covariance (delta method) holds
+the reference's share (S_ref / N_ref) and the simulation's share (the model's prediction
+covariance). Whatever the summaries are, E_u[t] = E_truth[t] holds at the truth, so the fit
+is consistent for any t; learnt summaries close to the score make it efficient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize
+
+# Least-squares fits want a few more points than coefficients before they are trusted.
+_SPARE_POINTS = 3
+
+
+def polynomial_terms(u: np.ndarray, centre: np.ndarray, scale: np.ndarray, degree: str) -> np.ndarray:
+    """Rows of polynomial terms in z = (u - centre) / scale: ``linear`` (1, z), ``diagonal``
+    (adds z_i^2) or ``full`` (adds z_i z_k for i < k)."""
+    z = (np.atleast_2d(u) - centre) / scale
+    columns = [np.ones(len(z)), *z.T]
+    if degree in ("diagonal", "full"):
+        columns += list((z**2).T)
+    if degree == "full":
+        columns += [z[:, i] * z[:, k] for i in range(z.shape[1]) for k in range(i + 1, z.shape[1])]
+    return np.column_stack(columns)
+
+
+def n_terms(dim: int, degree: str) -> int:
+    return {"linear": 1 + dim, "diagonal": 1 + 2 * dim, "full": 1 + 2 * dim + dim * (dim - 1) // 2}[degree]
+
+
+def richest_degree(dim: int, effective_points: float) -> str | None:
+    """The richest polynomial that ``effective_points`` (kernel-weighted) points support."""
+    for degree in ("full", "diagonal", "linear"):
+        if effective_points >= n_terms(dim, degree) + _SPARE_POINTS and (degree != "full" or dim <= 4):
+            return degree
+    return None
+
+
+@dataclass(frozen=True)
+class MomentModel:
+    """m(u) = terms(u) @ coef, with the coefficient covariance ``S x design_cov``."""
+
+    coef: np.ndarray  # (n_terms, k)
+    design_cov: np.ndarray  # (n_terms, n_terms): (X'WX)^-1 X'W diag(1/n) W X (X'WX)^-1, times the misfit factor
+    summary_cov: np.ndarray  # (k, k): S, the within-point covariance of the summaries per event
+    centre: np.ndarray
+    scale: np.ndarray
+    degree: str
+
+    def predict(self, u: np.ndarray) -> np.ndarray:
+        return polynomial_terms(u, self.centre, self.scale, self.degree) @ self.coef
+
+    def prediction_cov(self, u: np.ndarray) -> np.ndarray:
+        """Covariance (k, k) of the predicted mean at one point, from the simulated events' noise."""
+        x = polynomial_terms(u, self.centre, self.scale, self.degree)[0]
+        return float(x @ self.design_cov @ x) * self.summary_cov
+
+    def jacobian(self, u: np.ndarray, step: float = 1e-5) -> np.ndarray:
+        """d m / d u, shape (k, dim), by central differences of the polynomial (exact up to rounding)."""
+        u = np.asarray(u, dtype=float)
+        columns = []
+        for i in range(len(u)):
+            offset = np.zeros_like(u)
+            offset[i] = step
+            columns.append((self.predict(u + offset)[0] - self.predict(u - offset)[0]) / (2 * step))
+        return np.column_stack(columns)
+
+
+def fit_moment_model(points: np.ndarray, means: np.ndarray, counts: np.ndarray, summary_cov: np.ndarray,
+                     weights: np.ndarray, centre: np.ndarray, scale: np.ndarray) -> MomentModel | None:
+    """Kernel-weighted least squares of the per-point summary means on a polynomial in u.
+
+    points (P, dim) in the unit cube; means (P, k); counts (P,) events behind each mean;
+    weights (P,) kernel weights in [0, 1]. Returns None when too few points carry weight.
+    Each polynomial the points support is fitted and the one with the lowest AIC
+    (chi-square + 2 x coefficients) kept: near the optimum, where the design is narrow, the
+    linear model wins, and its prediction at the centre is ~2x less noisy per dimension
+    than a quadratic's. The coefficient covariance assumes each mean's noise is S / n_j,
+    inflated by the residuals' reduced chi-square when that exceeds 1 (the polynomial does
+    not fit exactly), so a poor model widens the interval instead of hiding.
+    """
+    dim = points.shape[1]
+    effective = float(weights.sum())
+    precision = np.linalg.pinv(summary_cov)
+    best, best_aic = None, np.inf
+    for degree in ("linear", "diagonal", "full"):
+        if effective < n_terms(dim, degree) + _SPARE_POINTS or (degree == "full" and dim > 4):
+            continue
+        model, chi2 = _least_squares(points, means, counts, summary_cov, precision, weights, centre, scale, degree)
+        aic = chi2 + 2 * means.shape[1] * n_terms(dim, degree)
+        if aic < best_aic:
+            best, best_aic = model, aic
+    return best
+
+
+def _least_squares(points, means, counts, summary_cov, precision, weights, centre, scale, degree):
+    x = polynomial_terms(points, centre, scale, degree)
+    w = weights * counts
+    normal_inv = np.linalg.pinv(x.T @ (w[:, None] * x))
+    coef = normal_inv @ (x.T @ (w[:, None] * means))
+    design_cov = normal_inv @ (x.T @ ((weights**2 * counts)[:, None] * x)) @ normal_inv
+    residuals = means - x @ coef
+    chi2 = float(np.einsum("j,ja,ab,jb->", w, residuals, precision, residuals))
+    dof = means.shape[1] * (weights.sum() - x.shape[1])
+    misfit = max(1.0, chi2 / dof) if dof > 0 else 1.0
+    return MomentModel(coef, misfit * design_cov, summary_cov, centre, scale, degree), chi2
+
+
+@dataclass(frozen=True)
+class MomentFit:
+    """The solution of t_ref = m(u): the point, its covariance split by origin, and the
+    generalised chi-square at the solution (about k at a good fit)."""
+
+    point: np.ndarray
+    gain: np.ndarray  # (dim, k): d u / d t_ref, the linear response of the solution
+    chi2: float
+
+
+def solve_moments(model: MomentModel, reference_mean: np.ndarray, reference_cov: np.ndarray,
+                  start: np.ndarray) -> MomentFit:
+    """The point in the unit cube whose predicted summary mean is closest to the reference's,
+    in the metric of their combined noise (fixed at ``start``)."""
+    noise = reference_cov + model.prediction_cov(start)
+    precision = np.linalg.pinv(noise)
+
+    def objective(u):
+        r = reference_mean - model.predict(u)[0]
+        return float(r @ precision @ r)
+
+    best = None
+    for guess in _starting_points(model, reference_mean, precision, start):
+        found = minimize(objective, guess, method="L-BFGS-B", bounds=[(0.0, 1.0)] * len(start))
+        if best is None or found.fun < best.fun:
+            best = found
+    jac = model.jacobian(best.x)
+    information = jac.T @ precision @ jac
+    gain = np.linalg.pinv(information) @ jac.T @ precision
+    return MomentFit(np.clip(best.x, 0.0, 1.0), gain, float(best.fun))
+
+
+def _starting_points(model: MomentModel, reference_mean, precision, start) -> list[np.ndarray]:
+    """The previous estimate, and one Gauss-Newton step from it (the linearised solution)."""
+    jac = model.jacobian(start)
+    step = np.linalg.pinv(jac.T @ precision @ jac) @ jac.T @ precision @ (reference_mean - model.predict(start)[0])
+    return [np.asarray(start, dtype=float), np.clip(start + step, 0.0, 1.0)]

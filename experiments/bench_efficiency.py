@@ -1,0 +1,178 @@
+"""Statistical efficiency: how close each route comes to the limit the reference itself allows.
+
+    python experiments/bench_efficiency.py [--tasks gaussian,camel,xor,smeared-decay]
+        [--methods pooled,jsd-bo,chi2-bo] [--seeds 5] [--budgets 2,10] [--reference-events 20000]
+        [--replicas 12] [--store experiments/efficiency_runs] [--summarise-only]
+
+On toys whose density is known, the limit is the spread of the maximum-likelihood fit
+(scipy, from the truth, inside the default space) to ``--replicas`` independent reference
+samples of ``--reference-events`` events: per parameter, the median |MLE - truth| over the
+replicas. Every tune gets its own reference (replica ``seed``) and a budget of B x the
+reference's size (``--budgets``), at min(2000, budget / 40) events per point, so every
+route sees the same events per point. Figures per (task, method, budget, parameter): the
+median |tuned - truth| over seeds divided by the limit (1 is the ML fit; an efficient
+estimator with N_sim simulated events reaches about sqrt(1 + N_ref / N_sim)); the share of
+seeds whose 68% interval holds the truth; the median wall time. Methods:
+
+- ``pooled``: ``optimizer = "pooled"`` (learnt summaries of all events, one moment fit);
+- ``jsd-bo``: per-point JSD (the ``mlp`` divergence) + Bayesian optimisation;
+- ``chi2-bo``: the binned chi-square + Bayesian optimisation.
+
+Resumable: each finished tune is a JSON file in --store; --summarise-only tabulates them.
+Writes results/efficiency.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import optimize, stats
+
+import advopt
+from _common import write_result
+
+SQRT_2PI_LOG = 0.5 * math.log(2 * math.pi)
+
+
+def _normal_logpdf(x, mean, sd):
+    return -0.5 * ((x - mean) / sd) ** 2 - np.log(sd) - SQRT_2PI_LOG
+
+
+def gaussian_logpdf(p, x):
+    return _normal_logpdf(x[:, 0], p["mean"], p["width"])
+
+
+def camel_logpdf(p, x):
+    x = x[:, 0]
+    return np.logaddexp(np.log(p["a"]) + _normal_logpdf(x, p["mu1"], p["s1"]),
+                        np.log1p(-p["a"]) + _normal_logpdf(x, p["mu2"], p["s2"]))
+
+
+def xor_logpdf(p, x):
+    """Two petals N(+-(2, 2), A'A), A = [[0.25, 0.5], [0.5, 0.25]], rotated by the angle."""
+    c, s = math.cos(p["angle"]), math.sin(p["angle"])
+    rotation = np.array([[c, -s], [s, c]])
+    shape = np.array([[0.25, 0.5], [0.5, 0.25]])
+    cov = rotation @ (shape.T @ shape) @ rotation.T
+    centre = rotation @ np.array([2.0, 2.0])
+    petal = [stats.multivariate_normal(sign * centre, cov).logpdf(x) for sign in (1, -1)]
+    return np.logaddexp(*petal) - math.log(2)
+
+
+def smeared_decay_logpdf(p, x):
+    return stats.exponnorm.logpdf(x[:, 0], p["lifetime"] / p["resolution"], scale=p["resolution"])
+
+
+TASKS = {"gaussian": gaussian_logpdf, "camel": camel_logpdf, "xor": xor_logpdf, "smeared-decay": smeared_decay_logpdf}
+METHODS = {
+    "pooled": {"optimizer": "pooled"},
+    "jsd-bo": {"optimizer": "bayes", "divergence": "mlp"},
+    "chi2-bo": {"optimizer": "bayes", "divergence": "chi2"},
+}
+
+
+def reference_sample(task: str, replica: int, n_events: int) -> np.ndarray:
+    simulator = advopt.get_simulator(task)
+    return simulator.simulate(simulator.truth, n_events, 50_000 + replica)
+
+
+def ml_fit(task: str, reference: np.ndarray) -> dict[str, float]:
+    """The maximum-likelihood estimate inside the default space, started at the truth."""
+    simulator = advopt.get_simulator(task)
+    names = list(simulator.default_space)
+    low, high = (np.array([simulator.default_space[n][i] for n in names]) for i in (0, 1))
+
+    def nll(unit):
+        return -float(np.mean(TASKS[task](dict(zip(names, low + unit * (high - low))), reference)))
+
+    start = (np.array([simulator.truth[n] for n in names]) - low) / (high - low)
+    found = optimize.minimize(nll, start, method="L-BFGS-B", bounds=[(1e-6, 1 - 1e-6)] * len(names))
+    return dict(zip(names, (low + found.x * (high - low)).tolist()))
+
+
+def ml_limit(task: str, replicas: int, n_events: int) -> dict[str, float]:
+    """Per parameter, the median |MLE - truth| over independent reference replicas."""
+    truth = advopt.get_simulator(task).truth
+    fits = [ml_fit(task, reference_sample(task, r, n_events)) for r in range(replicas)]
+    return {name: float(np.median([abs(f[name] - truth[name]) for f in fits])) for name in truth}
+
+
+def run_one(task: str, method: str, multiple: int, seed: int, n_reference: int, store: Path) -> dict:
+    path = store / f"{task}_{method}_x{multiple}_seed{seed}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    simulator = advopt.get_simulator(task)
+    budget = multiple * n_reference
+    started = time.perf_counter()
+    result = advopt.tune(simulator, reference_sample(task, seed, n_reference), budget=budget,
+                         events_per_point=min(2000, budget // 40), seed=seed, truth=simulator.truth,
+                         progress=False, **METHODS[method])
+    record = {"task": task, "method": method, "multiple": multiple, "seed": seed, "truth": simulator.truth,
+              "tuned": result.best_params, "interval68": result.interval68, "events_used": result.events_used,
+              "wall_seconds": time.perf_counter() - started}
+    path.write_text(json.dumps(record, indent=1))
+    return record
+
+
+def summarise(records: list[dict], limits: dict[str, dict[str, float]]) -> list[dict]:
+    rows = []
+    keys = sorted({(r["task"], r["method"], r["multiple"]) for r in records})
+    for task, method, multiple in keys:
+        mine = [r for r in records if (r["task"], r["method"], r["multiple"]) == (task, method, multiple)]
+        for name, limit in limits[task].items():
+            errors = [abs(r["tuned"][name] - r["truth"][name]) for r in mine]
+            covered = [r["interval68"][name][0] <= r["truth"][name] <= r["interval68"][name][1] for r in mine]
+            rows.append({"task": task, "method": method, "budget_multiple": multiple, "parameter": name,
+                         "seeds": len(mine), "median_abs_error": float(np.median(errors)), "ml_limit": limit,
+                         "ratio_to_limit": float(np.median(errors) / limit), "coverage68": float(np.mean(covered)),
+                         "median_wall_s": float(np.median([r["wall_seconds"] for r in mine]))})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--budgets", default="2,10", help="budgets as multiples of the reference size")
+    parser.add_argument("--reference-events", type=int, default=20_000)
+    parser.add_argument("--replicas", type=int, default=12)
+    parser.add_argument("--store", type=Path, default=Path(__file__).parent / "efficiency_runs")
+    parser.add_argument("--summarise-only", action="store_true")
+    parser.add_argument("--name", default="efficiency")
+    args = parser.parse_args()
+    args.store.mkdir(parents=True, exist_ok=True)
+    tasks, methods = args.tasks.split(","), args.methods.split(",")
+    multiples = [int(b) for b in args.budgets.split(",")]
+    limits = {task: ml_limit(task, max(args.replicas, args.seeds), args.reference_events) for task in tasks}
+    records = []
+    for task in tasks:
+        for multiple in multiples:
+            for method in methods:
+                for seed in range(args.seeds):
+                    path = args.store / f"{task}_{method}_x{multiple}_seed{seed}.json"
+                    if args.summarise_only and not path.exists():
+                        continue
+                    record = run_one(task, method, multiple, seed, args.reference_events, args.store)
+                    records.append(record)
+                    print(f"{task} {method} x{multiple} seed {seed}: "
+                          + ", ".join(f"{k}={v:.4g}" for k, v in record["tuned"].items())
+                          + f"  ({record['wall_seconds']:.0f} s)", flush=True)
+    rows = summarise(records, limits)
+    print(f"\n{'task':<14} {'method':<8} {'budget':>6} {'parameter':<11} {'median|err|':>11} {'ML limit':>9} "
+          f"{'ratio':>6} {'cover68':>7} {'wall s':>7}")
+    for row in rows:
+        print(f"{row['task']:<14} {row['method']:<8} {'x' + str(row['budget_multiple']):>6} {row['parameter']:<11} "
+              f"{row['median_abs_error']:11.4g} {row['ml_limit']:9.4g} {row['ratio_to_limit']:6.2f} "
+              f"{row['coverage68']:7.0%} {row['median_wall_s']:7.0f}")
+    write_result(args.name, {"reference_events": args.reference_events, "replicas": max(args.replicas, args.seeds),
+                             "limits": limits, "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
