@@ -38,7 +38,6 @@ from advopt.pooled.summary import SummaryNetwork
 
 logger = logging.getLogger(__name__)
 
-_FOLDS = 2
 _FIRST_SPREAD = 0.25  # unit-cube half-width scale of the first local round
 _INTERVAL_DRAWS = 4000
 
@@ -55,9 +54,11 @@ class PooledOptimizer:
                  initial_fraction: float = 0.25, rounds: int = 8, hidden=(64, 64), learning_rate: float = 1e-3,
                  batch_size: int = 512, max_epochs: int = 60, warm_epochs: int = 20, patience: int = 4,
                  max_train_events: int = 400_000, max_pool_events: int = 2_000_000, min_spread: float = 0.002,
-                 device: str = "auto", threads: int = 1, summary: str = "score", start=None):
+                 folds: int = 2, device: str = "auto", threads: int = 1, summary: str = "score", start=None):
         _check_int("total_points", total_points, 1)
         _check_int("rounds", rounds, 1)
+        _check_int("folds", folds, 2)
+        self.folds = int(folds)
         for field, value in (("max_epochs", max_epochs), ("warm_epochs", warm_epochs), ("patience", patience),
                              ("batch_size", batch_size), ("max_train_events", max_train_events),
                              ("max_pool_events", max_pool_events)):
@@ -72,7 +73,10 @@ class PooledOptimizer:
         if not self.hidden or min(self.hidden) < 1:
             raise ValueError(f"optimizer.hidden: layer sizes must be positive integers, got {list(hidden)}")
         self.dim, self.seed = int(dim), int(seed)
-        self.device = resolve_device(device)
+        try:
+            self.device = resolve_device(device)
+        except ValueError as err:
+            raise ValueError(str(err).replace("divergence.device", "optimizer.device")) from None
         self.threads = int(threads)
         self.learning_rate, self.batch_size = float(learning_rate), int(batch_size)
         self.max_epochs, self.warm_epochs, self.patience = int(max_epochs), int(warm_epochs), int(patience)
@@ -106,7 +110,7 @@ class PooledOptimizer:
             SummaryNetwork(self._reference.shape[1], self.dim, mean, scale, hidden=self.hidden,
                            learning_rate=self.learning_rate, batch_size=self.batch_size, device=self.device,
                            threads=self.threads, seed=_seed(self.seed, 0, fold, 1), kind=self.summary)
-            for fold in range(_FOLDS)
+            for fold in range(self.folds)
         ]
 
     # -- ask / tell ------------------------------------------------------------------------------
@@ -192,7 +196,7 @@ class PooledOptimizer:
     def _refit(self) -> None:
         """Retrain the summaries on the pool (warm start), then solve the moment fit."""
         self._fitted_points = len(self._points)
-        alive = [j for j, e in enumerate(self._events) if e is not None and len(e) >= 2 * _FOLDS]
+        alive = [j for j, e in enumerate(self._events) if e is not None and len(e) >= 2 * self.folds]
         if len(alive) < 2:
             return
         points = np.array([self._points[j] for j in alive])
@@ -202,7 +206,7 @@ class PooledOptimizer:
             first = self._round == 0 or self._centre is None
             net.fit(x, u, w, max_epochs=self.max_epochs if first else self.warm_epochs, patience=self.patience,
                     seed=_seed(self.seed, self._round, fold, 2))
-        moments = [self._fold_moments(alive, fold) for fold in range(_FOLDS)]
+        moments = [self._fold_moments(alive, fold) for fold in range(self.folds)]
         self._solve(points, moments)
         self._drop_far_events(alive)
 
@@ -216,7 +220,7 @@ class PooledOptimizer:
 
     def _training_set(self, alive: list[int], fold: int, point_weights: np.ndarray):
         """Events of one fold with their point's parameters and weight, subsampled to the cap."""
-        xs = [self._events[j][fold::_FOLDS] for j in alive]
+        xs = [_without_fold(self._events[j], fold, self.folds) for j in alive]
         counts = np.array([len(x) for x in xs])
         x = np.concatenate(xs)
         u = np.repeat(np.array([self._points[j] for j in alive]), counts, axis=0)
@@ -230,37 +234,29 @@ class PooledOptimizer:
         return x, u, w
 
     def _fold_moments(self, alive: list[int], fold: int) -> dict:
-        """Per point: the mean of network ``fold``'s summaries over the other fold's events;
-        the pooled within-point covariance; the reference's mean and the summaries of every
-        reference event (for the folds' joint covariance)."""
+        """Per point: the mean and covariance of network ``fold``'s summaries over the events it
+        did not train on; and the summaries of every reference event (for the reference's mean
+        and the folds' joint covariance)."""
         net = self._nets[fold]
-        other = (fold + 1) % _FOLDS
-        per_point = [net.transform(self._events[j][other::_FOLDS]) for j in alive]
+        per_point = [net.transform(self._events[j][fold::self.folds]) for j in alive]
         means = np.array([t.mean(axis=0) for t in per_point])
         counts = np.array([len(t) for t in per_point], dtype=float)
-        centred = np.concatenate([t - m for t, m in zip(per_point, means)])
-        within = centred.T @ centred / max(1.0, len(centred) - len(per_point))
+        covs = np.array([np.atleast_2d(np.cov(t, rowvar=False)) for t in per_point])
         reference = net.transform(self._reference)
-        return {"means": means, "counts": counts, "within": np.atleast_2d(within), "reference": reference}
+        return {"means": means, "counts": counts, "covs": covs, "reference": reference}
 
     def _solve(self, points: np.ndarray, moments: list[dict]) -> None:
         """Fit and solve the moment model per fold around the current centre; re-centre and
         repeat (no retraining) until the solution settles; then the combined covariance."""
         centre = self._centre if self._centre is not None else points[self._closest_point_of(points, moments)]
-        # 6 spreads per dimension (earlier, wider rounds still count; AIC picks the polynomial), widened with the dimension so that a round's design keeps
-        # comparable weights (its mean squared distance grows with dim)
-        widen = max(1.0, math.sqrt(self.dim / 4))
-        width = widen * (np.maximum(6 * self._spread, self.min_spread) if self._centre is not None else np.full(self.dim, 0.3))
-        for _ in range(4):
-            fits = self._fold_fits(points, moments, centre, width)
-            if fits is None:
-                return
-            new_centre = np.mean([fit.point for fit, _ in fits], axis=0)
-            moved = np.abs(new_centre - centre)
-            centre = new_centre
-            if np.all(moved < 0.05 * width):
-                break
-        reference_cov, simulation_cov = self._combined_covariance(fits, moments)
+        best = None
+        for width in self._candidate_widths():
+            solved = self._solve_at_width(points, moments, centre, width)
+            if solved is not None and (best is None or solved[0] < best[0]):
+                best = solved
+        if best is None:
+            return
+        _, centre, fits, reference_cov, simulation_cov = best
         covariance = reference_cov + simulation_cov
         if self._centre is not None:
             self._spread = np.minimum(self._spread, np.maximum.reduce([3 * np.sqrt(np.diag(covariance)),
@@ -273,6 +269,38 @@ class PooledOptimizer:
         logger.info("pooled fit, round %d: centre %s, sd %s", self._round, np.round(centre, 4),
                     np.round(np.sqrt(np.diag(covariance)), 4))
 
+    def _candidate_widths(self) -> list[np.ndarray]:
+        """Kernel widths (unit cube, per dimension) to fit the moment model over: 1.5 to 12
+        design spreads (one sd of the first fit's kernel, 0.3, before any). Wider kernels
+        take in more points but need the polynomial to hold further out; widened with the
+        dimension, so that a round's design keeps comparable weights (its mean squared
+        distance grows with dim)."""
+        widen = max(1.0, math.sqrt(self.dim / 4))
+        if self._centre is None:
+            return [np.full(self.dim, 0.3 * widen)]
+        base = widen * np.maximum(self._spread, self.min_spread)
+        return [factor * base for factor in (1.5, 3.0, 6.0, 12.0)]
+
+    def _solve_at_width(self, points, moments, centre, width):
+        """Fit and solve per fold with one kernel width, re-centring (no retraining) until
+        the solution settles. Returns (score, centre, fits, reference part, simulation part)
+        with score the simulation's share of the variance relative to the reference's,
+        summed over parameters (the polynomial's misfit inflates it: the bias-variance
+        choice of the width); None when no model can be fitted."""
+        fits = None
+        for _ in range(4):
+            fits = self._fold_fits(points, moments, centre, width)
+            if fits is None:
+                return None
+            new_centre = np.mean([fit.point for fit, _ in fits], axis=0)
+            moved = np.abs(new_centre - centre)
+            centre = new_centre
+            if np.all(moved < 0.05 * width):
+                break
+        reference_cov, simulation_cov = self._combined_covariance(fits, moments)
+        score = float(np.sum(np.diag(simulation_cov) / np.maximum(np.diag(reference_cov), 1e-300)))
+        return score, centre, fits, reference_cov, simulation_cov
+
     def _fold_fits(self, points, moments, centre, width):
         """The moment model and its solution for each fold; None when no model can be fitted."""
         weights = self._kernel(points, width, centre)
@@ -283,7 +311,7 @@ class PooledOptimizer:
             weights = self._kernel(points, width, centre)
         fits = []
         for m in moments:
-            model = fit_moment_model(points, m["means"], m["counts"], m["within"], weights, centre, width)
+            model = fit_moment_model(points, m["means"], m["counts"], m["covs"], weights, centre, width)
             reference_cov = np.atleast_2d(np.cov(m["reference"], rowvar=False)) / len(m["reference"])
             fits.append((solve_moments(model, m["reference"].mean(axis=0), reference_cov, centre), model))
         return fits
@@ -293,12 +321,12 @@ class PooledOptimizer:
         through both folds' gains with the joint covariance of their summaries over the same
         reference events; the simulation parts, from disjoint events, add independently."""
         gains = [fit.gain for fit, _ in fits]
-        stacked_gain = np.hstack(gains) / _FOLDS
+        stacked_gain = np.hstack(gains) / self.folds
         joint = np.cov(np.hstack([m["reference"] for m in moments]), rowvar=False) / len(moments[0]["reference"])
         reference_part = stacked_gain @ np.atleast_2d(joint) @ stacked_gain.T
         simulation_part = sum(gain @ model.prediction_cov(fit.point) @ gain.T for (fit, model), gain in zip(fits, gains))
         symmetric = lambda c: 0.5 * (c + c.T)  # noqa: E731
-        return symmetric(reference_part), symmetric(simulation_part / _FOLDS**2)
+        return symmetric(reference_part), symmetric(simulation_part / self.folds**2)
 
     def _kernel(self, points: np.ndarray, width: np.ndarray, centre: np.ndarray | None = None) -> np.ndarray:
         centre = self._centre if centre is None else centre
@@ -308,7 +336,7 @@ class PooledOptimizer:
         """The evaluated point whose summary means are nearest the reference's (chi-square)."""
         total = np.zeros(len(points))
         for m in moments:
-            noise = m["within"] / m["counts"][:, None, None] + np.atleast_2d(np.cov(m["reference"], rowvar=False)) / len(m["reference"])
+            noise = m["covs"] / m["counts"][:, None, None] + np.atleast_2d(np.cov(m["reference"], rowvar=False)) / len(m["reference"])
             diff = m["means"] - m["reference"].mean(axis=0)
             total += np.einsum("ja,jab,jb->j", diff, np.linalg.pinv(noise), diff)
         return int(np.argmin(total))
@@ -366,6 +394,13 @@ def _round_sizes(total_points: int, dim: int, initial_fraction: float, rounds: i
     n_rounds = max(1, min(rounds, rest // max(4, dim + 2)))
     base, extra = divmod(rest, n_rounds)
     return [initial] + [base + (1 if r < extra else 0) for r in range(n_rounds)]
+
+
+def _without_fold(events: np.ndarray, fold: int, folds: int) -> np.ndarray:
+    """The events a fold's network trains on: all but every ``folds``-th from ``fold``."""
+    keep = np.ones(len(events), dtype=bool)
+    keep[fold::folds] = False
+    return events[keep]
 
 
 def _fold_into_cube(points: np.ndarray) -> np.ndarray:

@@ -2,7 +2,8 @@
 the parameters, m(u) = E_u[t(x)], and the fit that matches it to the reference's mean.
 
 Each simulated point j gives the mean t_j of the summaries over its held-out events, with
-covariance S / n_j (S the pooled within-point covariance of t). Near the current estimate
+covariance S / n_j (S the covariance of t per event, pooled over the points near the
+estimate). Near the current estimate
 m(u) is smooth, so a polynomial in u (linear, plus squares, plus cross terms when there are
 points enough) fitted by kernel-weighted least squares describes it. The estimate solves
 t_ref = m(u) in the generalised-least-squares sense; its covariance (delta method) holds
@@ -52,7 +53,7 @@ class MomentModel:
 
     coef: np.ndarray  # (n_terms, k)
     design_cov: np.ndarray  # (n_terms, n_terms): (X'WX)^-1 X'W diag(1/n) W X (X'WX)^-1, times the misfit factor
-    summary_cov: np.ndarray  # (k, k): S, the within-point covariance of the summaries per event
+    summary_cov: np.ndarray  # (k, k): S, the covariance of the summaries per event near the centre
     centre: np.ndarray
     scale: np.ndarray
     degree: str
@@ -76,12 +77,15 @@ class MomentModel:
         return np.column_stack(columns)
 
 
-def fit_moment_model(points: np.ndarray, means: np.ndarray, counts: np.ndarray, summary_cov: np.ndarray,
+def fit_moment_model(points: np.ndarray, means: np.ndarray, counts: np.ndarray, point_covs: np.ndarray,
                      weights: np.ndarray, centre: np.ndarray, scale: np.ndarray) -> MomentModel | None:
     """Kernel-weighted least squares of the per-point summary means on a polynomial in u.
 
     points (P, dim) in the unit cube; means (P, k); counts (P,) events behind each mean;
-    weights (P,) kernel weights in [0, 1]. Returns None when too few points carry weight.
+    point_covs (P, k, k) the summaries' covariance at each point, pooled with the same
+    weights into S (far-away points, whose summaries may scatter much more, do not set the
+    noise near the estimate); weights (P,) kernel weights in [0, 1]. Returns None when too
+    few points carry weight.
     Each polynomial the points support is fitted and the one with the lowest AIC
     (chi-square + 2 x coefficients) kept: near the optimum, where the design is narrow, the
     linear model wins, and its prediction at the centre is ~2x less noisy per dimension
@@ -91,6 +95,7 @@ def fit_moment_model(points: np.ndarray, means: np.ndarray, counts: np.ndarray, 
     """
     dim = points.shape[1]
     effective = float(weights.sum())
+    summary_cov = np.einsum("j,jab->ab", weights * counts, point_covs) / float(np.sum(weights * counts))
     precision = np.linalg.pinv(summary_cov)
     best, best_aic = None, np.inf
     for degree in ("linear", "diagonal", "full"):

@@ -1,0 +1,139 @@
+"""The pooled estimator (optimizer = "pooled"): the moment fit, a real closure at the
+statistical limit, resume, reproducibility, failures and bad options."""
+
+import math
+
+import numpy as np
+import pytest
+
+import advopt
+from advopt.optimizers.pooled import PooledOptimizer, _round_sizes
+from advopt.pooled.moments import fit_moment_model, polynomial_terms, solve_moments
+
+
+def _pooled(simulator, reference, **extra):
+    kwargs = dict(optimizer="pooled", budget=60_000, events_per_point=500, seed=3, progress=False)
+    kwargs.update(extra)
+    return advopt.tune(simulator, reference, **kwargs)
+
+
+# -- the moment fit -------------------------------------------------------------------------------
+def test_moment_fit_recovers_a_linear_response_and_its_noise():
+    """Summary means m(u) = a + B u with noise S / n: the fit finds the u whose mean is the
+    reference's, and its stated covariance matches the scatter over noise draws."""
+    rng = np.random.default_rng(0)
+    a, slope = np.array([0.2, -0.1]), np.array([[2.0, 0.5], [0.3, 1.5]])
+    truth = np.array([0.4, 0.6])
+    points = 0.4 + 0.4 * rng.random((40, 2))
+    counts = np.full(40, 1000.0)
+    covs = np.repeat(np.eye(2)[None], 40, axis=0)
+    solutions, stated = [], []
+    for draw in range(200):
+        means = a + points @ slope.T + rng.standard_normal((40, 2)) / np.sqrt(counts[:, None])
+        model = fit_moment_model(points, means, counts, covs, np.ones(40), np.full(2, 0.5), np.full(2, 0.2))
+        fit = solve_moments(model, a + slope @ truth, np.zeros((2, 2)), np.full(2, 0.5))
+        solutions.append(fit.point)
+        stated.append(fit.gain @ model.prediction_cov(fit.point) @ fit.gain.T)
+    solutions = np.array(solutions)
+    assert np.allclose(solutions.mean(axis=0), truth, atol=3 * solutions.std(axis=0).max() / np.sqrt(200))
+    ratio = solutions.std(axis=0) / np.sqrt(np.diag(np.mean(stated, axis=0)))
+    assert np.all((ratio > 0.8) & (ratio < 1.25)), ratio
+
+
+def test_polynomial_terms_count_and_order():
+    u = np.array([[0.7, 0.2]])
+    terms = polynomial_terms(u, np.array([0.5, 0.5]), np.array([0.1, 0.1]), "full")
+    assert terms.shape == (1, 6)
+    assert np.allclose(terms[0], [1, 2, -3, 4, 9, -6])
+
+
+def test_round_plan_spends_every_point():
+    for total, dim in [(20, 1), (100, 2), (800, 20), (7, 5)]:
+        plan = _round_sizes(total, dim, 0.25, 8)
+        assert sum(plan) == total and min(plan) >= 1
+
+
+# -- closure --------------------------------------------------------------------------------------
+def test_gaussian_closure_reaches_the_statistical_limit(gaussian_reference):
+    """20k reference events, 60k simulated: the mean and width come back within 3 stated sd,
+    and the stated sd is near what the reference alone allows, sd(mean) = 1/sqrt(20k),
+    sd(width) = 1/sqrt(40k), times sqrt(1 + N_ref/N_sim) for the simulation's share."""
+    simulator, reference = gaussian_reference
+    result = _pooled(simulator, reference, truth=simulator.truth)
+    limit = {"mean": 1 / math.sqrt(20_000), "width": 1 / math.sqrt(40_000)}
+    for name, value in simulator.truth.items():
+        assert abs(result.best_params[name] - value) < 3 * result.uncertainty[name], (name, result.best_params)
+        ratio = result.uncertainty[name] / (limit[name] * math.sqrt(1 + 20_000 / 60_000))
+        assert 0.7 < ratio < 2.0, (name, ratio)
+    assert result.events_used == 60_000 and result.optimizer == "pooled" and result.divergence == "summary-chi2"
+    assert all(e.ok and math.isfinite(e.value) for e in result.history)
+
+
+# -- the loop's contracts ---------------------------------------------------------------------------
+def test_same_seed_same_history_and_resume_replays(tmp_path, gaussian_reference):
+    simulator, reference = gaussian_reference
+    whole = _pooled(simulator, reference, budget=20_000, run_dir=tmp_path / "whole")
+    again = _pooled(simulator, reference, budget=20_000)
+    assert [e.outcome() for e in again.history] == [e.outcome() for e in whole.history]
+    assert again.best_params == whole.best_params
+
+    cut = tmp_path / "cut"
+    _pooled(simulator, reference, budget=20_000, run_dir=cut)
+    lines = (cut / "history.jsonl").read_text().splitlines()
+    (cut / "history.jsonl").write_text("\n".join(lines[:17]) + "\n")  # stopped mid-round
+    (cut / "result.json").unlink()
+    resumed = _pooled(simulator, reference, budget=20_000, run_dir=cut, resume=True)
+    assert [e.outcome() for e in resumed.history] == [e.outcome() for e in whole.history]
+    assert resumed.best_params == whole.best_params and resumed.events_used == 20_000
+    assert len((cut / "history.jsonl").read_text().splitlines()) == len(lines)
+
+
+def test_the_history_does_not_depend_on_the_worker_count(gaussian_reference):
+    simulator, reference = gaussian_reference
+    serial = _pooled(simulator, reference, budget=10_000)
+    parallel = _pooled(simulator, reference, budget=10_000, n_workers=2, executor="local")
+    assert [e.outcome() for e in parallel.history] == [e.outcome() for e in serial.history]
+
+
+class _FailsAboveOne:
+    """The Gaussian toy, raising for mean > 1 and returning two columns for mean < -1.5."""
+
+    feature_names = ("x",)
+    default_space = {"mean": (-2.0, 2.0), "width": (0.5, 2.0)}
+
+    def simulate(self, params, n, seed):
+        if params["mean"] > 1.0:
+            raise RuntimeError("no events above 1")
+        x = np.random.default_rng(seed).normal(params["mean"], params["width"], (n, 1))
+        return np.hstack([x, x]) if params["mean"] < -1.5 else x
+
+
+def test_failed_points_are_recorded_and_the_fit_goes_on(gaussian_reference):
+    _, reference = gaussian_reference
+    result = _pooled(_FailsAboveOne(), reference, budget=30_000)
+    reasons = {e.reason for e in result.history if not e.ok}
+    assert any("no events above 1" in r for r in reasons)
+    assert any("simulator returned 2 features, the reference has 1" in r for r in reasons)
+    assert abs(result.best_params["mean"] - 0.5) < 0.05 and abs(result.best_params["width"] - 1.0) < 0.05
+    assert result.events_used == 30_000
+
+
+@pytest.mark.parametrize("option, message", [
+    ({"folds": 1}, "optimizer.folds: must be an integer >= 2"),
+    ({"max_epochs": -3}, "optimizer.max_epochs: must be an integer >= 1"),
+    ({"device": "tpu"}, "optimizer.device:"),
+    ({"summary": "mean"}, "optimizer.summary: must be 'score' or 'regression'"),
+    ({"initial_fraction": 1.5}, "optimizer.initial_fraction: must be in (0, 1)"),
+    ({"warp": 2}, "optimizer: bad option for 'pooled'"),
+])
+def test_bad_options_name_the_field(option, message, gaussian_reference):
+    simulator, reference = gaussian_reference
+    with pytest.raises(ValueError) as err:
+        _pooled(simulator, reference, optimizer_options=option)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_tell_needs_events():
+    optimizer = PooledOptimizer(1, 0, total_points=10)
+    with pytest.raises(TypeError, match="tell_events"):
+        optimizer.tell(np.zeros((1, 1)), np.zeros(1), np.zeros(1), np.ones(1, bool))
