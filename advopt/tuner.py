@@ -608,7 +608,8 @@ def _chunk_sizes(total: int, chunk_size: int) -> list[int]:
 def _run_config(config, sim, space, fixed, opt, div, ref, budget, events_per_point, batch_size, seed, truth,
                 reference_per_point=1.0) -> dict:
     resolved = {
-        "simulator": _describe(sim), "space": space.to_dict(), "fixed": fixed, "optimizer": opt.name, "divergence": div.name,
+        "simulator": _describe(sim), "space": space.to_dict(), "fixed": fixed, "optimizer": opt.name,
+        "divergence": getattr(opt, "divergence_name", div.name),
         "budget": budget, "events_per_point": events_per_point, "batch_size": batch_size, "seed": seed,
         "reference_size": len(ref.events), "reference_sha256": hashlib.sha256(np.ascontiguousarray(ref.events)).hexdigest(),
         "feature_names": list(ref.feature_names or []), "truth": truth,

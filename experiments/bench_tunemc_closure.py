@@ -4,18 +4,22 @@
         [--budgets 500000] [--seeds 5] [--reference-events 200000] [--workers 2]
         [--events-per-point 5000] [--store experiments/tunemc_runs]
 
-Pythia e+e- at 91.2 GeV, pseudo-data at Monash (a --reference-events reference per seed).
-Parameter sets:
+Pythia e+e- at 91.2 GeV, pseudo-data at Monash (a --reference-events reference per seed), or
+with --truth-offset F at Monash moved by F x each tuned parameter's range (towards the
+range's centre). Parameter sets:
 - shower3: TimeShower:alphaSvalue, pTmin, pTminChgQ;
 - mixed6: alphaSvalue, pTmin, StringZ:bLund, StringPT:sigma, StringFlav:probStoUD,
   StringZ:aExtraDiquark;
+- four: alphaSvalue, StringZ:bLund, StringPT:sigma, StringFlav:probStoUD;
 every other parameter at Monash, ranges from the TuneMC table (simulators/pythia.py).
 Methods, each given the same budget of simulated events:
 - adaptive-bo: the adaptive JSD (adaptive-log, 4 reference events per simulated one) +
   Bayesian optimisation;
 - avo: adversarial variational optimisation (its own critic);
 - chi2-bo: the binned chi-square (20 quantile bins per observable, 1% floor) + the same
-  Bayesian optimisation.
+  Bayesian optimisation;
+- pooled: the pooled estimator (learnt summaries of every event, one moment fit), 2,000
+  events per point.
 Per run: the tuned point, per-parameter pulls (tuned - Monash) / uncertainty and whether
 Monash lies in the 68% interval, the normalised distance sqrt(sum_i ((tuned_i - Monash_i) /
 range_i)^2), the wall time, and the quantile MSE (Butter et al.) of 50k events simulated at
@@ -46,21 +50,35 @@ SETS = {
     "shower3": ["TimeShower:alphaSvalue", "TimeShower:pTmin", "TimeShower:pTminChgQ"],
     "mixed6": ["TimeShower:alphaSvalue", "TimeShower:pTmin", "StringZ:bLund", "StringPT:sigma",
                "StringFlav:probStoUD", "StringZ:aExtraDiquark"],
+    "four": ["TimeShower:alphaSvalue", "StringZ:bLund", "StringPT:sigma", "StringFlav:probStoUD"],
 }
 METHODS = {
     # 4 reference events per simulated one: free data, 1.7x the signal-to-noise (README)
     "adaptive-bo": {"optimizer": "bayes", "divergence": "adaptive-log", "reference_per_point": 4},
     "avo": {"optimizer": "variational", "divergence": "mlp", "events_per_point": 500},
     "chi2-bo": {"optimizer": "bayes", "divergence": "chi2"},
+    # pools every point, so many small points: 2,000 events keep Pythia's re-init overhead small
+    "pooled": {"optimizer": "pooled", "events_per_point": 2000},
 }
 QUALITY_EVENTS = 50_000
 
 
-def reference_for(simulator, executor, store: Path, n_events: int, seed: int) -> np.ndarray:
-    """The seed's Monash pseudo-data, simulated once and kept in the store."""
-    path = store / f"reference_seed{seed}_{n_events}.npy"
+def pseudo_truth(simulator, names: list[str], offset: float) -> dict[str, float]:
+    """Monash, moved by ``offset`` x each tuned parameter's range (towards the range's centre):
+    a truth that is not the generator's default."""
+    truth = dict(simulator.truth)
+    for name in names:
+        low, high = simulator.default_space[name]
+        direction = 1.0 if truth[name] < 0.5 * (low + high) else -1.0
+        truth[name] += direction * offset * (high - low)
+    return truth
+
+
+def reference_for(simulator, executor, store: Path, n_events: int, seed: int, truth: dict, tag: str = "") -> np.ndarray:
+    """The seed's pseudo-data at ``truth``, simulated once and kept in the store."""
+    path = store / f"reference{tag}_seed{seed}_{n_events}.npy"
     if not path.exists():
-        np.save(path, simulate_reference(simulator, executor, simulator.truth, n_events, 900 + seed))
+        np.save(path, simulate_reference(simulator, executor, truth, n_events, 900 + seed))
     return np.load(path)
 
 
@@ -73,16 +91,18 @@ def quality_ratio(simulator, executor, params, reference: np.ndarray, seed: int)
 def run_one(simulator, executor, reference, set_name, method, budget, seed, args) -> dict:
     names = SETS[set_name]
     space = {name: simulator.default_space[name] for name in names}
-    truth = {name: simulator.truth[name] for name in names}
+    full_truth = pseudo_truth(simulator, names, args.truth_offset)
+    truth = {name: full_truth[name] for name in names}
+    fixed = {name: value for name, value in full_truth.items() if name not in names and name in simulator.default_space}
     settings = dict(METHODS[method])
     events_per_point = settings.pop("events_per_point", args.events_per_point)
-    run_dir = Path(args.store) / f"{set_name}_{method}_{budget}_seed{seed}"
+    run_dir = Path(args.store) / f"{set_name}{_tag(args)}_{method}_{budget}_seed{seed}"
     resume = (run_dir / "history.jsonl").exists() and settings["optimizer"] == "bayes"
     if run_dir.exists() and not resume:
         shutil.rmtree(run_dir)
     started = time.perf_counter()
     result = advopt.tune(simulator, reference, space, budget=budget, events_per_point=events_per_point,
-                         executor=executor, seed=seed, truth=truth, progress=False, run_dir=run_dir,
+                         executor=executor, seed=seed, truth=truth, fixed=fixed, progress=False, run_dir=run_dir,
                          resume=resume, **settings)
     wall = time.perf_counter() - started
     ranges = np.array([space[n][1] - space[n][0] for n in names])
@@ -100,7 +120,7 @@ def run_one(simulator, executor, reference, set_name, method, budget, seed, args
 
 def finished_run(simulator, executor, reference, set_name, method, budget, seed, args) -> dict:
     """The run's record from the store, or run it now and store it."""
-    path = Path(args.store) / f"{set_name}_{method}_{budget}_seed{seed}.json"
+    path = Path(args.store) / f"{set_name}{_tag(args)}_{method}_{budget}_seed{seed}.json"
     if not path.exists():
         path.write_text(json.dumps(run_one(simulator, executor, reference, set_name, method, budget, seed, args), indent=1))
     run = json.loads(path.read_text())
@@ -108,6 +128,11 @@ def finished_run(simulator, executor, reference, set_name, method, budget, seed,
           f"|pull| max {max(abs(p) for p in interval_pulls(run).values()):.2f} "
           f"qMSE/stat {run['quantile_mse_ratio']:.2f} wall {run['wall_seconds']:.0f} s", flush=True)
     return run
+
+
+def _tag(args) -> str:
+    """File-name tag of a truth away from Monash (none at Monash, so older stores still read)."""
+    return f"_off{args.truth_offset:g}" if args.truth_offset else ""
 
 
 def interval_pulls(run: dict) -> dict[str, float]:
@@ -133,10 +158,12 @@ def run_all(args) -> list[dict]:
         for budget in (int(b) for b in args.budgets.split(",")):
             for set_name in args.sets.split(","):
                 for seed in range(args.seeds):
-                    reference = reference_for(simulator, executor, store, args.reference_events, seed)
-                    monash = store / f"monash_quality_seed{seed}.json"
+                    truth = pseudo_truth(simulator, SETS[set_name], args.truth_offset)
+                    tag = _tag(args) and f"_{set_name}{_tag(args)}"
+                    reference = reference_for(simulator, executor, store, args.reference_events, seed, truth, tag)
+                    monash = store / f"monash_quality{tag}_seed{seed}.json"
                     if not monash.exists():
-                        ratio = quality_ratio(simulator, executor, simulator.truth, reference, 10_000 + seed)
+                        ratio = quality_ratio(simulator, executor, truth, reference, 10_000 + seed)
                         monash.write_text(json.dumps({"quantile_mse_ratio": ratio}))
                     for method in args.methods.split(","):
                         runs.append(finished_run(simulator, executor, reference, set_name, method, budget, seed, args))
@@ -152,7 +179,7 @@ def stored_runs(args) -> list[dict]:
         for set_name in args.sets.split(","):
             for method in args.methods.split(","):
                 for seed in range(args.seeds):
-                    path = Path(args.store) / f"{set_name}_{method}_{int(budget)}_seed{seed}.json"
+                    path = Path(args.store) / f"{set_name}{_tag(args)}_{method}_{int(budget)}_seed{seed}.json"
                     if path.exists():
                         runs.append(json.loads(path.read_text()))
     return runs
@@ -171,6 +198,8 @@ def summarise(runs: list[dict]) -> list[dict]:
             "coverage_68": float(np.mean(covered)),
             "median_quantile_mse_ratio": float(np.median([r["quantile_mse_ratio"] for r in mine])),
             "median_wall_seconds": float(np.median([r["wall_seconds"] for r in mine])),
+            "median_abs_error": {n: float(np.median([abs(r["tuned"][n] - r["truth"][n]) for r in mine]))
+                                 for n in mine[0]["truth"]},
         })
     return rows
 
@@ -196,6 +225,9 @@ def main() -> None:
     parser.add_argument("--backend", default="local", help="local or dask (with --address for a cluster)")
     parser.add_argument("--address", default=None)
     parser.add_argument("--store", default=str(Path(__file__).parent / "tunemc_runs"))
+    parser.add_argument("--truth-offset", type=float, default=0.0,
+                        help="pseudo-data away from Monash: each tuned parameter moved by this share of its range")
+    parser.add_argument("--name", default="tunemc_closure", help="results/NAME.json")
     parser.add_argument("--summarise-only", action="store_true",
                         help="simulate nothing: tabulate the runs already in the store (the seeds each has are shown)")
     args = parser.parse_args()
@@ -203,7 +235,7 @@ def main() -> None:
     store.mkdir(parents=True, exist_ok=True)
     runs = stored_runs(args) if args.summarise_only else run_all(args)
     baseline = {}
-    for path in store.glob("monash_quality_seed*.json"):
+    for path in store.glob(f"monash_quality{_tag(args) and '_*' + _tag(args)}_seed*.json"):
         baseline[path.stem] = json.loads(path.read_text())["quantile_mse_ratio"]
     rows = summarise(runs)
     print_table(rows)
@@ -212,13 +244,19 @@ def main() -> None:
     for r in rows:
         if r["method"] != "chi2-bo":
             continue
-        for method in ("adaptive-bo", "avo"):
+        for method in ("adaptive-bo", "avo", "pooled"):
             adversarial = [a for a in rows if (a["set"], a["budget"], a["method"]) == (r["set"], r["budget"], method)]
             if adversarial:
                 key = f"{r['set']}_{r['budget']}_{method}"
                 ratios[key] = r["median_distance"] / adversarial[0]["median_distance"]
-                print(f"{r['set']} {r['budget']:,}: chi2 distance / {method} distance = {ratios[key]:.2f}")
-    path = write_result("tunemc_closure", {
+                errors = {n: r["median_abs_error"][n] / max(adversarial[0]["median_abs_error"][n], 1e-300)
+                          for n in r["median_abs_error"]}
+                ratios[key + "_per_parameter"] = errors
+                print(f"{r['set']} {r['budget']:,}: chi2 distance / {method} distance = {ratios[key]:.2f}; "
+                      f"per-parameter median error ratio (chi2 / {method}) {np.median(list(errors.values())):.2f} "
+                      + ", ".join(f"{n.split(':')[-1]} {v:.2f}" for n, v in errors.items()))
+    path = write_result(args.name, {
+        "truth_offset": args.truth_offset,
         "reference_events": args.reference_events, "events_per_point": args.events_per_point,
         "workers": args.workers, "seeds_asked": args.seeds, "sets": {k: SETS[k] for k in args.sets.split(",")},
         "methods": {k: METHODS[k] for k in args.methods.split(",")},

@@ -16,6 +16,7 @@ from advopt.divergence.mlp import _torch_threads
 
 # Share of a fold's training events held out to stop training (early stopping).
 _VALIDATION_SHARE = 0.1
+_STEPS_PER_EPOCH = 256
 
 
 class SummaryNetwork:
@@ -97,6 +98,8 @@ class SummaryNetwork:
         train_index = torch.as_tensor(train, device=self.device)
         hold_index = torch.as_tensor(hold, device=self.device)
         hold_partner = hold_index[torch.randperm(len(hold_index), generator=generator).to(self.device)]
+        # at most ~256 steps an epoch: large pools train in larger batches, not longer epochs
+        batch_size = max(self.batch_size, -(-len(train) // _STEPS_PER_EPOCH))
         with _torch_threads(self.threads):
             best_loss = self._held_out_loss(inputs, z, w, hold_index, hold_partner)
             best_state, best_epoch, epoch = self._state(), 0, 0
@@ -104,7 +107,7 @@ class SummaryNetwork:
                 self.model.train()
                 permuted = train_index[torch.randperm(len(train_index), generator=generator).to(self.device)]
                 partners = train_index[torch.randperm(len(train_index), generator=generator).to(self.device)]
-                for batch, partner in zip(permuted.split(self.batch_size), partners.split(self.batch_size)):
+                for batch, partner in zip(permuted.split(batch_size), partners.split(batch_size)):
                     loss = self._batch_loss(inputs, z, w, batch, partner)
                     self._optimiser.zero_grad(set_to_none=True)
                     loss.backward()
