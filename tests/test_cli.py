@@ -149,3 +149,43 @@ def test_chi2_config_with_a_weights_file_tunes(tmp_path):
     out = advopt_cli("tune", "chi2.toml", "--run-dir", "run2", cwd=tmp_path)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "divergence.weights: pattern 'thrust' matches no observable" in out.stderr
+
+
+def _pooled_config(tmp_path, extra=""):
+    config = tmp_path / "pooled.toml"
+    config.write_text(textwrap.dedent("""
+        seed = 2
+        [simulator]
+        name = "smeared-decay"
+        [reference]
+        simulate_at = "truth"
+        events = 20000
+        [optimizer]
+        kind = "pooled"
+    """) + extra + textwrap.dedent("""
+        [budget]
+        events = 40000
+        events_per_point = 500
+    """))
+    return config
+
+
+def test_pooled_config_tunes_through_the_cli(tmp_path):
+    out = advopt_cli("-q", "tune", str(_pooled_config(tmp_path)), "--run-dir", str(tmp_path / "run"))
+    assert out.returncode == 0, out.stderr
+    result = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert result["optimizer"] == "pooled" and result["events_used"] == 40_000
+    for name, truth in {"lifetime": 1.2, "resolution": 0.3}.items():
+        assert abs(result["best_params"][name] - truth) < 4 * result["uncertainty"][name], (name, result["best_params"])
+    assert len((tmp_path / "run" / "history.jsonl").read_text().splitlines()) == 80
+
+
+@pytest.mark.parametrize("extra, message", [
+    ("folds = 0\n", "optimizer.folds: must be an integer >= 2"),
+    ('device = "quantum"\n', "optimizer.device:"),
+])
+def test_pooled_bad_options_exit_2_with_one_line(tmp_path, extra, message):
+    out = advopt_cli("tune", str(_pooled_config(tmp_path, extra)), "--run-dir", str(tmp_path / "run"))
+    assert out.returncode == 2, out.stderr
+    assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    assert not (tmp_path / "run").exists()  # refused before anything was written
