@@ -16,6 +16,7 @@ _WHERE = {
     "BoostingDivergence": "advopt.divergence", "DivergenceEstimate": "advopt.divergence",
     "MLPDivergence": "advopt.divergence", "make_divergence": "advopt.divergence",
     "BayesOptimizer": "advopt.optimizers", "RandomSearch": "advopt.optimizers", "make_optimizer": "advopt.optimizers",
+    "PooledOptimizer": "advopt.optimizers",
     "Evaluation": "advopt.result", "Status": "advopt.result", "TuneResult": "advopt.result",
     "FunctionSimulator": "advopt.simulator", "Simulator": "advopt.simulator", "check_simulator": "advopt.simulator",
     "get_simulator": "advopt.simulator", "registered_simulators": "advopt.simulator",

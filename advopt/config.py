@@ -9,8 +9,9 @@ Sections (all optional but ``simulator``)::
     [reference]   path = "ref.npz"; features = [...]; tree = "events"
                   # or pseudo-data: simulate_at = "truth" (or a table of values); events = 20000; seed = 7
                   per_point = 4          # reference events per simulated event at each point (default 1)
-    [divergence]  kind = "mlp"; ...options of the divergence
-    [optimizer]   kind = "bayes"; batch_size = 2; ...options of the optimiser
+    [divergence]  kind = "mlp"; ...options of the divergence (not with the pooled optimizer)
+    [optimizer]   kind = "pooled" | "bayes" | "random" | "variational"; ...options of the optimiser
+                  (neither kind given: "pooled"; only a divergence kind: "bayes")
     [budget]      events = 200000; events_per_point = 2000; chunk_size = 2000
                   max_events_per_point = 16000; growth_threshold = 0.01   # adaptive sample size
     [execution]   workers = 2; backend = "local" | "serial" | "dask"; retries = 2
@@ -87,10 +88,10 @@ def tune_arguments(config: Mapping, overrides: Mapping | None = None) -> dict:
         simulator=simulator,
         reference=reference,
         space=space,
-        optimizer=optimizer_table.pop("kind", "bayes"),
+        optimizer=optimizer_table.pop("kind", None),
         batch_size=optimizer_table.pop("batch_size", 2),
         optimizer_options=optimizer_table,
-        divergence=divergence_table.pop("kind", "mlp"),
+        divergence=divergence_table.pop("kind", "mlp" if divergence_table else None),
         divergence_options=divergence_table,
         budget=overrides.get("budget", budget_table.get("events", 200_000)),
         events_per_point=budget_table.get("events_per_point", 2_000),

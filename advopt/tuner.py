@@ -98,8 +98,8 @@ def tune(
     reference,
     space: Space | Mapping | None = None,
     *,
-    optimizer: str | Optimizer = "bayes",
-    divergence: str | Divergence = "mlp",
+    optimizer: str | Optimizer | None = None,
+    divergence: str | Divergence | None = None,
     budget: int = 200_000,
     events_per_point: int = 2_000,
     batch_size: int = 2,
@@ -130,8 +130,11 @@ def tune(
     reference: an (n, d) array, a :class:`~advopt.data.Sample`, or a file path
         (npz/npy/csv/parquet/root); ``reference_features`` selects columns by name.
     space: a Space or ``{name: (low, high)}``; default: the simulator's ``default_space``.
-    optimizer / divergence: a name (``bayes``/``random``; ``mlp``/``boosting``) with
-        ``*_options``, or a ready object.
+    optimizer / divergence: a name (``pooled``/``bayes``/``random``/``variational``;
+        ``mlp``/``boosting``/``chi2``/...) with ``*_options``, or a ready object. Naming
+        neither gives the pooled estimator (the most efficient measured, README); naming only
+        a divergence gives Bayesian optimisation over it; naming only an optimiser other than
+        ``pooled`` gives it the ``mlp`` divergence. The pooled estimator uses no divergence.
     budget: total simulated events, every one counted; each evaluation simulates
         ``events_per_point`` events, in tasks of ``chunk_size`` events.
     max_events_per_point: adaptive sample size: while a point's estimate cannot rule out a
@@ -185,6 +188,9 @@ def tune(
     if truth is not None:
         truth = {name: float(truth[name]) for name in space.names if name in truth}
 
+    if divergence is None and divergence_options:  # options for a divergence name one: the default "mlp"
+        divergence = "mlp"
+    optimizer, divergence = default_route(optimizer, divergence)
     div = make_divergence(divergence, **dict(divergence_options or {})) if isinstance(divergence, str) else divergence
     if hasattr(div, "prepare"):  # binned objectives fix their bins and weights on the reference once
         div.prepare(ref.events, ref.feature_names or feature_names(sim))
@@ -226,6 +232,18 @@ def tune(
     if run is not None:
         result.save(run.path / RESULT_FILE)
     return result
+
+
+def default_route(optimizer, divergence) -> tuple:
+    """(optimizer, divergence) with the defaults filled in: the pooled estimator when neither
+    is named, Bayesian optimisation when only a divergence is, the ``mlp`` divergence for an
+    optimiser that reads one. The pooled estimator learns from the events themselves, so a
+    divergence named beside it would be silently unused: refused."""
+    if optimizer is None:
+        optimizer = "pooled" if divergence is None else "bayes"
+    if optimizer == "pooled" and divergence is not None:
+        raise ValueError("divergence: the pooled optimizer uses no divergence; drop it, or choose optimizer 'bayes'")
+    return optimizer, "mlp" if divergence is None else divergence
 
 
 class TuneState:

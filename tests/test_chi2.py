@@ -90,7 +90,7 @@ def test_explicit_edges_are_used():
 
 def test_chi2_tune_recovers_the_gaussian_truth_with_an_interval(gaussian_reference):
     simulator, reference = gaussian_reference
-    result = advopt.tune(simulator, reference, divergence="chi2", budget=60_000, events_per_point=2_000, seed=1,
+    result = advopt.tune(simulator, reference, optimizer="bayes", divergence="chi2", budget=60_000, events_per_point=2_000, seed=1,
                          truth=simulator.truth, progress=False)
     assert result.divergence == "chi2"
     for name, truth in simulator.truth.items():

@@ -36,6 +36,7 @@ def test_simulate_writes_a_reference_that_tune_reads(tmp_path):
         [reference]
         path = "{tmp_path / 'ref.npz'}"
         [optimizer]
+        kind = "bayes"
         n_initial_points = 6
         [budget]
         events = 16000

@@ -17,7 +17,7 @@ distributed = pytest.importorskip("distributed")
 from advopt.dask_executor import DaskExecutor, jobqueue_cluster  # noqa: E402
 
 REFERENCE = np.random.default_rng(1).normal(0.4, 1.0, (4_000, 1))
-SETTINGS = dict(budget=8_000, events_per_point=1_000, chunk_size=500, batch_size=2, seed=21, progress=False,
+SETTINGS = dict(optimizer="bayes", budget=8_000, events_per_point=1_000, chunk_size=500, batch_size=2, seed=21, progress=False,
                 optimizer_options={"n_initial_points": 4})
 
 
@@ -90,7 +90,7 @@ def test_a_simulation_that_kills_its_process_once_is_retried(tmp_path, backend):
 def test_a_simulation_that_always_kills_its_process_is_a_failed_evaluation(backend):
     executor = make_executor(2, backend, retries=1)
     try:
-        result = advopt.tune(CrashAbove(1.0), REFERENCE, executor=executor, budget=6_000, events_per_point=1_000,
+        result = advopt.tune(CrashAbove(1.0), REFERENCE, executor=executor, optimizer="bayes", budget=6_000, events_per_point=1_000,
                              seed=2, progress=False, optimizer_options={"n_initial_points": 4})
     finally:
         executor.close()

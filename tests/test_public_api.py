@@ -2,11 +2,13 @@
 
 import inspect
 
+import pytest
+
 import advopt
 
 PUBLIC = {
     "BayesOptimizer", "BoostingDivergence", "DivergenceEstimate", "Evaluation", "FunctionSimulator",
-    "MLPDivergence", "Parameter", "RandomSearch", "Sample", "Simulator", "Space", "Status", "TuneResult",
+    "MLPDivergence", "Parameter", "PooledOptimizer", "RandomSearch", "Sample", "Simulator", "Space", "Status", "TuneResult",
     "check_simulator", "get_simulator", "load_sample", "make_divergence", "make_optimizer",
     "registered_simulators", "save_sample", "tune",
 }
@@ -31,3 +33,15 @@ def test_result_fields():
     assert {"best_params", "uncertainty", "interval68", "history", "events_used", "budget"} <= fields
     assert {"params", "value", "stderr", "n_events", "seed", "status", "reason"} <= set(advopt.Evaluation.__dataclass_fields__)
     assert {s.value for s in advopt.Status} == {"ok", "failed", "invalid"}
+
+
+def test_default_route():
+    """Neither named: the pooled estimator; a divergence alone: Bayesian optimisation over it;
+    the pooled estimator with a divergence: refused (it would go unused)."""
+    from advopt.tuner import default_route
+
+    assert default_route(None, None) == ("pooled", "mlp")
+    assert default_route(None, "chi2") == ("bayes", "chi2")
+    assert default_route("random", None) == ("random", "mlp")
+    with pytest.raises(ValueError, match="^divergence: the pooled optimizer uses no divergence"):
+        default_route("pooled", "chi2")

@@ -16,7 +16,7 @@ def test_short_alphas_closure():
     divergence or optimiser lands anywhere in [0.06, 0.25])."""
     simulator = advopt.get_simulator("pythia-ee")
     reference = simulator.simulate(simulator.truth, 30_000, 2024)
-    result = advopt.tune(simulator, reference, {ALPHA: (0.06, 0.25)}, budget=60_000, events_per_point=3_000,
+    result = advopt.tune(simulator, reference, {ALPHA: (0.06, 0.25)}, optimizer="bayes", budget=60_000, events_per_point=3_000,
                          n_workers=2, seed=4, truth={ALPHA: 0.1365}, progress=False,
                          optimizer_options={"n_initial_points": 6})
     assert abs(result.best_params[ALPHA] - 0.1365) < 0.01

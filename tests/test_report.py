@@ -235,7 +235,7 @@ def test_many_features_make_pages_of_small_panels():
 def test_script_run_without_config_gets_the_other_plots(tmp_path, gaussian_reference):
     simulator, reference = gaussian_reference
     run = tmp_path / "script-run"
-    advopt.tune(simulator, reference[:2000], budget=4000, events_per_point=1000, run_dir=run, seed=1,
+    advopt.tune(simulator, reference[:2000], optimizer="bayes", budget=4000, events_per_point=1000, run_dir=run, seed=1,
                 optimizer_options={"n_initial_points": 3}, divergence_options={"max_epochs": 20})
     page = make_report(run, simulate_events=1000)
     names = {p.stem for p in page.parent.glob("*.png")}

@@ -18,7 +18,7 @@ class Stop(Exception):
 
 
 def _tune(simulator, reference, run_dir, **extra):
-    kwargs = dict(budget=10_000, events_per_point=1_000, batch_size=2, seed=8, run_dir=run_dir, progress=False)
+    kwargs = dict(optimizer="bayes", budget=10_000, events_per_point=1_000, batch_size=2, seed=8, run_dir=run_dir, progress=False)
     kwargs.update(extra)
     return advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, fixed={"width": 1.0}, **kwargs)
 
@@ -79,6 +79,7 @@ def test_cli_driver_killed_with_sigkill_then_resumed(tmp_path):
         simulate_at = "truth"
         events = 5000
         [optimizer]
+        kind = "bayes"
         n_initial_points = 4
         [budget]
         events = 24000

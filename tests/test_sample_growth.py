@@ -8,7 +8,7 @@ import advopt
 def _tune(**extra):
     simulator = advopt.get_simulator("gaussian")
     reference = simulator.simulate(simulator.truth, 20_000, 31)
-    kwargs = dict(budget=30_000, events_per_point=500, chunk_size=500, max_events_per_point=4_000,
+    kwargs = dict(optimizer="bayes", budget=30_000, events_per_point=500, chunk_size=500, max_events_per_point=4_000,
                   growth_threshold=0.01, seed=6, progress=False, optimizer_options={"n_initial_points": 6})
     kwargs.update(extra)
     return advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, fixed={"width": 1.0}, **kwargs)

@@ -17,7 +17,7 @@ def test_gaussian_mean_closure(gaussian_reference):
     width * sqrt(1/20000 + 1/1000) = 0.032; five of those is the tolerance.
     """
     simulator, reference = gaussian_reference
-    result = advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, fixed={"width": 1.0}, budget=24_000,
+    result = advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, fixed={"width": 1.0}, optimizer="bayes", budget=24_000,
                          events_per_point=1_000, seed=3, truth=simulator.truth, progress=False)
     tolerance = 5 * 1.0 * math.sqrt(1 / len(reference) + 1 / 1_000)
     assert abs(result.best_params["mean"] - 0.5) < tolerance
@@ -32,7 +32,7 @@ def test_xor_rotation_closure():
     minimum can be off by about 0.09 * sqrt(1/20000 + 1/1000); five of those is the tolerance."""
     simulator = advopt.get_simulator("xor")
     reference = simulator.simulate(simulator.truth, 20_000, 77)
-    result = advopt.tune("xor", reference, budget=30_000, events_per_point=1_000, seed=5, progress=False)
+    result = advopt.tune("xor", reference, optimizer="bayes", budget=30_000, events_per_point=1_000, seed=5, progress=False)
     tolerance = 5 * 0.09 * math.sqrt(1 / 20_000 + 1 / 1_000)
     assert abs(result.best_params["angle"] - simulator.truth["angle"]) < tolerance
     assert result.uncertainty["angle"] > 0
@@ -42,7 +42,7 @@ def test_xor_rotation_closure():
 
 def test_history_does_not_depend_on_worker_count(gaussian_reference):
     simulator, reference = gaussian_reference
-    kwargs = dict(budget=8_000, events_per_point=1_000, chunk_size=500, seed=9, batch_size=2, progress=False)
+    kwargs = dict(optimizer="bayes", budget=8_000, events_per_point=1_000, chunk_size=500, seed=9, batch_size=2, progress=False)
     serial = advopt.tune(simulator, reference, n_workers=1, **kwargs)
     parallel = advopt.tune(simulator, reference, n_workers=2, **kwargs)
     assert [e.params for e in serial.history] == [e.params for e in parallel.history]
@@ -69,7 +69,7 @@ class FlakySimulator:
 
 def test_failing_simulations_are_recorded_and_the_run_goes_on(tmp_path):
     reference = shifted_gaussian({"shift": 0.3}, 5_000, 1)
-    result = advopt.tune(FlakySimulator(), reference, {"shift": (-3.0, 3.0)}, budget=30_000, events_per_point=1_000,
+    result = advopt.tune(FlakySimulator(), reference, {"shift": (-3.0, 3.0)}, optimizer="bayes", budget=30_000, events_per_point=1_000,
                          seed=2, run_dir=tmp_path, progress=False, optimizer_options={"n_initial_points": 8})
     failed = [e for e in result.history if e.status is Status.FAILED]
     assert failed, "the Sobol start covers the failing regions"
@@ -84,7 +84,7 @@ def test_failing_simulations_are_recorded_and_the_run_goes_on(tmp_path):
 
 def test_run_directory_holds_config_history_and_result(tmp_path, gaussian_reference):
     simulator, reference = gaussian_reference
-    result = advopt.tune(simulator, reference, budget=6_000, events_per_point=1_000, seed=1, run_dir=tmp_path,
+    result = advopt.tune(simulator, reference, optimizer="bayes", budget=6_000, events_per_point=1_000, seed=1, run_dir=tmp_path,
                          truth=simulator.truth, progress=False)
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["resolved"]["budget"] == 6_000 and config["resolved"]["reference_size"] == len(reference)
@@ -98,7 +98,7 @@ def test_run_directory_holds_config_history_and_result(tmp_path, gaussian_refere
 def test_reference_from_files_and_feature_selection(tmp_path, gaussian_reference):
     simulator, reference = gaussian_reference
     path = advopt.save_sample(tmp_path / "ref.npz", np.column_stack([reference, reference * 2]), ["x", "twice"])
-    result = advopt.tune(simulator, path, reference_features=["x"], budget=2_000, events_per_point=1_000, seed=0,
+    result = advopt.tune(simulator, path, reference_features=["x"], optimizer="bayes", budget=2_000, events_per_point=1_000, seed=0,
                          progress=False)
     assert result.reference_size == len(reference)
 
@@ -120,7 +120,7 @@ def test_reference_from_files_and_feature_selection(tmp_path, gaussian_reference
 )
 def test_bad_input_is_refused_before_simulating(kwargs, message, gaussian_reference):
     simulator, reference = gaussian_reference
-    arguments = dict(simulator=simulator, reference=reference, budget=2_000, events_per_point=1_000, progress=False)
+    arguments = dict(simulator=simulator, reference=reference, optimizer="bayes", budget=2_000, events_per_point=1_000, progress=False)
     arguments.update(kwargs)
     with pytest.raises(ValueError, match=message):
         advopt.tune(**arguments)
@@ -138,11 +138,11 @@ def test_reference_per_point_draws_that_many_reference_events(gaussian_reference
             seen.append((len(simulated), len(reference)))
             return advopt.DivergenceEstimate(float(abs(simulated.mean() - reference.mean())), 0.01, len(simulated))
 
-    advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, fixed={"width": 1.0}, divergence=Recording(),
+    advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, fixed={"width": 1.0}, optimizer="bayes", divergence=Recording(),
                 budget=4_000, events_per_point=1_000, reference_per_point=3, progress=False)
     assert seen == [(1_000, 3_000)] * 4
     with pytest.raises(ValueError, match="reference.per_point"):
-        advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, budget=4_000, events_per_point=1_000,
+        advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, optimizer="bayes", budget=4_000, events_per_point=1_000,
                     reference_per_point=0, progress=False)
 
 
@@ -167,7 +167,7 @@ def test_objectives_spanning_decades_are_modelled_in_log(gaussian_reference):
         def estimate(self, simulated, reference, seed):
             return advopt.DivergenceEstimate(100.0, 10.0, len(simulated))
 
-    result = advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, fixed={"width": 1.0}, divergence=Decades(),
+    result = advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, fixed={"width": 1.0}, optimizer="bayes", divergence=Decades(),
                          optimizer=Recording(1, seed=0), budget=2_000, events_per_point=1_000, progress=False)
     assert told == [pytest.approx((math.log(100.0), 0.1))] * 2
     assert result.best_value == pytest.approx(100.0)

@@ -48,7 +48,7 @@ def test_reference_share_matches_the_known_statistical_error(gaussian_reference,
 
     monkeypatch.setattr(tuner, "_with_reference_scatter", spy)
     simulator, reference = gaussian_reference
-    result = advopt.tune(simulator, reference, divergence=divergence, budget=60_000, events_per_point=2_000, seed=1,
+    result = advopt.tune(simulator, reference, optimizer="bayes", divergence=divergence, budget=60_000, events_per_point=2_000, seed=1,
                          truth=simulator.truth, progress=False)
     expected = np.array([1 / np.sqrt(20_000), 1 / np.sqrt(40_000)])
     assert seen["sd"] == pytest.approx(expected, rel=0.5)
@@ -60,7 +60,7 @@ def test_reference_share_matches_the_known_statistical_error(gaussian_reference,
 
 def test_summary_states_the_68_percent_interval(gaussian_reference):
     simulator, reference = gaussian_reference
-    result = advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, fixed={"width": 1.0}, budget=16_000,
+    result = advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, fixed={"width": 1.0}, optimizer="bayes", budget=16_000,
                          events_per_point=1_000, seed=2, progress=False)
     low, high = result.interval68["mean"]
     assert "68% interval" in result.summary() and f"[{low:.5g}, {high:.5g}]" in result.summary()

@@ -204,8 +204,12 @@ class PooledOptimizer:
         for fold, net in enumerate(self._nets):
             x, u, w = self._training_set(alive, fold, training_weights)
             first = self._round == 0 or self._centre is None
-            net.fit(x, u, w, max_epochs=self.max_epochs if first else self.warm_epochs, patience=self.patience,
-                    seed=_seed(self.seed, self._round, fold, 2))
+            try:
+                net.fit(x, u, w, max_epochs=self.max_epochs if first else self.warm_epochs, patience=self.patience,
+                        seed=_seed(self.seed, self._round, fold, 2))
+            except FloatingPointError as err:  # keep the last fit; the next round tries again
+                logger.warning("pooled fit, round %d: %s; the previous fit stands", self._round, err)
+                return
         moments = [self._fold_moments(alive, fold) for fold in range(self.folds)]
         self._solve(points, moments)
         self._drop_far_events(alive)

@@ -114,6 +114,7 @@ class SummaryNetwork:
                     self._optimiser.step()
                 hold_loss = self._held_out_loss(inputs, z, w, hold_index, hold_partner)
                 if not np.isfinite(hold_loss):
+                    self._load(best_state)  # a later fit starts again from finite weights
                     raise FloatingPointError("summary network: the loss is not finite")
                 if hold_loss < best_loss - 1e-5 * abs(best_loss):
                     best_loss, best_state, best_epoch = hold_loss, self._state(), epoch
