@@ -167,7 +167,7 @@ def test_objectives_spanning_decades_are_modelled_in_log(gaussian_reference):
         def estimate(self, simulated, reference, seed):
             return advopt.DivergenceEstimate(100.0, 10.0, len(simulated))
 
-    result = advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, fixed={"width": 1.0}, optimizer="bayes", divergence=Decades(),
+    result = advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, fixed={"width": 1.0}, divergence=Decades(),
                          optimizer=Recording(1, seed=0), budget=2_000, events_per_point=1_000, progress=False)
     assert told == [pytest.approx((math.log(100.0), 0.1))] * 2
     assert result.best_value == pytest.approx(100.0)

@@ -253,11 +253,8 @@ class PooledOptimizer:
         """Fit and solve the moment model per fold around the current centre; re-centre and
         repeat (no retraining) until the solution settles; then the combined covariance."""
         centre = self._centre if self._centre is not None else points[self._closest_point_of(points, moments)]
-        best = None
-        for width in self._candidate_widths():
-            solved = self._solve_at_width(points, moments, centre, width)
-            if solved is not None and (best is None or solved[0] < best[0]):
-                best = solved
+        best = _widest_consistent([self._solve_at_width(points, moments, centre, width)
+                                   for width in self._candidate_widths()])
         if best is None:
             return
         _, centre, fits, reference_cov, simulation_cov = best
@@ -274,9 +271,10 @@ class PooledOptimizer:
                     np.round(np.sqrt(np.diag(covariance)), 4))
 
     def _candidate_widths(self) -> list[np.ndarray]:
-        """Kernel widths (unit cube, per dimension) to fit the moment model over: 1.5 to 12
-        design spreads (one sd of the first fit's kernel, 0.3, before any). Wider kernels
-        take in more points but need the polynomial to hold further out; widened with the
+        """Kernel widths (unit cube, per dimension) to fit the moment model over, narrow to
+        wide: 1.5 to 12 design spreads (one, 0.3, before any fit). Wider kernels take in
+        more points but need the polynomial to hold further out (:func:`_widest_consistent`
+        chooses); widened with the
         dimension, so that a round's design keeps comparable weights (its mean squared
         distance grows with dim)."""
         widen = max(1.0, math.sqrt(self.dim / 4))
@@ -289,8 +287,7 @@ class PooledOptimizer:
         """Fit and solve per fold with one kernel width, re-centring (no retraining) until
         the solution settles. Returns (score, centre, fits, reference part, simulation part)
         with score the simulation's share of the variance relative to the reference's,
-        summed over parameters (the polynomial's misfit inflates it: the bias-variance
-        choice of the width); None when no model can be fitted."""
+        summed over parameters; None when no model can be fitted."""
         fits = None
         for _ in range(4):
             fits = self._fold_fits(points, moments, centre, width)
@@ -387,6 +384,25 @@ class PooledOptimizer:
             j = alive[position]
             total -= len(self._events[j])
             self._events[j] = None
+
+
+def _widest_consistent(solutions: list) -> tuple | None:
+    """The kernel width to trust (Lepski's rule): going from narrow to wide, a wider fit is
+    kept while its solution agrees with every narrower one within 2 sd of the narrower's
+    simulation share (the reference is the same for all, so its noise cancels in the
+    difference), and while it lowers the simulation's share. A wide kernel averages more
+    points, but where the polynomial no longer holds it moves the solution: that move, not
+    the residuals alone, is what shows the bias."""
+    accepted = []
+    for solution in (s for s in solutions if s is not None):
+        consistent = all(np.all(np.abs(solution[1] - narrower[1]) <= 2 * np.sqrt(np.diag(narrower[4])))
+                         for narrower in accepted)
+        if not consistent:
+            break
+        accepted.append(solution)
+    if not accepted:
+        return None
+    return min(accepted, key=lambda solution: solution[0])
 
 
 def _round_sizes(total_points: int, dim: int, initial_fraction: float, rounds: int) -> list[int]:
