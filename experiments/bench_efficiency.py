@@ -143,6 +143,20 @@ def summarise(records: list[dict], limits: dict[str, dict[str, float]], n_refere
     return rows
 
 
+def print_markdown(rows: list[dict], methods: list[str]) -> None:
+    """One line per (task, budget, parameter): each method's median |error| / limit, the
+    pooled route's |error - same-reference MLE| / limit and its coverage, as a markdown table."""
+    print("\n| task | budget | parameter | " + " | ".join(methods) + " | pooled vs MLE | pooled cover68 |")
+    print("|---|---|---|" + "---|" * (len(methods) + 2))
+    keys = sorted({(r["task"], r["budget_multiple"], r["parameter"]) for r in rows})
+    for task, multiple, name in keys:
+        cells = {r["method"]: r for r in rows if (r["task"], r["budget_multiple"], r["parameter"]) == (task, multiple, name)}
+        ratios = " | ".join(f"{cells[m]['ratio_to_limit']:.2f}" if m in cells else "-" for m in methods)
+        pooled = cells.get("pooled")
+        tail = f"{pooled['ratio_to_limit_vs_same_reference_ml']:.2f} | {pooled['coverage68']:.0%}" if pooled else "- | -"
+        print(f"| {task} | x{multiple} | {name} | {ratios} | {tail} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", default=",".join(TASKS))
@@ -180,6 +194,7 @@ def main() -> None:
               f"{row['median_abs_error']:11.4g} {row['ml_limit']:9.4g} {row['ratio_to_limit']:6.2f} "
               f"{row['ratio_to_limit_vs_same_reference_ml']:6.2f} "
               f"{row['coverage68']:7.0%} {row['median_wall_s']:7.0f}")
+    print_markdown(rows, methods)
     write_result(args.name, {"reference_events": args.reference_events, "replicas": max(args.replicas, args.seeds),
                              "limits": limits, "rows": rows})
 
