@@ -5,13 +5,16 @@ A round-by-round design (an ask/tell optimiser whose ``tell`` takes the events):
 
 1. **Space-filling start.** A quarter of the points (``initial_fraction``) from a scrambled
    Sobol sequence over the unit cube.
-2. **Summaries.** Two networks (one per cross-fitting fold: the even and the odd events of
-   each point) learn t(x) ~ E[u | x] from the events of all points, weighted towards the
-   current estimate (:mod:`advopt.pooled.summary`). Each network's summaries are averaged
-   over the *other* fold's events, so no mean is taken over events a network trained on.
+2. **Summaries.** One network per cross-fitting fold (``folds``, default 2: every
+   ``folds``-th event of each point is held out from one network) learns t(x) from the
+   events of all points, weighted towards the current estimate: by default the score of a
+   parameter-conditioned discriminator (:mod:`advopt.pooled.summary`). Each network's
+   summaries are averaged over the events it did not train on, so no mean is taken over
+   events a network trained on.
 3. **Moment fit.** A polynomial m(u) through the points' summary means near the estimate,
    solved for t_ref = m(u) against the mean over the whole reference
-   (:mod:`advopt.pooled.moments`); the two folds' solutions are averaged.
+   (:mod:`advopt.pooled.moments`); the kernel width by Lepski's rule
+   (:func:`_widest_consistent`); the folds' solutions are averaged.
 4. **Next round.** Points around the new estimate, spread over ~3 sd of it (never more than
    the last round's spread, never less than ``min_spread``), so the budget goes where the
    information is and the polynomial stays local.
