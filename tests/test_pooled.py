@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import advopt
-from advopt.optimizers.pooled import PooledOptimizer, _round_sizes
+from advopt.optimizers.pooled import PooledOptimizer
+from advopt.pooled.design import round_sizes
 from advopt.pooled.moments import fit_moment_model, polynomial_terms, solve_moments
 
 
@@ -49,7 +50,7 @@ def test_polynomial_terms_count_and_order():
 
 def test_round_plan_spends_every_point():
     for total, dim in [(20, 1), (100, 2), (800, 20), (7, 5)]:
-        plan = _round_sizes(total, dim, 0.25, 8)
+        plan = round_sizes(total, dim, 0.25, 8)
         assert sum(plan) == total and min(plan) >= 1
 
 

@@ -14,7 +14,7 @@ A round-by-round design (an ask/tell optimiser whose ``tell`` takes the events):
 3. **Moment fit.** A polynomial m(u) through the points' summary means near the estimate,
    solved for t_ref = m(u) against the mean over the whole reference
    (:mod:`advopt.pooled.moments`); the kernel width by Lepski's rule
-   (:func:`_widest_consistent`); the folds' solutions are averaged.
+   (:func:`~advopt.pooled.moments.widest_consistent`); the folds' solutions are averaged.
 4. **Next round.** Points around the new estimate, spread over ~3 sd of it (never more than
    the last round's spread, never less than ``min_spread``), so the budget goes where the
    information is and the polynomial stays local.
@@ -36,7 +36,8 @@ from scipy.stats import qmc
 
 from advopt.divergence.mlp import resolve_device
 from advopt.optimizers.base import Recommendation
-from advopt.pooled.moments import fit_moment_model, richest_degree, solve_moments
+from advopt.pooled.design import fold_into_cube, round_sizes, without_fold
+from advopt.pooled.moments import fit_moment_model, richest_degree, solve_moments, widest_consistent
 from advopt.pooled.summary import SummaryNetwork
 
 logger = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ class PooledOptimizer:
             raise ValueError(f"optimizer.summary: must be 'score' or 'regression', got {summary!r}")
         self.summary = summary
         self._start = None if start is None else np.clip(np.asarray(start, dtype=float).reshape(dim), 0.0, 1.0)
-        self._plan = _round_sizes(int(total_points), self.dim, float(initial_fraction), int(rounds))
+        self._plan = round_sizes(int(total_points), self.dim, float(initial_fraction), int(rounds))
         self._round = 0
         self._asked_in_round = 0
         self._told_in_round = 0
@@ -193,7 +194,7 @@ class PooledOptimizer:
                 cube[0] = self._start
             return cube
         local = self._centre + math.sqrt(3) * self._spread * (2 * cube - 1)
-        return _fold_into_cube(local)
+        return fold_into_cube(local)
 
     # -- the fit ---------------------------------------------------------------------------------
     def _refit(self) -> None:
@@ -227,7 +228,7 @@ class PooledOptimizer:
 
     def _training_set(self, alive: list[int], fold: int, point_weights: np.ndarray):
         """Events of one fold with their point's parameters and weight, subsampled to the cap."""
-        xs = [_without_fold(self._events[j], fold, self.folds) for j in alive]
+        xs = [without_fold(self._events[j], fold, self.folds) for j in alive]
         counts = np.array([len(x) for x in xs])
         x = np.concatenate(xs)
         u = np.repeat(np.array([self._points[j] for j in alive]), counts, axis=0)
@@ -256,7 +257,7 @@ class PooledOptimizer:
         """Fit and solve the moment model per fold around the current centre; re-centre and
         repeat (no retraining) until the solution settles; then the combined covariance."""
         centre = self._centre if self._centre is not None else points[self._closest_point_of(points, moments)]
-        best = _widest_consistent([self._solve_at_width(points, moments, centre, width)
+        best = widest_consistent([self._solve_at_width(points, moments, centre, width)
                                    for width in self._candidate_widths()])
         if best is None:
             return
@@ -276,7 +277,7 @@ class PooledOptimizer:
     def _candidate_widths(self) -> list[np.ndarray]:
         """Kernel widths (unit cube, per dimension) to fit the moment model over, narrow to
         wide: 1.5 to 12 design spreads (one, 0.3, before any fit). Wider kernels take in
-        more points but need the polynomial to hold further out (:func:`_widest_consistent`
+        more points but need the polynomial to hold further out (:func:`~advopt.pooled.moments.widest_consistent`
         chooses); widened with the
         dimension, so that a round's design keeps comparable weights (its mean squared
         distance grows with dim)."""
@@ -387,49 +388,6 @@ class PooledOptimizer:
             j = alive[position]
             total -= len(self._events[j])
             self._events[j] = None
-
-
-def _widest_consistent(solutions: list) -> tuple | None:
-    """The kernel width to trust (Lepski's rule): going from narrow to wide, a wider fit is
-    kept while its solution agrees with every narrower one within 2 sd of the narrower's
-    simulation share (the reference is the same for all, so its noise cancels in the
-    difference), and while it lowers the simulation's share. A wide kernel averages more
-    points, but where the polynomial no longer holds it moves the solution: that move, not
-    the residuals alone, is what shows the bias."""
-    accepted = []
-    for solution in (s for s in solutions if s is not None):
-        consistent = all(np.all(np.abs(solution[1] - narrower[1]) <= 2 * np.sqrt(np.diag(narrower[4])))
-                         for narrower in accepted)
-        if not consistent:
-            break
-        accepted.append(solution)
-    if not accepted:
-        return None
-    return min(accepted, key=lambda solution: solution[0])
-
-
-def _round_sizes(total_points: int, dim: int, initial_fraction: float, rounds: int) -> list[int]:
-    """Points per round: a space-filling start, then equal local rounds of at least dim + 2."""
-    initial = min(total_points, max(2 * dim + 2, round(initial_fraction * total_points)))
-    rest = total_points - initial
-    if rest <= 0:
-        return [initial]
-    n_rounds = max(1, min(rounds, rest // max(4, dim + 2)))
-    base, extra = divmod(rest, n_rounds)
-    return [initial] + [base + (1 if r < extra else 0) for r in range(n_rounds)]
-
-
-def _without_fold(events: np.ndarray, fold: int, folds: int) -> np.ndarray:
-    """The events a fold's network trains on: all but every ``folds``-th from ``fold``."""
-    keep = np.ones(len(events), dtype=bool)
-    keep[fold::folds] = False
-    return events[keep]
-
-
-def _fold_into_cube(points: np.ndarray) -> np.ndarray:
-    """Reflect coordinates at 0 and 1 (period 2), so a design never piles up on a bound."""
-    folded = np.mod(points, 2.0)
-    return np.where(folded > 1.0, 2.0 - folded, folded)
 
 
 def _seed(run_seed: int, round_number: int, fold: int, purpose: int) -> int:

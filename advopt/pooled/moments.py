@@ -158,3 +158,22 @@ def _starting_points(model: MomentModel, reference_mean, precision, start) -> li
     jac = model.jacobian(start)
     step = np.linalg.pinv(jac.T @ precision @ jac) @ jac.T @ precision @ (reference_mean - model.predict(start)[0])
     return [np.asarray(start, dtype=float), np.clip(start + step, 0.0, 1.0)]
+
+
+def widest_consistent(solutions: list) -> tuple | None:
+    """The kernel width to trust (Lepski's rule): going from narrow to wide, a wider fit is
+    kept while its solution agrees with every narrower one within 2 sd of the narrower's
+    simulation share (the reference is the same for all, so its noise cancels in the
+    difference), and while it lowers the simulation's share. A wide kernel averages more
+    points, but where the polynomial no longer holds it moves the solution: that move, not
+    the residuals alone, is what shows the bias."""
+    accepted = []
+    for solution in (s for s in solutions if s is not None):
+        consistent = all(np.all(np.abs(solution[1] - narrower[1]) <= 2 * np.sqrt(np.diag(narrower[4])))
+                         for narrower in accepted)
+        if not consistent:
+            break
+        accepted.append(solution)
+    if not accepted:
+        return None
+    return min(accepted, key=lambda solution: solution[0])
