@@ -324,10 +324,15 @@ class TuneState:
         evaluations = [recorded[index] if index in recorded else fresh[index] for index in range(n_points)]
         values, stderrs = _modelled_values(self.divergence, evaluations)
         self.optimizer.tell(units, values, stderrs, np.array([e.ok for e in evaluations]))
+        return self._record(evaluations, recorded)
+
+    def _record(self, evaluations: list[Evaluation], recorded: dict[int, Evaluation]) -> list[Evaluation]:
+        """Add a batch to the history and the events spent; append the new ones (not those
+        replayed from ``recorded``) to the run directory; move to the next iteration."""
         for index, evaluation in enumerate(evaluations):
             self.history.append(evaluation)
             self.events_used += evaluation.n_events
-            if self.run_dir is not None and index in fresh:
+            if self.run_dir is not None and index not in recorded:
                 self.run_dir.append(evaluation)
         self.iteration += 1
         return evaluations
@@ -349,22 +354,19 @@ class TuneState:
             elif failure is not None:
                 evaluation = failure
             else:
-                evaluation = Evaluation(index=len(self.history) + index, iteration=self.iteration, params=sample.params,
-                                        value=estimate[0], stderr=estimate[1], n_events=sample.n_events, seed=sample.seed,
-                                        status=Status.OK, sim_seconds=sample.sim_seconds, train_seconds=train_seconds)
+                evaluation = Evaluation(value=estimate[0], stderr=estimate[1], status=Status.OK,
+                                        train_seconds=train_seconds, **self._identity(index, sample))
             evaluations.append(evaluation)
-        for index, evaluation in enumerate(evaluations):
-            self.history.append(evaluation)
-            self.events_used += evaluation.n_events
-            if self.run_dir is not None and index not in recorded:
-                self.run_dir.append(evaluation)
-        self.iteration += 1
-        return evaluations
+        return self._record(evaluations, recorded)
+
+    def _identity(self, index: int, sample: _PointSample) -> dict:
+        """The fields of a batch member's evaluation that do not depend on its outcome."""
+        return dict(index=len(self.history) + index, iteration=self.iteration, params=sample.params,
+                    n_events=sample.n_events, seed=sample.seed, sim_seconds=sample.sim_seconds)
 
     def _failure(self, index: int, sample: _PointSample) -> Evaluation | None:
         """A failed evaluation for events that are missing or of the wrong width; else None."""
-        common = dict(index=len(self.history) + index, iteration=self.iteration, params=sample.params,
-                      n_events=sample.n_events, seed=sample.seed, sim_seconds=sample.sim_seconds)
+        common = self._identity(index, sample)
         if sample.events is None:
             return Evaluation(value=math.nan, stderr=math.nan, status=Status.FAILED, reason=sample.error, **common)
         if sample.events.shape[1] != self.reference.shape[1]:
@@ -423,8 +425,7 @@ class TuneState:
         failure = self._failure(index, sample)
         if failure is not None:
             return failure
-        common = dict(index=len(self.history) + index, iteration=self.iteration, params=sample.params,
-                      n_events=sample.n_events, seed=sample.seed, sim_seconds=sample.sim_seconds)
+        common = self._identity(index, sample)
         reference = self._reference_subsample(index, len(sample.events), round_number)
         started = time.perf_counter()
         try:
@@ -494,8 +495,14 @@ def _make_result(loop: TuneState, space: Space, opt, div, budget, reference_size
     uncertainty, interval = _physical_spread(space, samples)
     return TuneResult(space.from_unit(recommendation.point), recommendation.value, uncertainty, interval,
                       tuple(loop.history), loop.events_used, budget, reference_size, opt.name,
-                      getattr(opt, "divergence_name", div.name), seed, truth,
+                      _divergence_name(opt, div), seed, truth,
                       wall, optimizer_uncertainty=optimizer_spread[0])
+
+
+def _divergence_name(optimizer, divergence) -> str:
+    """What the recorded values are: the divergence's name, or the optimiser's own measure
+    when it reads no divergence (the pooled estimator's ``summary-chi2``)."""
+    return getattr(optimizer, "divergence_name", divergence.name)
 
 
 def _models_log(divergence) -> bool:
@@ -627,7 +634,7 @@ def _run_config(config, sim, space, fixed, opt, div, ref, budget, events_per_poi
                 reference_per_point=1.0) -> dict:
     resolved = {
         "simulator": _describe(sim), "space": space.to_dict(), "fixed": fixed, "optimizer": opt.name,
-        "divergence": getattr(opt, "divergence_name", div.name),
+        "divergence": _divergence_name(opt, div),
         "budget": budget, "events_per_point": events_per_point, "batch_size": batch_size, "seed": seed,
         "reference_size": len(ref.events), "reference_sha256": hashlib.sha256(np.ascontiguousarray(ref.events)).hexdigest(),
         "feature_names": list(ref.feature_names or []), "truth": truth,

@@ -37,12 +37,12 @@ from scipy.stats import qmc
 from advopt.divergence.mlp import resolve_device
 from advopt.optimizers.base import Recommendation
 from advopt.pooled.design import fold_into_cube, round_sizes, without_fold
-from advopt.pooled.moments import fit_moment_model, richest_degree, solve_moments, widest_consistent
+from advopt.pooled.moments import fit_moment_model, solve_moments, supported_degrees, widest_consistent
 from advopt.pooled.summary import SummaryNetwork
 
 logger = logging.getLogger(__name__)
 
-_FIRST_SPREAD = 0.25  # unit-cube half-width scale of the first local round
+_FIRST_SPREAD = 0.25  # the largest design spread (sd, unit cube) of a local round
 _INTERVAL_DRAWS = 4000
 
 
@@ -104,6 +104,8 @@ class PooledOptimizer:
         self._chi2 = math.nan
         self._spread = np.full(self.dim, _FIRST_SPREAD)
         self._fitted_points = 0
+        self._basis_key: int | None = None  # which fit _basis (see _distance_basis) belongs to
+        self._basis = None
 
     # -- set-up ----------------------------------------------------------------------------------
     def prepare(self, reference: np.ndarray, feature_names=None) -> None:
@@ -142,10 +144,10 @@ class PooledOptimizer:
         if self._reference is None:
             raise RuntimeError("the pooled optimizer needs prepare(reference) before tell_events")
         points = np.atleast_2d(np.asarray(points, dtype=float))
-        for point, sample in zip(points, events):
-            self._points.append(point)
-            self._events.append(None if sample is None else np.asarray(sample, dtype=np.float32))
-        values = [None if sample is None else self._distance(np.asarray(sample, dtype=np.float32)) for sample in events]
+        samples = [None if sample is None else np.asarray(sample, dtype=np.float32) for sample in events]
+        self._points += list(points)
+        self._events += samples
+        values = [None if sample is None else self._distance(sample) for sample in samples]
         self._told_in_round += len(points)
         if self._told_in_round >= self._current_round_size():
             self._refit()
@@ -243,15 +245,17 @@ class PooledOptimizer:
 
     def _fold_moments(self, alive: list[int], fold: int) -> dict:
         """Per point: the mean and covariance of network ``fold``'s summaries over the events it
-        did not train on; and the summaries of every reference event (for the reference's mean
-        and the folds' joint covariance)."""
+        did not train on; the summaries of every reference event (for the folds' joint
+        covariance), their mean and the covariance of that mean."""
         net = self._nets[fold]
         per_point = [net.transform(self._events[j][fold::self.folds]) for j in alive]
         means = np.array([t.mean(axis=0) for t in per_point])
         counts = np.array([len(t) for t in per_point], dtype=float)
         covs = np.array([np.atleast_2d(np.cov(t, rowvar=False)) for t in per_point])
         reference = net.transform(self._reference)
-        return {"means": means, "counts": counts, "covs": covs, "reference": reference}
+        return {"means": means, "counts": counts, "covs": covs, "reference": reference,
+                "reference_mean": reference.mean(axis=0),
+                "reference_cov": np.atleast_2d(np.cov(reference, rowvar=False)) / len(reference)}
 
     def _solve(self, points: np.ndarray, moments: list[dict]) -> None:
         """Fit and solve the moment model per fold around the current centre; re-centre and
@@ -309,7 +313,7 @@ class PooledOptimizer:
     def _fold_fits(self, points, moments, centre, width):
         """The moment model and its solution for each fold; None when no model can be fitted."""
         weights = self._kernel(points, width, centre)
-        while richest_degree(self.dim, float(weights.sum())) is None:  # too few points nearby: widen
+        while not supported_degrees(self.dim, float(weights.sum())):  # too few points nearby: widen
             if np.all(width > 2.0):
                 return None
             width = width * 1.5
@@ -317,8 +321,7 @@ class PooledOptimizer:
         fits = []
         for m in moments:
             model = fit_moment_model(points, m["means"], m["counts"], m["covs"], weights, centre, width)
-            reference_cov = np.atleast_2d(np.cov(m["reference"], rowvar=False)) / len(m["reference"])
-            fits.append((solve_moments(model, m["reference"].mean(axis=0), reference_cov, centre), model))
+            fits.append((solve_moments(model, m["reference_mean"], m["reference_cov"], centre), model))
         return fits
 
     def _combined_covariance(self, fits: list, moments: list[dict]) -> np.ndarray:
@@ -341,8 +344,8 @@ class PooledOptimizer:
         """The evaluated point whose summary means are nearest the reference's (chi-square)."""
         total = np.zeros(len(points))
         for m in moments:
-            noise = m["covs"] / m["counts"][:, None, None] + np.atleast_2d(np.cov(m["reference"], rowvar=False)) / len(m["reference"])
-            diff = m["means"] - m["reference"].mean(axis=0)
+            noise = m["covs"] / m["counts"][:, None, None] + m["reference_cov"]
+            diff = m["means"] - m["reference_mean"]
             total += np.einsum("ja,jab,jb->j", diff, np.linalg.pinv(noise), diff)
         return int(np.argmin(total))
 
@@ -364,7 +367,7 @@ class PooledOptimizer:
     def _distance_basis(self):
         """(transform, reference mean, reference mean's covariance), cached per fit."""
         key = self._fitted_points if self._centre is not None else -1
-        if getattr(self, "_basis_key", None) != key:
+        if self._basis_key != key:
             if self._centre is None:
                 scale = np.where(self._reference.std(axis=0) > 0, self._reference.std(axis=0), 1.0)
                 transform = lambda x: np.asarray(x, dtype=np.float64) / scale  # noqa: E731

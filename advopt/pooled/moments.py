@@ -39,12 +39,11 @@ def n_terms(dim: int, degree: str) -> int:
     return {"linear": 1 + dim, "diagonal": 1 + 2 * dim, "full": 1 + 2 * dim + dim * (dim - 1) // 2}[degree]
 
 
-def richest_degree(dim: int, effective_points: float) -> str | None:
-    """The richest polynomial that ``effective_points`` (kernel-weighted) points support."""
-    for degree in ("full", "diagonal", "linear"):
-        if effective_points >= n_terms(dim, degree) + _SPARE_POINTS and (degree != "full" or dim <= 4):
-            return degree
-    return None
+def supported_degrees(dim: int, effective_points: float) -> list[str]:
+    """The polynomials that ``effective_points`` (kernel-weighted) points support, simplest
+    first (cross terms only up to 4 dimensions: their number grows as dim^2)."""
+    return [degree for degree in ("linear", "diagonal", "full")
+            if effective_points >= n_terms(dim, degree) + _SPARE_POINTS and (degree != "full" or dim <= 4)]
 
 
 @dataclass(frozen=True)
@@ -94,13 +93,10 @@ def fit_moment_model(points: np.ndarray, means: np.ndarray, counts: np.ndarray, 
     not fit exactly), so a poor model widens the interval instead of hiding.
     """
     dim = points.shape[1]
-    effective = float(weights.sum())
     summary_cov = np.einsum("j,jab->ab", weights * counts, point_covs) / float(np.sum(weights * counts))
     precision = np.linalg.pinv(summary_cov)
     best, best_aic = None, np.inf
-    for degree in ("linear", "diagonal", "full"):
-        if effective < n_terms(dim, degree) + _SPARE_POINTS or (degree == "full" and dim > 4):
-            continue
+    for degree in supported_degrees(dim, float(weights.sum())):
         model, chi2 = _least_squares(points, means, counts, summary_cov, precision, weights, centre, scale, degree)
         aic = chi2 + 2 * means.shape[1] * n_terms(dim, degree)
         if aic < best_aic:
@@ -123,8 +119,9 @@ def _least_squares(points, means, counts, summary_cov, precision, weights, centr
 
 @dataclass(frozen=True)
 class MomentFit:
-    """The solution of t_ref = m(u): the point, its covariance split by origin, and the
-    generalised chi-square at the solution (about k at a good fit)."""
+    """The solution of t_ref = m(u): the point, the gain that maps noise in the summary means
+    to noise in the point (its covariance, by the delta method), and the generalised
+    chi-square at the solution (0 when there are as many summaries as parameters)."""
 
     point: np.ndarray
     gain: np.ndarray  # (dim, k): d u / d t_ref, the linear response of the solution
