@@ -9,6 +9,7 @@ import argparse
 import datetime
 import logging
 import sys
+import uuid
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
@@ -21,9 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("advopt").setLevel(logging.WARNING if args.quiet else logging.INFO)
     try:
         return args.handler(args)
-    except (ValueError, KeyError, OSError) as err:  # bad input: one line, no traceback
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"advopt: error: {message}", file=sys.stderr)
+    except (ValueError, OSError) as err:  # bad input: one line, no traceback (a bug keeps its traceback)
+        print(f"advopt: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
@@ -180,7 +180,11 @@ def _literal(text: str):
 def _default_run_dir(config: dict) -> str:
     name = str(config["simulator"]["name"]).replace(":", "_").replace("/", "_")
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return str(Path("advopt-runs") / f"{name}-{stamp}")
+    # a random tail: runs started in the same second (or on two nodes) get directories of their own
+    while True:
+        path = Path("advopt-runs") / f"{name}-{stamp}-{uuid.uuid4().hex[:6]}"
+        if not path.exists():
+            return str(path)
 
 
 if __name__ == "__main__":

@@ -116,7 +116,9 @@ class TuneResult:
         data = dict(data)
         data["history"] = tuple(Evaluation.from_dict(e) for e in data["history"])
         data["best_value"] = _float_or_nan(data["best_value"])
-        data["interval68"] = {k: tuple(v) for k, v in data["interval68"].items()}
+        data["interval68"] = {k: tuple(_float_or_nan(x) for x in v) for k, v in data["interval68"].items()}
+        data["uncertainty"] = _nan_for_none(data["uncertainty"])
+        data["optimizer_uncertainty"] = _nan_for_none(data.get("optimizer_uncertainty"))
         return cls(**data)
 
     def save(self, path: str | Path) -> None:
@@ -167,6 +169,21 @@ class TuneResult:
 
 def _json_float(x: float) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
+
+
+def json_safe(data):
+    """``data`` with every non-finite float as None: strict JSON has no NaN or Infinity."""
+    if isinstance(data, float):
+        return _json_float(data)
+    if isinstance(data, dict):
+        return {key: json_safe(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [json_safe(value) for value in data]
+    return data
+
+
+def _nan_for_none(numbers: dict | None) -> dict | None:
+    return None if numbers is None else {key: _float_or_nan(value) for key, value in numbers.items()}
 
 
 def _float_or_nan(x) -> float:

@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from advopt.result import Evaluation
+from advopt.result import Evaluation, json_safe
 
 CONFIG_FILE = "config.json"
 HISTORY_FILE = "history.jsonl"
@@ -26,7 +26,7 @@ def write_json_atomic(path: Path, data) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w") as file:
-            json.dump(data, file, indent=2, sort_keys=False)
+            json.dump(json_safe(data), file, indent=2, sort_keys=False, allow_nan=False)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
@@ -65,7 +65,7 @@ class RunDirectory:
 
     def append(self, evaluation: Evaluation) -> None:
         with open(self.path / HISTORY_FILE, "a") as file:
-            file.write(json.dumps(evaluation.to_dict()) + "\n")
+            file.write(json.dumps(json_safe(evaluation.to_dict()), allow_nan=False) + "\n")
             file.flush()
             os.fsync(file.fileno())
 

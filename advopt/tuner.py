@@ -531,7 +531,7 @@ def _with_reference_scatter(loop: TuneState, recommendation, div, reference_size
     """The optimiser's samples of the optimum, widened by the reference sample's own
     statistical scatter when the optimiser has a surface and the divergence a Fisher
     information (advopt/uncertainty.py); else the optimiser's samples as they are."""
-    if recommendation.surface is None or not hasattr(div, "fisher_information"):
+    if recommendation.surface is None or getattr(div, "fisher_information", None) is None:
         return recommendation.samples
     n_simulated = int(np.median([e.n_events for e in loop.history if e.ok]))
     hessian = quadratic_hessian(recommendation.surface, recommendation.point, seed=loop.seed)

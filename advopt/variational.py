@@ -352,7 +352,7 @@ class _Critic:
 
         from advopt.divergence.mlp import MLPDivergence, build_mlp
 
-        if not isinstance(divergence, MLPDivergence):
+        if type(divergence) is not MLPDivergence:  # subclasses (tv, adaptive-*) estimate something else
             raise ValueError("divergence: the variational optimizer trains its own MLP critic; "
                              f"use divergence kind 'mlp' (got {getattr(divergence, 'name', type(divergence).__name__)})")
         self.torch = torch

@@ -62,21 +62,18 @@ class _Toy:
             )
 
     def _params(self, params: Mapping[str, float]) -> dict[str, float]:
-        """Check names (no unknown, none missing) and finiteness; return floats."""
+        """Check names (none unknown) and finiteness; a parameter left out keeps its nominal
+        value (the truth), as a space naming only some parameters expects. Return floats."""
         if not isinstance(params, Mapping):
             raise ValueError(
                 f"{type(self).__name__}: params must be a mapping name -> value, got {type(params).__name__}"
             )
         expected = self.parameter_names
         unknown = sorted(set(params) - set(expected))
-        missing = [name for name in expected if name not in params]
-        if unknown or missing:
-            parts = []
-            if unknown:
-                parts.append(f"unknown parameter(s) {', '.join(map(repr, unknown))}")
-            if missing:
-                parts.append(f"missing parameter(s) {', '.join(map(repr, missing))}")
-            raise ValueError(f"{type(self).__name__}: {'; '.join(parts)} (expected {', '.join(expected)})")
+        if unknown:
+            raise ValueError(f"{type(self).__name__}: unknown parameter(s) {', '.join(map(repr, unknown))} "
+                             f"(expected {', '.join(expected)})")
+        params = {**self.truth, **params}
         values = {}
         for name in expected:
             try:

@@ -73,3 +73,12 @@ def test_bad_optimizer_options_are_named():
         make_optimizer("simplex", dim=1, seed=0, upper_bound=1.0)
     with pytest.raises(ValueError, match="optimizer.acq_func"):
         make_optimizer("bayes", dim=1, seed=0, upper_bound=1.0, acq_func="magic")
+
+
+def test_random_search_interval_leaves_out_failed_points():
+    """A failed point (value and stderr inf) is not 'tied with the best': it would widen the spread."""
+    optimizer = RandomSearch(dim=1, seed=0)
+    points = optimizer.ask(3)
+    optimizer.tell(points, np.array([0.1, 0.2, np.nan]), np.array([0.001, 0.001, np.nan]), np.array([1, 1, 0], bool))
+    spread = optimizer.recommend().samples
+    assert len(spread) == 1 and spread[0] == pytest.approx(points[0])

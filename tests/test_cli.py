@@ -190,3 +190,25 @@ def test_pooled_bad_options_exit_2_with_one_line(tmp_path, extra, message):
     assert out.returncode == 2, out.stderr
     assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
     assert not (tmp_path / "run").exists()  # refused before anything was written
+
+
+def test_default_run_directories_differ_within_one_second():
+    """Two runs started in the same second (or on two nodes) must not share a directory."""
+    from advopt.cli import _default_run_dir
+
+    config = {"simulator": {"name": "gaussian"}}
+    names = {_default_run_dir(config) for _ in range(20)}
+    assert len(names) == 20
+
+
+def test_an_internal_key_error_is_not_reported_as_bad_input(monkeypatch):
+    """Exit 2 with one line is for bad input; a bug (here a KeyError inside a command) keeps
+    its traceback so that it gets reported instead of blamed on the user."""
+    import advopt.cli
+
+    def broken(args):
+        raise KeyError("internal")
+
+    monkeypatch.setattr(advopt.cli, "_tune", broken)
+    with pytest.raises(KeyError, match="internal"):
+        advopt.cli.main(["tune"])

@@ -89,3 +89,21 @@ def test_bad_options_are_named():
 def test_feature_count_mismatch_is_refused():
     with pytest.raises(ValueError, match="features"):
         MLPDivergence().estimate(np.zeros((10, 2)), np.zeros((10, 3)), seed=0)
+
+
+def test_total_variation_claims_no_fisher_information():
+    """TV is linear, not quadratic, at its minimum: a curvature gives it no Fisher information."""
+    tv = make_divergence("tv")
+    assert getattr(tv, "fisher_information", None) is None
+    assert MLPDivergence().fisher_information is not None
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.parametrize("kind", ["mlp", "adaptive-log", "tv", "wasserstein"])
+def test_loss_never_finite_fails_the_estimate_cleanly(kind):
+    """Events the network cannot learn from (non-finite inputs) raise FloatingPointError, which
+    the tuner records as a failed evaluation, instead of a TypeError that ends the run."""
+    simulated, reference = _samples(0.5, n=400)
+    simulated[:, 0] = np.inf
+    with pytest.raises(FloatingPointError, match="never finite"):
+        make_divergence(kind, max_epochs=3, patience=1).estimate(simulated, reference, seed=0)

@@ -45,3 +45,30 @@ def test_default_route():
     assert default_route("random", None) == ("random", "mlp")
     with pytest.raises(ValueError, match="^divergence: the pooled optimizer uses no divergence"):
         default_route("pooled", "chi2")
+
+
+def test_every_third_party_import_is_declared():
+    """What advopt/ and simulators/ import is installed by its own pyproject (threadpoolctl was imported but
+    not declared: it only arrived through scikit-learn)."""
+    import ast
+    import sys
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    declared = project["dependencies"] + sum(project["optional-dependencies"].values(), [])
+    declared = {requirement.split("[")[0].split(">")[0].split("<")[0].split("=")[0].strip().lower()
+                for requirement in declared}
+    distribution = {"sklearn": "scikit-learn", "skopt": "scikit-optimize", "yaml": "pyyaml", "distributed": "dask",
+                    "dask_jobqueue": "dask-jobqueue", "pyarrow": "pyarrow"}
+    imported = set()
+    for path in [*(root / "advopt").rglob("*.py"), *(root / "simulators").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = {name for name in imported if name not in sys.stdlib_module_names and name not in ("advopt", "simulators")}
+    undeclared = sorted(name for name in third_party if distribution.get(name, name).lower() not in declared)
+    assert not undeclared

@@ -7,6 +7,7 @@ import sys
 import textwrap
 import time
 
+import numpy as np
 import pytest
 
 import advopt
@@ -111,3 +112,28 @@ def test_cli_driver_killed_with_sigkill_then_resumed(tmp_path):
     strip = lambda history: [{k: v for k, v in e.items() if k not in timings} for e in history]
     assert strip(cut_result["history"]) == strip(whole_result["history"])
     assert TuneResult.load(tmp_path / "cut" / "result.json").events_used == 24_000
+
+
+def test_run_files_are_strict_json_even_with_non_finite_numbers(tmp_path):
+    """A failed evaluation's NaN, or an interval that could not be computed, is written as null,
+    not as a bare NaN that strict JSON readers (jq, JavaScript, pandas' engine) reject."""
+    from advopt.result import Evaluation, Status
+    from advopt.rundir import RunDirectory
+
+    def strict(text):
+        return json.loads(text, parse_constant=lambda token: pytest.fail(f"non-JSON token {token}"))
+
+    run = RunDirectory(tmp_path / "run")
+    run.start({"seed": 0})
+    failed = Evaluation(index=0, iteration=0, params={"mean": 1.0}, value=float("nan"), stderr=float("inf"),
+                        n_events=10, seed=1, status=Status.FAILED, reason="boom", details={"train_value": float("nan")})
+    run.append(failed)
+    strict((tmp_path / "run" / "history.jsonl").read_text())
+    result = TuneResult(best_params={"mean": 1.0}, best_value=float("nan"), uncertainty={"mean": float("nan")},
+                        interval68={"mean": (float("nan"), float("nan"))}, history=(failed,), events_used=10,
+                        budget=10, reference_size=10, optimizer="random", divergence="mlp", seed=0)
+    result.save(tmp_path / "result.json")
+    strict((tmp_path / "result.json").read_text())
+    loaded = TuneResult.load(tmp_path / "result.json")
+    assert np.isnan(loaded.uncertainty["mean"]) and np.isnan(loaded.interval68["mean"][0])
+    assert np.isnan(loaded.history[0].value)

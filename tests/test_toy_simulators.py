@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+import advopt
 from advopt.simulator import check_simulator, get_simulator, registered_simulators
 
 TOYS = ["xor", "swiss-roll", "gaussian", "camel", "ring", "nsphere", "weinberg"]
@@ -99,13 +100,28 @@ def test_bad_parameter_names_raise(name):
     with pytest.raises(ValueError, match="'bogus'"):
         sim.simulate({**sim.truth, "bogus": 1.0}, 10, 0)
     first = next(iter(sim.truth))
-    missing = {k: v for k, v in sim.truth.items() if k != first}
-    with pytest.raises(ValueError, match=repr(first)):
-        sim.simulate(missing, 10, 0)
     with pytest.raises(ValueError, match=repr(first)):
         sim.simulate({**sim.truth, first: float("nan")}, 10, 0)
     with pytest.raises(ValueError, match="n must"):
         sim.simulate(sim.truth, -1, 0)
+
+
+@pytest.mark.parametrize("name", TOYS)
+def test_a_parameter_left_out_keeps_its_nominal_value(name):
+    """As the README promises for a space naming only some parameters: the others keep the
+    simulator's nominal values (the toys' truth)."""
+    sim = get_simulator(name)
+    first = next(iter(sim.truth))
+    partial = {k: v for k, v in sim.truth.items() if k != first}
+    assert np.array_equal(sim.simulate(partial, 200, 5), sim.simulate(sim.truth, 200, 5))
+
+
+def test_a_space_naming_some_parameters_tunes():
+    sim = get_simulator("gaussian")
+    reference = sim.simulate(sim.truth, 2_000, 1)
+    result = advopt.tune(sim, reference, space={"mean": (0.0, 2.0)}, optimizer="random", divergence="chi2",
+                         budget=4_000, events_per_point=500, progress=False)
+    assert set(result.best_params) == {"mean"} and result.n_failed == 0
 
 
 @pytest.mark.parametrize("name", TOYS)

@@ -206,3 +206,14 @@ def test_cli_config_runs(tmp_path):
     assert result["optimizer"] == "variational"
     assert result["events_used"] == 2_000 and len(result["history"]) == 20
     assert result["history"][0]["details"]["proposal_mean"]["mean"] == pytest.approx(-1.0)
+
+
+@pytest.mark.parametrize("kind", ["tv", "adaptive-log"])
+def test_critic_divergence_subclasses_are_refused(kind):
+    """tv and adaptive-* are MLPDivergence subclasses, but AVO trains the plain JSD critic: it
+    must refuse them rather than run the JSD under their names."""
+    simulator = advopt.get_simulator("gaussian")
+    reference = simulator.simulate(simulator.truth, 1_000, 1)
+    with pytest.raises(ValueError, match="MLP critic"):
+        advopt.tune(simulator, reference, optimizer="variational", divergence=kind, budget=1_000,
+                    events_per_point=100, progress=False)

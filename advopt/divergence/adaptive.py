@@ -238,6 +238,8 @@ class AdaptiveMLPDivergence(MLPDivergence):
                 best = (hold_loss, copy.deepcopy(model.state_dict()), epoch, self.coefficient(running), running)
             elif epoch - best[2] >= self.patience:
                 break
+        if best[1] is None:  # no finite held-out loss in any epoch
+            raise FloatingPointError("the discriminator's held-out loss was never finite")
         model.load_state_dict(best[1])
         return model, epoch, float(best[3]), float(best[4])
 

@@ -175,6 +175,8 @@ class WassersteinDivergence:
                 best_objective, best_state, best_epoch = epoch_objective, copy.deepcopy(critic.state_dict()), epoch
             elif epoch - best_epoch >= self.patience:
                 break
+        if best_state is None:  # no finite objective in any epoch
+            raise FloatingPointError("the critic's objective was never finite")
         critic.load_state_dict(best_state)
         return critic, epoch
 
@@ -202,6 +204,9 @@ class TotalVariationDivergence(MLPDivergence):
 
     name = "tv"
     upper_bound = 1.0
+    # TV grows linearly, not quadratically, away from its minimum: no Fisher information from
+    # its curvature, so its interval is the optimiser's alone.
+    fisher_information = None
 
     def estimate(self, simulated: np.ndarray, reference: np.ndarray, seed: int) -> DivergenceEstimate:
         rng = np.random.default_rng(seed)

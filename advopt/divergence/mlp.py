@@ -144,6 +144,8 @@ class MLPDivergence:
                 best_loss, best_state, best_epoch = hold_loss, copy.deepcopy(model.state_dict()), epoch
             elif epoch - best_epoch >= self.patience:
                 break
+        if best_state is None:  # no finite held-out loss in any epoch
+            raise FloatingPointError("the discriminator's held-out loss was never finite")
         model.load_state_dict(best_state)
         return model, epoch
 

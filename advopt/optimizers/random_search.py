@@ -34,5 +34,5 @@ class RandomSearch:
         if not np.isfinite(values).any():
             raise RuntimeError("no successful evaluation yet")
         best = int(np.argmin(values))
-        tied = values <= values[best] + 2 * np.hypot(np.array(self._stderrs), self._stderrs[best])
+        tied = np.isfinite(values) & (values <= values[best] + 2 * np.hypot(np.array(self._stderrs), self._stderrs[best]))
         return Recommendation(self._points[best], float(values[best]), np.array(self._points)[tied])
