@@ -61,7 +61,8 @@ class _PointSample:
 @dataclass(frozen=True)
 class _SampleGrowth:
     """The adaptive sample-size rule: grow while the estimate is compatible (within two
-    standard errors) with a divergence below ``tolerance``.
+    standard errors) with a divergence below ``agreement + tolerance``, ``agreement`` being
+    the divergence's value when the samples agree (0 nats for a JSD, 1 for chi2 per bin).
 
     A rule on the train/held-out gap was tried first: with early stopping the gap at a few
     hundred events is dominated by noise (measured on the Gaussian toy: gaps of -0.05 to
@@ -70,20 +71,21 @@ class _SampleGrowth:
 
     max_events: int
     tolerance: float
+    agreement: float = 0.0
 
     @classmethod
-    def checked(cls, max_events, tolerance, events_per_point) -> "_SampleGrowth | None":
+    def checked(cls, max_events, tolerance, events_per_point, agreement=0.0) -> "_SampleGrowth | None":
         if max_events is None:
             return None
         _check_positive_int("max_events_per_point", max_events)
         if max_events < events_per_point:
             raise ValueError(f"max_events_per_point: {max_events} is below events_per_point={events_per_point}")
         if not (isinstance(tolerance, (int, float)) and tolerance > 0):
-            raise ValueError(f"growth_threshold: must be a positive number of nats, got {tolerance!r}")
-        return cls(int(max_events), float(tolerance))
+            raise ValueError(f"growth_threshold: must be a positive number (the divergence's units), got {tolerance!r}")
+        return cls(int(max_events), float(tolerance), float(agreement))
 
     def wants_more(self, evaluation: Evaluation, n_events: int) -> bool:
-        compatible_with_optimum = evaluation.value - 2 * evaluation.stderr < self.tolerance
+        compatible_with_optimum = evaluation.value - 2 * evaluation.stderr < self.agreement + self.tolerance
         return evaluation.ok and "growth_error" not in evaluation.details and n_events < self.max_events and compatible_with_optimum
 
 
@@ -138,7 +140,8 @@ def tune(
     budget: total simulated events, every one counted; each evaluation simulates
         ``events_per_point`` events, in tasks of ``chunk_size`` events.
     max_events_per_point: adaptive sample size: while a point's estimate cannot rule out a
-        divergence below ``growth_threshold`` nats (value - 2 standard errors is below it),
+        divergence below ``growth_threshold`` above its value at agreement (0 nats for a
+        JSD, 1 for chi-square per bin: value - 2 standard errors is below it),
         its simulated sample is doubled, up to this many events. Far-away points, told
         apart at once, stay at ``events_per_point``; points near the optimum grow, and
         their estimates get sharper where it matters. Every event counts.
@@ -184,7 +187,6 @@ def tune(
         raise ValueError(f"budget: {budget} events cannot pay for one evaluation of events_per_point={events_per_point}")
     chunk_size = chunk_size or events_per_point
     _check_positive_int("chunk_size", chunk_size)
-    growth = _SampleGrowth.checked(max_events_per_point, growth_threshold, events_per_point)
     if truth is not None:
         truth = {name: float(truth[name]) for name in space.names if name in truth}
 
@@ -192,6 +194,8 @@ def tune(
         divergence = "mlp"
     optimizer, divergence = default_route(optimizer, divergence)
     div = make_divergence(divergence, **dict(divergence_options or {})) if isinstance(divergence, str) else divergence
+    growth = _SampleGrowth.checked(max_events_per_point, growth_threshold, events_per_point,
+                                   getattr(div, "agreement_value", 0.0))
     if hasattr(div, "prepare"):  # binned objectives fix their bins and weights on the reference once
         div.prepare(ref.events, ref.feature_names or feature_names(sim))
     options = _optimizer_options(optimizer_options, space)

@@ -31,3 +31,14 @@ def test_growth_is_deterministic_across_worker_counts():
     serial = _tune(budget=8_000)
     parallel = _tune(budget=8_000, n_workers=2)
     assert [e.outcome() for e in serial.history] == [e.outcome() for e in parallel.history]
+
+
+def test_chi_square_points_near_the_truth_grow_too():
+    """The threshold is measured above the divergence's value at agreement: a chi-square per
+    bin reads ~1 there, so a threshold in nats above 0 never let its points grow."""
+    result = _tune(divergence="chi2", growth_threshold=0.1)
+    sizes = np.array([e.n_events for e in result.history])
+    distance = np.abs(np.array([e.params["mean"] for e in result.history]) - 0.5)
+    near, far = sizes[distance < 0.1], sizes[distance > 1.0]
+    assert near.size and far.size
+    assert np.median(near) > 500 and np.median(far) == 500

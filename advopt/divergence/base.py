@@ -31,11 +31,14 @@ class Divergence(Protocol):
     """Estimate a divergence between a simulated and a reference sample.
 
     ``upper_bound`` is the largest value the estimate can take (ln 2 for the JSD); the
-    optimiser is told it for failed evaluations.
+    optimiser is told it for failed evaluations. ``agreement_value`` is what it reads when
+    the samples agree (0 for the JSD, 1 for a chi-square per bin): the sample-size growth
+    threshold is measured above it. A divergence without one is taken to read 0.
     """
 
     name: str
     upper_bound: float
+    agreement_value: float = 0.0
 
     def estimate(self, simulated: np.ndarray, reference: np.ndarray, seed: int) -> DivergenceEstimate: ...
 

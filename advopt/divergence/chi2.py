@@ -86,6 +86,7 @@ class Chi2Divergence:
     name = "chi2"
     upper_bound = 1e3  # told for failed points before any success: a chi2/bin far above any fit
     uses_full_reference = True
+    agreement_value = 1.0  # chi-square per bin of two samples of one distribution
     # chi2/bin runs from ~1 to hundreds: the optimiser models its log (advopt/tuner.py)
     models_log = True
 
