@@ -19,6 +19,18 @@ HISTORY_FILE = "history.jsonl"
 RESULT_FILE = "result.json"
 
 
+def _differing(recorded: dict, current: dict, prefix: str = "") -> list[str]:
+    """The keys (dotted, into nested tables) whose values differ between two records."""
+    out = []
+    for key in sorted(set(recorded) | set(current)):
+        old, new = recorded.get(key), current.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            out += _differing(old, new, f"{prefix}{key}.")
+        elif old != new:
+            out.append(f"{prefix}{key}")
+    return out
+
+
 def write_json_atomic(path: Path, data) -> None:
     """Write JSON to a temporary file beside ``path`` and rename it over: readers see the
     old file or the new one, never half of one."""
@@ -55,7 +67,9 @@ class RunDirectory:
         if not config_path.exists():
             raise ValueError(f"run_dir: {self.path} holds no run to resume (no {CONFIG_FILE})")
         recorded = json.loads(config_path.read_text())["resolved"]
-        differing = sorted(k for k in set(recorded) | set(config["resolved"]) if recorded.get(k) != config["resolved"].get(k))
+        if "arguments" not in recorded:  # written before the arguments were recorded: compare the rest
+            config = {**config, "resolved": {k: v for k, v in config["resolved"].items() if k != "arguments"}}
+        differing = _differing(recorded, json_safe(config["resolved"]))
         if differing:
             raise ValueError(f"run_dir: {self.path} was written by a different configuration (differs in {differing})")
         return self._read_history(repair=True)

@@ -213,6 +213,7 @@ def tune(
     if run is not None:
         record = _run_config(config, sim, space, fixed, opt, div, ref, budget, events_per_point, batch_size, seed, truth,
                              reference_per_point)
+        record["resolved"]["arguments"] = _arguments(sim, opt, options, div, chunk_size, growth)
         recorded = run.resume(record) if resume else run.start(record)
     elif resume:
         raise ValueError("run_dir: resume=True needs the run directory to resume")
@@ -646,6 +647,41 @@ def _run_config(config, sim, space, fixed, opt, div, ref, budget, events_per_poi
     if reference_per_point != 1.0:  # recorded only when set, so older run directories still resume
         resolved["reference_per_point"] = reference_per_point
     return {"config": dict(config) if config else None, "resolved": resolved}
+
+
+def _arguments(sim, opt, optimizer_options: dict, div, chunk_size: int, growth) -> dict:
+    """Everything else the history depends on, for ``resume`` to compare: the simulator with
+    its options, the optimiser's and the divergence's settings, chunking and growth. The
+    device is left out: a run may resume on another machine (the environment record warns)."""
+    return {
+        "simulator": repr(sim) if " at 0x" not in repr(sim) else _describe(sim),
+        "optimizer": {**_settings(opt), "options": _plain(optimizer_options)},
+        "divergence": _settings(div) if div is not None else None,
+        "chunk_size": chunk_size,
+        "growth": None if growth is None else dataclasses.asdict(growth),
+    }
+
+
+def _settings(obj) -> dict:
+    """An object's public plain settings (numbers, strings, and lists or dicts of them)."""
+    settings = {key: _plain(value) for key, value in sorted(vars(obj).items())
+                if not key.startswith("_") and key not in ("device", "threads", "seed", "dim")}  # recorded apart
+    return {"type": _describe(obj), **{key: value for key, value in settings.items() if value is not None}}
+
+
+def _plain(value):
+    """``value`` as JSON-able plain data, or None when it is not plain (an array, a model)."""
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        items = [_plain(v) for v in value]
+        return items if all(i is not None or v is None for i, v in zip(items, value)) else None
+    if isinstance(value, Mapping):
+        items = {str(k): _plain(v) for k, v in value.items()}
+        return items if all(i is not None or v is None for i, v in zip(items.values(), value.values())) else None
+    return None
 
 
 def _describe(sim) -> str:

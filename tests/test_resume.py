@@ -66,6 +66,32 @@ def test_a_run_directory_of_another_config_is_refused(tmp_path, gaussian_referen
         _tune(simulator, reference, tmp_path / "run", budget=2_000)
 
 
+@pytest.mark.parametrize("change, field", [
+    ({"chunk_size": 500}, "arguments.chunk_size"),
+    ({"divergence": "mlp", "divergence_options": {"max_epochs": 7}}, "arguments.divergence.max_epochs"),
+    ({"optimizer_options": {"n_initial_points": 4}}, "arguments.optimizer.options"),
+    ({"max_events_per_point": 4_000}, "arguments.growth"),
+])
+def test_resume_refuses_any_other_setting(tmp_path, gaussian_reference, change, field):
+    """Every resolved argument the history depends on is recorded and compared on resume
+    (options of the optimiser and divergence, chunking, growth), not only the headline ones."""
+    simulator, reference = gaussian_reference
+    first = {"divergence": "mlp", "divergence_options": {"max_epochs": 6}} if "divergence" in change else {}
+    _tune(simulator, reference, tmp_path / "run", budget=2_000, **first)
+    with pytest.raises(ValueError, match=rf"differs in \[[^]]*'{field}"):
+        _tune(simulator, reference, tmp_path / "run", budget=2_000, resume=True, **change)
+
+
+def test_resume_tells_simulator_options_apart(tmp_path):
+    """PythiaEE(sqrt_s=91) and (sqrt_s=200) once looked the same; options are part of the record."""
+    sharp, smeared = advopt.get_simulator("weinberg"), advopt.get_simulator("weinberg", smearing=0.1)
+    reference = sharp.simulate(sharp.truth, 2_000, 1)
+    kwargs = dict(optimizer="random", divergence="chi2", budget=1_000, events_per_point=500, progress=False)
+    advopt.tune(sharp, reference, run_dir=tmp_path / "run", **kwargs)
+    with pytest.raises(ValueError, match="arguments.simulator"):
+        advopt.tune(smeared, reference, run_dir=tmp_path / "run", resume=True, **kwargs)
+
+
 def test_cli_driver_killed_with_sigkill_then_resumed(tmp_path):
     config = tmp_path / "run.toml"
     config.write_text(textwrap.dedent("""
