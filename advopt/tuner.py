@@ -208,6 +208,8 @@ def tune(
     )
     if hasattr(opt, "prepare"):  # an optimiser that learns from events keeps the reference
         opt.prepare(ref.events, ref.feature_names or feature_names(sim))
+    if hasattr(opt, "check_run"):  # an optimiser's own refusals come before any side effect
+        opt.check_run(div, budget, events_per_point, bool(resume))
     run = RunDirectory(run_dir) if run_dir is not None else None
     recorded: list[Evaluation] = []
     if run is not None:

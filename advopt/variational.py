@@ -169,6 +169,20 @@ class VariationalOptimizer:
         self._asked = 0
         self.last_value = math.nan
 
+    def check_run(self, divergence, budget: int, events_per_point: int, resuming: bool) -> None:
+        """Refuse a run AVO cannot do, before the tuner writes a run directory or starts workers."""
+        from advopt.divergence.mlp import MLPDivergence
+
+        if resuming:
+            raise ValueError("run_dir: resume is not supported for variational runs yet")
+        per_iteration = self.points_per_iteration * events_per_point
+        if per_iteration > budget:
+            raise ValueError(f"budget: {budget} events cannot pay for one variational iteration "
+                             f"(points_per_iteration={self.points_per_iteration} x events_per_point={events_per_point})")
+        if type(divergence) is not MLPDivergence:  # subclasses (tv, adaptive-*) estimate something else
+            raise ValueError("divergence: the variational optimizer trains its own MLP critic; "
+                             f"use divergence kind 'mlp' (got {getattr(divergence, 'name', type(divergence).__name__)})")
+
     @property
     def sd(self) -> np.ndarray:
         return np.exp(self.log_sd)
@@ -251,12 +265,8 @@ def run_variational(state, budget: int, progress: bool, callback: Callable | Non
     its history, events used, iteration count and run directory, as the ordinary loop does.
     """
     opt: VariationalOptimizer = state.optimizer
-    if recorded:
-        raise ValueError("run_dir: resume is not supported for variational runs yet")
+    opt.check_run(state.divergence, budget, state.events_per_point, bool(recorded))
     per_iteration = opt.points_per_iteration * state.events_per_point
-    if per_iteration > budget:
-        raise ValueError(f"budget: {budget} events cannot pay for one variational iteration "
-                         f"(points_per_iteration={opt.points_per_iteration} x events_per_point={state.events_per_point})")
     state.budget = budget
     critic = _Critic(state.divergence, state.reference, opt, state.seed)
     from advopt.tuner import _progress_bar  # lazy: advopt.tuner imports this module's registry
@@ -350,11 +360,8 @@ class _Critic:
     def __init__(self, divergence, reference: np.ndarray, opt: VariationalOptimizer, seed: int):
         import torch
 
-        from advopt.divergence.mlp import MLPDivergence, build_mlp
+        from advopt.divergence.mlp import build_mlp
 
-        if type(divergence) is not MLPDivergence:  # subclasses (tv, adaptive-*) estimate something else
-            raise ValueError("divergence: the variational optimizer trains its own MLP critic; "
-                             f"use divergence kind 'mlp' (got {getattr(divergence, 'name', type(divergence).__name__)})")
         self.torch = torch
         self.settings = divergence
         self.device = divergence.device

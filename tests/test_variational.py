@@ -217,3 +217,15 @@ def test_critic_divergence_subclasses_are_refused(kind):
     with pytest.raises(ValueError, match="MLP critic"):
         advopt.tune(simulator, reference, optimizer="variational", divergence=kind, budget=1_000,
                     events_per_point=100, progress=False)
+
+
+def test_refusals_come_before_any_side_effect(tmp_path):
+    """AVO's checks ran after config.json was written, and the directory then 'already held a
+    run'; now nothing is written (and no worker started) before they pass."""
+    simulator = advopt.get_simulator("gaussian")
+    reference = simulator.simulate(simulator.truth, 1_000, 1)
+    for bad in ({"divergence": "tv", "budget": 1_000}, {"budget": 500}):
+        with pytest.raises(ValueError):
+            advopt.tune(simulator, reference, optimizer="variational", events_per_point=100, progress=False,
+                        run_dir=tmp_path / "run", n_workers=2, **{"divergence": "mlp", **bad})
+        assert not (tmp_path / "run").exists()

@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 _FIRST_SPREAD = 0.25  # the largest design spread (sd, unit cube) of a local round
 _INTERVAL_DRAWS = 4000
+_DESIGN_SDS = 3.0  # a local round spreads its points over this many sd of the current estimate
 
 
 class PooledOptimizer:
@@ -268,11 +269,11 @@ class PooledOptimizer:
         _, centre, fits, reference_cov, simulation_cov = best
         covariance = reference_cov + simulation_cov
         if self._centre is not None:
-            self._spread = np.minimum(self._spread, np.maximum.reduce([3 * np.sqrt(np.diag(covariance)),
+            self._spread = np.minimum(self._spread, np.maximum.reduce([_DESIGN_SDS * np.sqrt(np.diag(covariance)),
                                                                        2 * np.abs(centre - self._centre),
                                                                        np.full(self.dim, self.min_spread)]))
         else:
-            self._spread = np.minimum(_FIRST_SPREAD, np.maximum(3 * np.sqrt(np.diag(covariance)), self.min_spread))
+            self._spread = np.minimum(_FIRST_SPREAD, np.maximum(_DESIGN_SDS * np.sqrt(np.diag(covariance)), self.min_spread))
         self._centre, self._cov, self._reference_cov = centre, covariance, reference_cov
         self._chi2 = float(np.mean([fit.chi2 for fit, _ in fits]))
         logger.info("pooled fit, round %d: centre %s, sd %s", self._round, np.round(centre, 4),
