@@ -82,11 +82,25 @@ class DaskExecutor:
                 raise ValueError("execution: give either address or cluster, not both")
             if address is not None:
                 self.client = distributed.Client(address)
+                self._allow_failures_on_scheduler(retries)
             else:
                 self._cluster = jobqueue_cluster(cluster) if cluster is not None else distributed.LocalCluster(
                     n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None)
                 self._scale(cluster)
                 self.client = distributed.Client(self._cluster)
+
+    def _allow_failures_on_scheduler(self, retries: int) -> None:
+        """A running scheduler read its allowed-failures from its own configuration at start;
+        set it there, so that ``retries`` means the same with ``address`` as without."""
+        def allow(dask_scheduler, retries=retries):
+            previous = dask_scheduler.allowed_failures
+            dask_scheduler.allowed_failures = retries
+            return previous
+
+        previous = self.client.run_on_scheduler(allow)
+        if previous != retries:
+            logger.warning("execution.retries: the scheduler at %s allowed %s failures per task; set to %d "
+                           "for every client of it", self.client.scheduler.address, previous, retries)
 
     def _scale(self, cluster: Mapping | None) -> None:
         if cluster is None:

@@ -35,6 +35,19 @@ class CrashOnce(SlowGaussian):
         return super().simulate(params, n, seed)
 
 
+class CrashAlways(SlowGaussian):
+    """Notes each attempt in a file, then kills its process: counts how often a task is retried."""
+
+    def __init__(self, attempts):
+        super().__init__(0.0)
+        self.attempts = str(attempts)
+
+    def simulate(self, params, n, seed):
+        with open(self.attempts, "a") as file:
+            file.write("attempt\n")
+        os._exit(15)
+
+
 class CrashAbove(SlowGaussian):
     """Kills its process for every point with mean > threshold: never recovers there."""
 

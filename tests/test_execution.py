@@ -11,7 +11,7 @@ import pytest
 
 import advopt
 from advopt.execution import LocalExecutor, SimulationTask, make_executor, run_simulation, task_seed
-from fault_simulators import CrashAbove, CrashOnce, SlowGaussian
+from fault_simulators import CrashAbove, CrashAlways, CrashOnce, SlowGaussian
 
 distributed = pytest.importorskip("distributed")
 from advopt.dask_executor import DaskExecutor, jobqueue_cluster  # noqa: E402
@@ -99,6 +99,19 @@ def test_a_simulation_that_always_kills_its_process_is_a_failed_evaluation(backe
     assert all("died" in e.reason for e in failed)
     assert all(e.ok for e in result.history if e.params["mean"] <= 1.0)
     assert len(result.history) == 6
+
+
+def test_retries_hold_on_a_scheduler_started_outside_advopt(tmp_path):
+    """With ``address=`` the scheduler is someone else's, started with its own allowed-failures
+    (3 by default): ``retries=0`` must still mean one attempt, not four."""
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        executor = DaskExecutor(address=cluster.scheduler_address, retries=0)
+        try:
+            [outcome] = executor.map(run_simulation, CrashAlways(tmp_path / "attempts"), [SimulationTask({"mean": 0.1}, 10, 1)])
+        finally:
+            executor.close()
+    assert outcome.events is None and "died 1 times" in outcome.error
+    assert (tmp_path / "attempts").read_text().count("attempt") == 1
 
 
 def test_slurm_job_script_carries_the_configured_resources():
