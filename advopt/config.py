@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
-from advopt.data import Sample, load_sample
+from advopt.data import Sample, check_sample, load_sample
 from advopt.execution import task_seed
 from advopt.simulator import as_simulator, default_space, feature_names, truth
 from advopt.space import Space
@@ -142,19 +142,21 @@ def _reference(config: Mapping, simulator, space: Space) -> tuple[Sample, dict |
     if "simulate_at" not in table:
         raise ConfigError("reference: give 'path' (a data file) or 'simulate_at' (pseudo-data at known parameters)")
     at = table["simulate_at"]
+    fixed = _table(config, "fixed")
     if at == "truth":
         at = truth(simulator)
         if at is None:
             raise ConfigError("reference.simulate_at: 'truth' asked for, but the simulator has no truth")
+        at = {**at, **fixed}  # the tune cannot move a fixed parameter: its truth is its fixed value
     if not isinstance(at, Mapping):
         raise ConfigError(f"reference.simulate_at: expected 'truth' or a table of parameter values, got {at!r}")
     events = table.get("events", 20_000)
     if not isinstance(events, int) or events < 8:
         raise ConfigError(f"reference.events: must be an integer >= 8, got {events!r}")
     seed = table.get("seed", task_seed(config.get("seed", 0), 0, 0, REFERENCE_SEED_PURPOSE))
-    data = simulator.simulate(dict(at), events, seed)
+    data = simulator.simulate({**fixed, **dict(at)}, events, seed)  # [fixed] held as the tune holds it
     known = {name: float(at[name]) for name in space.names if name in at}
-    return Sample(data, feature_names(simulator)), known
+    return check_sample(data, feature_names(simulator), what="reference (simulate_at)"), known
 
 
 def _table(config: Mapping, key: str, field: str | None = None) -> dict:

@@ -606,7 +606,7 @@ def _resolve_reference(reference, simulator: Simulator, features) -> Sample:
         wanted = features if features is not None else (names if names and sample.feature_names else None)
         sample = sample.select(wanted)
     elif isinstance(reference, Sample):
-        sample = reference.select(features)
+        sample = check_sample(reference.events, reference.feature_names, what="reference").select(features)
     else:
         sample = check_sample(reference, what="reference")
     if names is not None and len(names) != sample.events.shape[1]:

@@ -69,3 +69,30 @@ def test_checks_reject_nan_and_empty():
         check_sample(np.zeros((0, 2)))
     with pytest.raises(ValueError, match="1 feature names for 2 columns"):
         check_sample(np.zeros((3, 2)), ["a"])
+
+
+def test_a_sample_given_to_tune_is_checked_like_an_array():
+    """A Sample built by hand (NaN inside) used to skip check_sample and reach the divergence."""
+    import advopt
+    from advopt.data import Sample
+
+    simulator = advopt.get_simulator("gaussian")
+    events = simulator.simulate(simulator.truth, 500, 1)
+    events[7, 0] = np.nan
+    with pytest.raises(ValueError, match="reference: 1 NaN/inf values"):
+        advopt.tune(simulator, Sample(events, ("x",)), budget=1_000, events_per_point=500, optimizer="random",
+                    divergence="chi2", progress=False)
+
+
+def test_config_pseudo_data_holds_the_fixed_parameters_and_is_checked():
+    """simulate_at pseudo-data is simulated as the tune simulates: [fixed] values held. A fixed
+    width of 1.5 with simulate_at = 'truth' (width 1 there) gave a reference of width 1."""
+    from advopt.config import tune_arguments
+
+    config = {"simulator": {"name": "gaussian"}, "parameters": {"mean": [-1.0, 2.0]}, "fixed": {"width": 1.5},
+              "reference": {"simulate_at": "truth", "events": 20_000, "seed": 3}}
+    reference = tune_arguments(config)["reference"]
+    assert reference.events.std() == pytest.approx(1.5, rel=0.03)
+    config["reference"]["simulate_at"] = {"mean": 0.5, "width": float("nan")}
+    with pytest.raises(ValueError, match="width"):
+        tune_arguments(config)
