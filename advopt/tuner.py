@@ -15,6 +15,7 @@ import logging
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,6 +202,8 @@ def tune(
     options = _optimizer_options(optimizer_options, space)
     if optimizer == "pooled":  # it plans its rounds over the whole budget
         options.setdefault("total_points", budget // events_per_point)
+    if optimizer == "bayes":
+        options["n_initial_points"] = _initial_design(options.get("n_initial_points"), budget // events_per_point)
     opt = (
         make_optimizer(optimizer, space.dim, seed, float(_modelled(div, div.upper_bound)), **options)
         if isinstance(optimizer, str)
@@ -614,6 +617,22 @@ def _resolve_reference(reference, simulator: Simulator, features) -> Sample:
     if len(sample.events) < 8:
         raise ValueError(f"reference: only {len(sample.events)} events; need at least 8")
     return sample
+
+
+def _initial_design(asked: int | None, total_points: int, default: int = 10) -> int | None:
+    """Bayesian optimisation's space-filling start, scaled to the budget: the default 10
+    points, but never more than a third of the points the budget pays for (a 16k-event
+    budget at 2000 per point never left a 10-point design). A design the user asked for is
+    kept, with a warning when it leaves the surrogate nothing to do."""
+    if asked is not None:
+        if asked >= total_points:
+            warnings.warn(f"optimizer.n_initial_points: {asked} initial points use the whole budget "
+                          f"({total_points} points); the Gaussian process never chooses a point", stacklevel=3)
+        return asked
+    if total_points < 6:
+        warnings.warn(f"budget: {total_points} points leave Bayesian optimisation little to model "
+                      "(raise the budget or lower events_per_point)", stacklevel=3)
+    return max(1, min(default, total_points // 3))
 
 
 def _optimizer_options(options: Mapping | None, space: Space) -> dict:

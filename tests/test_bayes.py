@@ -82,3 +82,25 @@ def test_random_search_interval_leaves_out_failed_points():
     optimizer.tell(points, np.array([0.1, 0.2, np.nan]), np.array([0.001, 0.001, np.nan]), np.array([1, 1, 0], bool))
     spread = optimizer.recommend().samples
     assert len(spread) == 1 and spread[0] == pytest.approx(points[0])
+
+
+def test_the_initial_design_scales_to_a_small_budget():
+    """At 16,384 events and 2,000 per point (8 points) the default 10-point design used the
+    whole budget: every route returned a Sobol point. Now a third of the points are space-
+    filling and the rest are the Gaussian process's choice."""
+    import warnings
+
+    import advopt
+
+    simulator = advopt.get_simulator("gaussian")
+    reference = simulator.simulate(simulator.truth, 4_000, 1)
+    kwargs = dict(optimizer="bayes", divergence="chi2", budget=16_384, events_per_point=2_000, seed=3, progress=False)
+    with pytest.warns(UserWarning, match="n_initial_points: 10 initial points use the whole budget"):
+        sobol_only = advopt.tune(simulator, reference, optimizer_options={"n_initial_points": 10}, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scaled = advopt.tune(simulator, reference, **kwargs)
+    points = lambda result: [tuple(e.params.values()) for e in result.history]  # noqa: E731
+    assert len(points(scaled)) == 8
+    assert points(scaled)[:2] == points(sobol_only)[:2]  # the same Sobol start
+    assert points(scaled)[2:] != points(sobol_only)[2:]  # then the surrogate's points
