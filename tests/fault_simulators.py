@@ -35,6 +35,11 @@ class CrashOnce(SlowGaussian):
         return super().simulate(params, n, seed)
 
 
+def worker_pid(simulator, task):
+    """An executor task that reports which process ran it."""
+    return os.getpid()
+
+
 class CrashAlways(SlowGaussian):
     """Notes each attempt in a file, then kills its process: counts how often a task is retried."""
 

@@ -11,7 +11,7 @@ import pytest
 
 import advopt
 from advopt.execution import LocalExecutor, SimulationTask, make_executor, run_simulation, task_seed
-from fault_simulators import CrashAbove, CrashAlways, CrashOnce, SlowGaussian
+from fault_simulators import CrashAbove, CrashAlways, CrashOnce, SlowGaussian, worker_pid
 
 distributed = pytest.importorskip("distributed")
 from advopt.dask_executor import DaskExecutor, jobqueue_cluster  # noqa: E402
@@ -99,6 +99,31 @@ def test_a_simulation_that_always_kills_its_process_is_a_failed_evaluation(backe
     assert all("died" in e.reason for e in failed)
     assert all(e.ok for e in result.history if e.params["mean"] <= 1.0)
     assert len(result.history) == 6
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = f"/proc/{pid}/stat"
+    return not (os.path.exists(stat) and open(stat).read().split()[2] == "Z")  # a zombie has ended
+
+
+def test_local_workers_outlive_an_idle_driver_and_end_with_the_run():
+    """One pool for the run: idle workers wait (loky's 10 s idle timeout restarted them, and
+    Pythia with them, whenever the driver trained longer), and close() ends them (they were
+    still alive 40 minutes after a run)."""
+    executor = LocalExecutor(2)
+    first = set(executor.map(worker_pid, None, range(6)))
+    time.sleep(11)  # longer than loky's default idle timeout
+    second = set(executor.map(worker_pid, None, range(6)))
+    assert second <= first
+    executor.close()
+    deadline = time.time() + 10
+    while any(_alive(pid) for pid in first) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in first)
 
 
 def test_retries_hold_on_a_scheduler_started_outside_advopt(tmp_path):
