@@ -35,6 +35,19 @@ class CrashOnce(SlowGaussian):
         return super().simulate(params, n, seed)
 
 
+class PidReportingGaussian(SlowGaussian):
+    """Notes its process in ``directory`` (one file per call) before it sleeps and simulates,
+    so that a test can kill the process of a task that is running."""
+
+    def __init__(self, directory, delay=0.3):
+        super().__init__(delay)
+        self.directory = str(directory)
+
+    def simulate(self, params, n, seed):
+        Path(self.directory, f"{seed}-{time.monotonic_ns()}.pid").write_text(str(os.getpid()))
+        return super().simulate(params, n, seed)
+
+
 def worker_pid(simulator, task):
     """An executor task that reports which process ran it."""
     return os.getpid()

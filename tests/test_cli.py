@@ -54,11 +54,25 @@ def test_simulate_writes_a_reference_that_tune_reads(tmp_path):
 
 def test_default_task_runs_the_pythia_closure(tmp_path):
     """`advopt tune` with no config: the built-in Pythia closure (budget cut to stay fast;
-    the full-budget run is tests/test_pythia_closure.py::test_default_task_recovers_monash)."""
+    the full-budget run is tests/test_pythia_closure.py::test_default_task_recovers_monash).
+    At this budget either verdict may come; it must be the one the printed numbers give."""
+    pytest.importorskip("pythia8mc")
     out = advopt_cli("tune", "--budget", "20000", "--run-dir", str(tmp_path / "run"), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert "TimeShower:alphaSvalue" in out.stdout and "0.1365" in out.stdout  # tuned beside Monash
-    assert "closure:" in out.stdout
+    pulls = {}
+    for line in out.stdout.splitlines():
+        fields = line.replace("[", " ").replace("]", " ").replace(",", " ").split()
+        if fields and fields[0] in ("TimeShower:alphaSvalue", "StringFlav:probStoUD"):
+            tuned, uncertainty, low, high, truth = map(float, fields[1:6])
+            assert low <= tuned <= high and uncertainty > 0
+            assert truth == {"TimeShower:alphaSvalue": 0.1365, "StringFlav:probStoUD": 0.217}[fields[0]]  # Monash
+            pulls[fields[0]] = (tuned - truth) / uncertainty
+    assert len(pulls) == 2, out.stdout
+    off = [name for name, pull in pulls.items() if abs(pull) > 2]
+    if off:
+        assert "closure: truth NOT recovered: " + off[0] in out.stdout
+    else:
+        assert "closure: truth recovered, every parameter within 2 standard deviations" in out.stdout
     assert "eval 0  TimeShower:alphaSvalue=0.2, StringFlav:probStoUD=0.4" in out.stderr  # starts far from Monash
 
 

@@ -1,6 +1,7 @@
 """Executors with real worker processes: identical histories, lost workers, crashing simulators."""
 
 import concurrent.futures
+import importlib.util
 import os
 import signal
 import threading
@@ -11,10 +12,14 @@ import pytest
 
 import advopt
 from advopt.execution import LocalExecutor, SimulationTask, make_executor, run_simulation, task_seed
-from fault_simulators import CrashAbove, CrashAlways, CrashOnce, SlowGaussian, worker_pid
+from fault_simulators import CrashAbove, CrashAlways, CrashOnce, PidReportingGaussian, SlowGaussian, worker_pid
 
-distributed = pytest.importorskip("distributed")
-from advopt.dask_executor import DaskExecutor, jobqueue_cluster  # noqa: E402
+# Only the Dask tests need distributed; the local executor and the seeds are tested without it.
+needs_dask = pytest.mark.skipif(importlib.util.find_spec("distributed") is None, reason="needs advopt[dask]")
+if importlib.util.find_spec("distributed") is not None:
+    import distributed
+
+    from advopt.dask_executor import DaskExecutor, jobqueue_cluster
 
 REFERENCE = np.random.default_rng(1).normal(0.4, 1.0, (4_000, 1))
 SETTINGS = dict(optimizer="bayes", budget=8_000, events_per_point=1_000, chunk_size=500, batch_size=2, seed=21, progress=False,
@@ -35,6 +40,7 @@ def test_task_seeds_are_keyed_by_identity_only():
     assert len({task_seed(1, i, j, p, c) for i in range(3) for j in range(3) for p in range(3) for c in range(3)}) == 81
 
 
+@needs_dask
 def test_dask_local_cluster_gives_the_serial_history(serial_result):
     executor = DaskExecutor(n_workers=2)
     try:
@@ -50,30 +56,36 @@ def test_concurrent_futures_executor_gives_the_serial_history(serial_result):
     assert _outcomes(result) == _outcomes(serial_result)
 
 
-def test_dask_worker_killed_mid_run_loses_nothing(serial_result):
+@needs_dask
+def test_dask_worker_killed_mid_run_loses_nothing(serial_result, tmp_path):
+    """SIGKILL the worker running the fifth task while it runs (each task notes its process
+    as it starts, then sleeps 0.3 s): no fixed delay, so a fast or slow machine kills mid-run."""
     executor = DaskExecutor(n_workers=2, retries=3)
-    pids = list(executor.client.run(os.getpid).values())
     killed = []
 
-    def kill_one_worker_mid_task():
-        time.sleep(1.5)  # a few batches in; each task sleeps 0.3 s, so a task is running
-        os.kill(pids[0], signal.SIGKILL)
-        killed.append(pids[0])
+    def kill_the_fifth_task_s_worker():
+        deadline = time.monotonic() + 120
+        while len(list(tmp_path.glob("*.pid"))) < 5 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        newest = max(tmp_path.glob("*.pid"), key=lambda path: path.stat().st_mtime_ns)
+        os.kill(int(newest.read_text()), signal.SIGKILL)
+        killed.append(newest.name)
 
-    killer = threading.Thread(target=kill_one_worker_mid_task)
+    killer = threading.Thread(target=kill_the_fifth_task_s_worker)
     killer.start()
     try:
-        result = advopt.tune(SlowGaussian(0.3), REFERENCE, executor=executor, **SETTINGS)
+        result = advopt.tune(PidReportingGaussian(tmp_path, 0.3), REFERENCE, executor=executor, **SETTINGS)
     finally:
         killer.join()
         executor.close()
     assert killed
+    assert len(list(tmp_path.glob("*.pid"))) > 8  # the killed task ran again
     assert [e.index for e in result.history] == list(range(8))
     assert all(e.ok for e in result.history) and result.events_used == 8_000
     assert _outcomes(result) == _outcomes(serial_result)
 
 
-@pytest.mark.parametrize("backend", ["local", "dask"])
+@pytest.mark.parametrize("backend", ["local", pytest.param("dask", marks=needs_dask)])
 def test_a_simulation_that_kills_its_process_once_is_retried(tmp_path, backend):
     executor = make_executor(2, backend, retries=2)
     try:
@@ -86,7 +98,7 @@ def test_a_simulation_that_kills_its_process_once_is_retried(tmp_path, backend):
     assert [o.events.shape for o in outcomes] == [(100, 1)] * 4
 
 
-@pytest.mark.parametrize("backend", ["local", "dask"])
+@pytest.mark.parametrize("backend", ["local", pytest.param("dask", marks=needs_dask)])
 def test_a_simulation_that_always_kills_its_process_is_a_failed_evaluation(backend):
     executor = make_executor(2, backend, retries=1)
     try:
@@ -126,6 +138,7 @@ def test_local_workers_outlive_an_idle_driver_and_end_with_the_run():
     assert not any(_alive(pid) for pid in first)
 
 
+@needs_dask
 def test_retries_hold_on_a_scheduler_started_outside_advopt(tmp_path):
     """With ``address=`` the scheduler is someone else's, started with its own allowed-failures
     (3 by default): ``retries=0`` must still mean one attempt, not four."""
@@ -139,6 +152,7 @@ def test_retries_hold_on_a_scheduler_started_outside_advopt(tmp_path):
     assert (tmp_path / "attempts").read_text().count("attempt") == 1
 
 
+@needs_dask
 def test_slurm_job_script_carries_the_configured_resources():
     cluster = jobqueue_cluster({"kind": "slurm", "cores": 8, "memory": "16 GiB", "walltime": "04:00:00",
                                 "queue": "short", "account": "hep", "jobs": 3})
@@ -151,6 +165,7 @@ def test_slurm_job_script_carries_the_configured_resources():
     assert "#SBATCH --mem=" in script and "--nthreads" in script
 
 
+@needs_dask
 def test_htcondor_job_script_carries_the_configured_resources():
     cluster = jobqueue_cluster({"kind": "htcondor", "cores": 4, "memory": "8 GiB", "disk": "2 GiB"})
     try:
@@ -167,6 +182,7 @@ def test_htcondor_job_script_carries_the_configured_resources():
      ({"kind": "slurm", "memory": "1 GiB"}, "execution.cluster.cores"),
      ({"kind": "slurm", "cores": 1, "memory": "1 GiB", "gpus": 1}, "unknown field")],
 )
+@needs_dask
 def test_bad_cluster_config_is_named(options, message):
     with pytest.raises(ValueError, match=message):
         jobqueue_cluster(options)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import pickle
-import time
 
 import numpy as np
 import pytest
@@ -144,17 +143,6 @@ def test_unknown_option_raises(name):
 def test_bad_option_values_raise(name, options, option):
     with pytest.raises(ValueError, match=f"'{option}'"):
         get_simulator(name, **options)
-
-
-@pytest.mark.parametrize("name", ["xor", "swiss-roll", "gaussian", "camel", "ring", "weinberg"])
-def test_fast_enough(name):
-    sim = get_simulator(name)
-    best = math.inf
-    for seed in range(3):
-        start = time.perf_counter()
-        sim.simulate(sim.truth, 100_000, seed)
-        best = min(best, time.perf_counter() - start)
-    assert best < 0.1, f"{name}: 100k events took {best:.3f} s"
 
 
 # -- rotations (Borisyak et al.) ---------------------------------------------------------------------
