@@ -1,6 +1,7 @@
 """The run directory: everything needed to understand (and later resume) a run.
 
     config.json      the resolved settings of the run
+    environment.json the machine and library versions it ran with (advopt/environment.py)
     history.jsonl    one JSON line per evaluation, appended and flushed as each completes
     result.json      the final TuneResult (written atomically at the end)
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 from advopt.result import Evaluation, json_safe
 
 CONFIG_FILE = "config.json"
+ENVIRONMENT_FILE = "environment.json"
 HISTORY_FILE = "history.jsonl"
 RESULT_FILE = "result.json"
 
@@ -73,6 +75,17 @@ class RunDirectory:
         if differing:
             raise ValueError(f"run_dir: {self.path} was written by a different configuration (differs in {differing})")
         return self._read_history(repair=True)
+
+    def record_environment(self, current: dict) -> list[str]:
+        """Keep the machine record of the run's start; on a resume, return the entries in
+        which this machine differs from it (empty when it is the same)."""
+        from advopt.environment import differing_entries
+
+        path = self.path / ENVIRONMENT_FILE
+        if not path.exists():
+            write_json_atomic(path, current)
+            return []
+        return differing_entries(json.loads(path.read_text()), json_safe(current))
 
     def read_config(self) -> dict:
         return json.loads((self.path / CONFIG_FILE).read_text())

@@ -24,6 +24,7 @@ import numpy as np
 
 from advopt.data import Sample, check_sample, load_sample
 from advopt.divergence import Divergence, make_divergence
+from advopt.environment import machine_record, reproducible
 from advopt.execution import (
     SEED_DISCRIMINATOR,
     SEED_REFERENCE,
@@ -220,6 +221,10 @@ def tune(
                              reference_per_point)
         record["resolved"]["arguments"] = _arguments(sim, opt, options, div, chunk_size, growth)
         recorded = run.resume(record) if resume else run.start(record)
+        differing = run.record_environment(machine_record())
+        if differing:
+            warnings.warn(f"run_dir: resumed on a machine that differs from the run's start in {differing}; "
+                          "its history may differ in the last bits from there on", stacklevel=2)
     elif resume:
         raise ValueError("run_dir: resume=True needs the run directory to resume")
 
@@ -230,11 +235,12 @@ def tune(
                      fixed, growth, reference_per_point)
     started = time.perf_counter()
     try:
-        if opt.name == "variational":  # AVO runs its own loop on the same state (advopt/variational.py)
-            from advopt.variational import run_variational
-            run_variational(loop, budget, _show_progress(progress), callback, recorded)
-        else:
-            loop.run(budget, _show_progress(progress), callback, recorded)
+        with reproducible():  # BLAS pools capped, torch deterministic: same machine, same seed, same bits
+            if opt.name == "variational":  # AVO runs its own loop on the same state (advopt/variational.py)
+                from advopt.variational import run_variational
+                run_variational(loop, budget, _show_progress(progress), callback, recorded)
+            else:
+                loop.run(budget, _show_progress(progress), callback, recorded)
     finally:
         if own_executor:
             executor.close()

@@ -163,3 +163,33 @@ def test_run_files_are_strict_json_even_with_non_finite_numbers(tmp_path):
     loaded = TuneResult.load(tmp_path / "result.json")
     assert np.isnan(loaded.uncertainty["mean"]) and np.isnan(loaded.interval68["mean"][0])
     assert np.isnan(loaded.history[0].value)
+
+
+def test_the_machine_is_recorded_and_a_resume_elsewhere_warns(tmp_path, gaussian_reference):
+    """environment.json holds what the bits depend on (CPU, flags, thread caps, versions); a
+    resume on a machine that differs says in which entries."""
+    simulator, reference = gaussian_reference
+    _tune(simulator, reference, tmp_path / "run", budget=2_000)
+    record = json.loads((tmp_path / "run" / "environment.json").read_text())
+    assert record["versions"]["numpy"] == np.__version__ and record["blas_threads"] == 1 and record["cpu_model"]
+    record["versions"]["numpy"], record["cpu_model"] = "0.0", "another CPU"
+    (tmp_path / "run" / "environment.json").write_text(json.dumps(record))
+    with pytest.warns(UserWarning, match=r"differs from the run's start in \['cpu_model', 'versions.numpy'\]"):
+        _tune(simulator, reference, tmp_path / "run", budget=2_000, resume=True)
+
+
+def test_two_runs_of_the_default_route_write_bit_identical_histories(tmp_path):
+    """Same machine, same seed: history.jsonl is identical byte for byte once the timings are
+    set aside (the default route, the pooled estimator, on a toy)."""
+    simulator = advopt.get_simulator("smeared-decay")
+    reference = simulator.simulate(simulator.truth, 4_000, 2)
+    for name in ("first", "second"):
+        advopt.tune(simulator, reference, budget=24_000, events_per_point=500, seed=4, run_dir=tmp_path / name,
+                    progress=False)
+
+    def without_timings(path):
+        lines = [json.loads(line) for line in path.read_text().splitlines()]
+        return [json.dumps({k: v for k, v in line.items() if k not in ("sim_seconds", "train_seconds")}) for line in lines]
+
+    first, second = (without_timings(tmp_path / name / "history.jsonl") for name in ("first", "second"))
+    assert len(first) == 48 and first == second
