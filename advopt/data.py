@@ -52,7 +52,14 @@ def load_sample(path: str | Path, features: Sequence[str] | None = None, tree: s
     loader = _LOADERS.get(path.suffix.lower())
     if loader is None:
         raise ValueError(f"reference.path: unsupported format {path.suffix!r}; use one of {sorted(_LOADERS)}")
-    sample = loader(path, features, tree) if loader is _load_root else loader(path)
+    try:
+        sample = loader(path, features, tree) if loader is _load_root else loader(path)
+    except ValueError as err:
+        if str(err).startswith("reference"):  # already names the field
+            raise
+        raise ValueError(f"reference {path.name}: cannot be read ({_first_line(err)})") from None
+    except OSError as err:  # a damaged file
+        raise ValueError(f"reference {path.name}: cannot be read ({_first_line(err)})") from None
     sample = sample.select(features)
     return check_sample(sample.events, sample.feature_names, what=f"reference {path.name}")
 
@@ -92,7 +99,14 @@ def save_sample(path: str | Path, events: np.ndarray, feature_names: Sequence[st
 
 def _load_npz(path: Path) -> Sample:
     with np.load(path, allow_pickle=False) as archive:
-        key = "events" if "events" in archive.files else archive.files[0]
+        arrays = [name for name in archive.files if name != "feature_names" and name != "metadata"]
+        if "events" in archive.files:
+            key = "events"
+        elif len(arrays) == 1 and arrays[0] == "arr_0":  # np.savez(path, events) names it arr_0
+            key = arrays[0]
+        else:
+            raise ValueError(f"reference {path.name}: no 'events' array (it holds {archive.files}); "
+                             "write it with advopt.data.save_sample or name the array 'events'")
         names = archive["feature_names"] if "feature_names" in archive.files else None
         names = tuple(names.tolist()) if names is not None and names.size else None
         return Sample(np.asarray(archive[key], dtype=np.float64), names)
@@ -140,6 +154,10 @@ def _load_root(path: Path, features, tree) -> Sample:
             raise ValueError(f"reference.features: branches {missing} not in TTree {name!r}")
         arrays = ttree.arrays(branches, library="np")
     return Sample(np.column_stack([np.asarray(arrays[b], dtype=np.float64) for b in branches]), tuple(branches))
+
+
+def _first_line(err: BaseException) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
 
 
 def _is_number(text: str) -> bool:

@@ -88,7 +88,13 @@ class RunDirectory:
         return differing_entries(json.loads(path.read_text()), json_safe(current))
 
     def read_config(self) -> dict:
-        return json.loads((self.path / CONFIG_FILE).read_text())
+        path = self.path / CONFIG_FILE
+        if not path.exists():
+            raise ValueError(f"run_dir: {self.path} holds no run to resume (no {CONFIG_FILE})")
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise ValueError(f"run_dir: {path} is not valid JSON ({err})") from None
 
     def append(self, evaluation: Evaluation) -> None:
         with open(self.path / HISTORY_FILE, "a") as file:

@@ -25,8 +25,10 @@ def resolve_device(device: str = "auto") -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         resolved = torch.device(device)
-    except RuntimeError as err:
-        raise ValueError(f"divergence.device: {err}") from None
+    except (RuntimeError, TypeError):
+        resolved = None
+    if resolved is None or resolved.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"divergence.device: must be 'auto', 'cpu', 'cuda' (or 'cuda:N') or 'mps', got {device!r}")
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("divergence.device: 'cuda' asked for, but no CUDA GPU is visible")
     return resolved
