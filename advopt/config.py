@@ -14,7 +14,7 @@ Sections (all optional but ``simulator``)::
                   (neither kind given: "pooled"; only a divergence kind: "bayes")
     [budget]      events = 200000; events_per_point = 2000; chunk_size = 2000
                   max_events_per_point = 16000; growth_threshold = 0.01   # adaptive sample size
-    [execution]   workers = 2; backend = "local" | "serial" | "dask"; retries = 2
+    [execution]   workers = 2; backend = "local" | "serial" | "dask"; retries = 2; task_timeout = 600
                   address = "tcp://scheduler:8786"      # dask: a running scheduler, or
     [execution.cluster] kind = "slurm"; cores = 8; memory = "16 GiB"; walltime = "04:00:00"; jobs = 4
 """
@@ -80,7 +80,7 @@ def tune_arguments(config: Mapping, overrides: Mapping | None = None) -> dict:
     optimizer_table = dict(_table(config, "optimizer"))
     divergence_table = dict(_table(config, "divergence"))
     execution_table = dict(_table(config, "execution"))
-    _only(execution_table, "execution", {"workers", "backend", "address", "cluster", "retries"})
+    _only(execution_table, "execution", {"workers", "backend", "address", "cluster", "retries", "task_timeout"})
     if "backend" in overrides:
         execution_table["backend"] = overrides["backend"]
     workers = overrides.get("workers", execution_table.pop("workers", 1))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from advopt.execution import SimulationOutcome, _check_retries, _check_workers, _first_line
+from advopt.execution import SimulationOutcome, _check_retries, _check_timeout, _check_workers, _first_line, with_timeout
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +67,12 @@ class DaskExecutor:
     ``LocalCluster`` of ``n_workers`` single-threaded worker processes.
     """
 
-    def __init__(self, n_workers: int = 2, address: str | None = None, cluster: Mapping | None = None, retries: int = 2):
+    def __init__(self, n_workers: int = 2, address: str | None = None, cluster: Mapping | None = None, retries: int = 2,
+                 task_timeout: float | None = None):
         _check_workers(n_workers)
         _check_retries(retries)
+        _check_timeout(task_timeout)
+        self.task_timeout = task_timeout
         distributed = _import_distributed()
         import dask
 
@@ -112,7 +115,7 @@ class DaskExecutor:
 
     def map(self, function, simulator, tasks):
         distributed = _import_distributed()
-        tasks = list(tasks)
+        tasks = with_timeout(tasks, self.task_timeout)
         futures = self.client.map(function, [simulator] * len(tasks), tasks, pure=False)
         outcomes = []
         for future in futures:

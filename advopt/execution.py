@@ -8,7 +8,10 @@ identity, so results do not depend on how many workers there are or who ran what
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -36,6 +39,11 @@ class SimulationTask:
     params: Mapping[str, float]
     n: int
     seed: int
+    timeout: float | None = None  # seconds; a simulation still running then is a failed one
+
+
+class _Hung(Exception):
+    pass
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,11 @@ def run_simulation(simulator, task: SimulationTask) -> SimulationOutcome:
     """Run one task and check what came back; never raises for a simulator's fault."""
     started = time.perf_counter()
     try:
-        events = np.asarray(simulator.simulate(dict(task.params), task.n, task.seed), dtype=np.float64)
+        events = np.asarray(_call_with_timeout(simulator.simulate, (dict(task.params), task.n, task.seed), task.timeout),
+                            dtype=np.float64)
+    except _Hung:
+        return SimulationOutcome(None, f"simulator hung: no result within {task.timeout:g} s (execution.task_timeout)",
+                                 time.perf_counter() - started)
     except Exception as err:  # a failing simulation is data, not a crash
         return SimulationOutcome(None, f"simulator raised {type(err).__name__}: {err}", time.perf_counter() - started)
     seconds = time.perf_counter() - started
@@ -62,6 +74,54 @@ def run_simulation(simulator, task: SimulationTask) -> SimulationOutcome:
     if not np.isfinite(events).all():
         return SimulationOutcome(None, f"simulator returned {int((~np.isfinite(events)).sum())} NaN/inf values", seconds)
     return SimulationOutcome(events.astype(np.float32), "", seconds)
+
+
+def _call_with_timeout(function, args: tuple, timeout: float | None):
+    """``function(*args)``, raising _Hung after ``timeout`` seconds. In a process's main thread
+    (local workers, the serial executor) an alarm interrupts the simulation itself; elsewhere
+    (Dask runs tasks in a worker thread) the call runs in a thread that is abandoned when it
+    hangs: the run goes on, the stuck thread stays in that worker."""
+    if timeout is None:
+        return function(*args)
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        def interrupt(signum, frame):
+            raise _Hung
+
+        previous = signal.signal(signal.SIGALRM, interrupt)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        try:
+            return function(*args)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    result: dict = {}
+
+    def target():
+        try:
+            result["value"] = function(*args)
+        except BaseException as err:  # handed to the caller below
+            result["error"] = err
+
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise _Hung
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def with_timeout(tasks: Iterable[SimulationTask], timeout: float | None) -> list[SimulationTask]:
+    """The tasks, each carrying the executor's per-task timeout (if it has one)."""
+    if timeout is None:
+        return list(tasks)
+    return [dataclasses.replace(task, timeout=timeout) for task in tasks]
+
+
+def _check_timeout(timeout) -> None:
+    if timeout is not None and not (isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0):
+        raise ValueError(f"execution.task_timeout: must be a positive number of seconds, got {timeout!r}")
 
 
 class Executor(Protocol):
@@ -79,8 +139,12 @@ class SerialExecutor:
 
     n_workers = 1
 
+    def __init__(self, task_timeout: float | None = None):
+        _check_timeout(task_timeout)
+        self.task_timeout = task_timeout
+
     def map(self, function, simulator, tasks):
-        return [function(simulator, task) for task in tasks]
+        return [function(simulator, task) for task in with_timeout(tasks, self.task_timeout)]
 
     def close(self) -> None:
         pass
@@ -102,9 +166,12 @@ class LocalExecutor:
     (78 worker processes in a 22-minute run). ``close`` shuts them down.
     """
 
-    def __init__(self, n_workers: int = 2, retries: int = 2, idle_timeout: float | None = None):
+    def __init__(self, n_workers: int = 2, retries: int = 2, idle_timeout: float | None = None,
+                 task_timeout: float | None = None):
         _check_workers(n_workers)
         _check_retries(retries)
+        _check_timeout(task_timeout)
+        self.task_timeout = task_timeout
         from joblib.externals.loky import get_reusable_executor
 
         self.n_workers = n_workers
@@ -122,7 +189,7 @@ class LocalExecutor:
     def map(self, function, simulator, tasks):
         from joblib.externals.loky.process_executor import BrokenProcessPool, TerminatedWorkerError
 
-        tasks = list(tasks)
+        tasks = with_timeout(tasks, self.task_timeout)
         pool = self._healthy_pool()
         try:
             futures = [pool.submit(function, simulator, task) for task in tasks]
@@ -178,10 +245,10 @@ def make_executor(n_workers: int = 1, backend: str | None = None, **options) -> 
     _check_workers(n_workers)
     backend = backend or ("serial" if n_workers == 1 else "local")
     if backend == "serial":
-        _no_options(backend, options, allowed={"retries"})  # nothing to retry in-process
-        return SerialExecutor()
+        _no_options(backend, options, allowed={"retries", "task_timeout"})  # nothing to retry in-process
+        return SerialExecutor(task_timeout=options.get("task_timeout"))
     if backend == "local":
-        _no_options(backend, options, allowed={"retries", "idle_timeout"})
+        _no_options(backend, options, allowed={"retries", "idle_timeout", "task_timeout"})
         return LocalExecutor(n_workers, **options)
     if backend == "dask":
         from advopt.dask_executor import DaskExecutor

@@ -1,6 +1,7 @@
 """Simulators that misbehave on purpose, importable by worker processes."""
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -49,7 +50,8 @@ class PidReportingGaussian(SlowGaussian):
 
 
 def worker_pid(simulator, task):
-    """An executor task that reports which process ran it."""
+    """An executor task that reports which process ran it (after 0.2 s, so every worker gets some)."""
+    time.sleep(0.2)
     return os.getpid()
 
 
@@ -76,4 +78,37 @@ class CrashAbove(SlowGaussian):
     def simulate(self, params, n, seed):
         if params["mean"] > self.threshold:
             os._exit(14)
+        return super().simulate(params, n, seed)
+
+
+class FaultByRegion(SlowGaussian):
+    """A different fault in each region of ``mean``: raises, NaN, wrong shape, hangs, segfaults,
+    exhausts memory; the Gaussian toy elsewhere. Every fault must be recorded with its reason."""
+
+    REGIONS = [(-2.0, -1.6, "raise"), (-1.6, -1.2, "nan"), (-1.2, -0.8, "shape"), (-0.8, -0.4, "hang"),
+               (1.2, 1.6, "segfault"), (1.6, 2.0, "memory")]
+    REASONS = {"raise": "simulator raised RuntimeError", "nan": "NaN/inf", "shape": "shape", "hang": "hung",
+               "segfault": "died", "memory": "MemoryError"}
+
+    def __init__(self):
+        super().__init__(0.0)
+
+    @classmethod
+    def fault_at(cls, mean):
+        return next((kind for low, high, kind in cls.REGIONS if low <= mean < high), None)
+
+    def simulate(self, params, n, seed):
+        kind = self.fault_at(params["mean"])
+        if kind == "raise":
+            raise RuntimeError("generator crashed")
+        if kind == "nan":
+            return np.full((n, 1), np.nan)
+        if kind == "shape":
+            return np.zeros((n // 2, 1))  # fewer events than asked for
+        if kind == "hang":
+            time.sleep(3600)
+        if kind == "segfault":
+            os.kill(os.getpid(), signal.SIGSEGV)
+        if kind == "memory":
+            np.ones(2**62, dtype=np.uint8)
         return super().simulate(params, n, seed)

@@ -197,3 +197,32 @@ def test_bad_backend_and_options():
         make_executor(2, "local", address="tcp://x:1")
     executor = LocalExecutor(1)
     executor.close()
+
+
+@pytest.mark.parametrize("backend", ["local", pytest.param("dask", marks=needs_dask)])
+def test_every_kind_of_fault_is_recorded_and_the_run_goes_on(backend):
+    """Raise, NaN, wrong shape, hang (execution.task_timeout), segfault, memory exhaustion:
+    each point gets a failed evaluation with its own reason; the rest of the run is unharmed."""
+    from fault_simulators import FaultByRegion
+
+    points = [-1.8, -1.4, -1.0, -0.6, 1.8, 0.4, 0.5, 1.4]
+    tasks = [SimulationTask({"mean": mean}, 200, seed) for seed, mean in enumerate(points)]
+    executor = make_executor(2, backend, retries=1, task_timeout=2)
+    try:  # the segfault alone: a dying Dask worker also fails the tasks queued on it
+        outcomes = executor.map(run_simulation, FaultByRegion(), tasks[:-1]) + executor.map(run_simulation, FaultByRegion(), tasks[-1:])
+    finally:
+        executor.close()
+    for mean, outcome in zip(points, outcomes):
+        kind = FaultByRegion.fault_at(mean)
+        if kind is None:
+            assert outcome.events is not None and outcome.events.shape == (200, 1)
+        else:
+            assert outcome.events is None and FaultByRegion.REASONS[kind] in outcome.error, (kind, outcome.error)
+
+
+def test_a_hang_times_out_in_the_serial_executor_too():
+    from fault_simulators import FaultByRegion
+
+    [outcome] = make_executor(1, "serial", task_timeout=0.5).map(run_simulation, FaultByRegion(),
+                                                                 [SimulationTask({"mean": -0.6}, 10, 1)])
+    assert outcome.events is None and "hung: no result within 0.5 s" in outcome.error
