@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 from advopt.result import Evaluation, json_safe
@@ -123,4 +124,6 @@ class RunDirectory:
                 if repair:
                     with open(history_path, "r+") as file:
                         file.truncate(len("".join(lines[:-1]).encode()))
+                    warnings.warn(f"run_dir: the last line of {history_path} was cut off (the driver stopped while "
+                                  f"writing it); dropped it, kept the {len(evaluations)} evaluations before", stacklevel=3)
         return evaluations

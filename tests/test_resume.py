@@ -40,7 +40,8 @@ def test_resume_after_a_crash_gives_the_uninterrupted_result(tmp_path, gaussian_
     with open(tmp_path / "cut" / "history.jsonl", "a") as file:
         file.write(lines[0][: len(lines[0]) // 2])
 
-    resumed = _tune(simulator, reference, tmp_path / "cut", resume=True)
+    with pytest.warns(UserWarning, match="last line of .* was cut off .* kept the 6 evaluations before"):
+        resumed = _tune(simulator, reference, tmp_path / "cut", resume=True)
     assert [e.outcome() for e in resumed.history] == [e.outcome() for e in whole.history]
     assert resumed.best_params == whole.best_params and resumed.events_used == 10_000
     assert len((tmp_path / "cut" / "history.jsonl").read_text().splitlines()) == 10
