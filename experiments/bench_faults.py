@@ -3,9 +3,10 @@
     python experiments/bench_faults.py [--driver-kills 20] [--worker-kills 10] [--seed 0]
 
 1. **Driver SIGKILL.** ``advopt tune`` on a Gaussian closure (the default route, 2 local
-   workers) is killed at ``--driver-kills`` random moments of its run and resumed with
-   ``advopt resume``; each resumed result must equal the uninterrupted run's (best point and
-   every evaluation but its timings).
+   workers, 80 evaluations) is killed (with its workers) at ``--driver-kills`` random
+   moments of its run, each once a random number (1-79) of evaluations is recorded, and
+   resumed with ``advopt resume``; each resumed result must equal the uninterrupted run's
+   (best point, interval and every evaluation but its timings).
 2. **Dask worker SIGKILL.** The same tune through a Dask LocalCluster of 2 worker processes,
    one worker killed at ``--worker-kills`` random moments; each history must equal the serial
    run's.
@@ -78,21 +79,22 @@ def driver_kills(n_kills: int, rng: np.random.Generator, work: Path) -> dict:
     subprocess.run(command, check=True, capture_output=True, **options)
     whole_seconds = time.perf_counter() - started
     whole = _comparable(json.loads((work / "whole" / "result.json").read_text()))
+    total = len(whole["history"])
     same, moments = 0, []
     for k in range(n_kills):
-        moment = float(rng.uniform(0.1, 0.95) * whole_seconds)
+        target = int(rng.integers(1, total))  # kill once this many evaluations are on disk
         command, options = _cli("tune", "run.toml", "--run-dir", f"cut{k}", cwd=work)
         driver = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                                   **options)
-        time.sleep(moment)
+        history = work / f"cut{k}" / "history.jsonl"
+        started = time.perf_counter()
+        while (not history.exists() or len(history.read_text().splitlines()) < target) and driver.poll() is None:
+            time.sleep(0.002)
+        moment = time.perf_counter() - started
         os.killpg(driver.pid, signal.SIGKILL)  # the driver and its workers, as a node failure would
         driver.wait()
-        history = work / f"cut{k}" / "history.jsonl"
         done = len(history.read_text().splitlines()) if history.exists() else 0
-        if not (work / f"cut{k}" / "config.json").exists():  # killed before the run directory existed: start it again
-            command, options = _cli("tune", "run.toml", "--run-dir", f"cut{k}", cwd=work)
-        else:
-            command, options = _cli("resume", f"cut{k}", cwd=work)
+        command, options = _cli("resume", f"cut{k}", cwd=work)
         subprocess.run(command, check=True, capture_output=True, **options)
         identical = _comparable(json.loads((work / f"cut{k}" / "result.json").read_text())) == whole
         same += identical
