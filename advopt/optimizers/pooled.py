@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 _FIRST_SPREAD = 0.25  # the largest design spread (sd, unit cube) of a local round
 _INTERVAL_DRAWS = 4000
+_MIN_REFERENCE = 100  # events; fewer leave the covariance of the reference's summary mean a guess
 # A local round spreads its points over this many sd of the current estimate. 3 left the
 # kernel-weighted fit only ~40% of a round's weight in 5 dimensions; 1.5 brought camel's
 # |tuned - same-reference MLE| from 1.69 to 1.21 x the ML limit (10 seeds, x2 budget),
@@ -115,6 +116,10 @@ class PooledOptimizer:
     # -- set-up ----------------------------------------------------------------------------------
     def prepare(self, reference: np.ndarray, feature_names=None) -> None:
         """Keep the reference (float32) and build the summary networks for its features."""
+        needed = max(_MIN_REFERENCE, 20 * self.dim)
+        if len(reference) < needed:
+            raise ValueError(f"reference: {len(reference)} events are too few for the pooled estimator, which needs at "
+                             f"least {needed} (20 per parameter): the fit's noise is estimated from the reference")
         self._reference = np.asarray(reference, dtype=np.float32)
         mean, scale = self._reference.mean(axis=0), self._reference.std(axis=0)
         self._nets = [
