@@ -40,9 +40,9 @@ Seeds, caching, speed
   object was last initialised with. ``Random:setSeed = on`` / ``Random:seed = 1`` make
   ``init()`` itself reproducible, so a re-initialised object behaves exactly like a fresh
   one.
-* Every call reseeds after init: ``pythia.rndm.init(seed % 900_000_000 + 1)`` (Pythia
-  accepts seeds 1..900,000,000; seeds that differ by a multiple of 9e8 give the same
-  events). Same (params, n, seed) -> bit-identical array in any process.
+* Every call reseeds after init: ``pythia.rndm.init(seed_to_pythia(seed))`` (Pythia accepts
+  seeds 1..900,000,000; the seed is hashed into that range, so seeds 9e8 apart no longer
+  share a stream). Same (params, n, seed) -> bit-identical array in any process.
 * Events come from ``Pythia.nextBatch`` in chunks of ``_CHUNK`` = 250 events and are
   reduced to features by the compiled kernel :func:`simulators.observables.event_features`.
   Each nextBatch call costs ~0.9 ms on top of the events, and batches of 1000+ events
@@ -112,8 +112,12 @@ def _import_pythia():
 
 
 def seed_to_pythia(seed: int) -> int:
-    """Map any integer seed onto Pythia's allowed range 1..900,000,000."""
-    return int(seed) % SEED_RANGE + 1
+    """Map any integer seed onto Pythia's allowed range 1..900,000,000 through a hash
+    (SeedSequence): a plain ``seed % 9e8`` gave seeds 9e8 apart one stream, 4-5 of the 32-bit
+    task seeds each; hashed, two seeds share a stream only by chance (9e8 streams: for P
+    tasks of a run, about P^2 / 1.8e9)."""
+    key = int(seed) % 2**64  # negative seeds too
+    return int(np.random.SeedSequence(key).generate_state(1, dtype=np.uint64)[0] % SEED_RANGE) + 1
 
 
 def base_settings(sqrt_s: float) -> tuple[str, ...]:

@@ -189,10 +189,14 @@ def test_same_array_in_a_fresh_process(sim):
 
 
 def test_seed_mapping():
-    assert sp.seed_to_pythia(0) == 1
-    assert sp.seed_to_pythia(899_999_999) == 900_000_000
-    assert sp.seed_to_pythia(2**63 + 5) == (2**63 + 5) % 900_000_000 + 1
-    assert sp.seed_to_pythia(-1) == 900_000_000
+    """Every seed lands in Pythia's range 1..9e8, the same seed always on the same stream, and
+    seeds 9e8 apart (which ``seed % 9e8`` put on one stream) on different ones."""
+    seeds = [0, 1, 5, 899_999_999, 2**32 - 1, 2**63 + 5, -1]
+    mapped = [sp.seed_to_pythia(seed) for seed in seeds]
+    assert all(1 <= m <= 900_000_000 for m in mapped) and mapped == [sp.seed_to_pythia(seed) for seed in seeds]
+    assert len(set(mapped)) == len(seeds)
+    for seed in (5, 123_456, 2**31):
+        assert sp.seed_to_pythia(seed) != sp.seed_to_pythia(seed + 900_000_000)
 
 
 def test_pickles_cheaply(sim):
