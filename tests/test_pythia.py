@@ -318,13 +318,19 @@ SENSITIVITY = {
 }
 
 
+# Weakly seen parameters need more events for a 5-sigma shift: aExtraSQuark moves
+# pt_thrust_mean by ~4 sigma at 20k events (measured 4.2 with the hashed seeds; the old
+# seeds happened to pass), so it gets 3x the events.
+EVENTS_FOR_A_MARK = {"StringZ:aExtraSQuark": 60_000}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(SENSITIVITY))
 def test_every_tunemc_parameter_leaves_a_mark(sim, name):
     """Moving one parameter from the low to the high end of its range shifts its feature by > 5 sigma."""
     low, high = sim.default_space[name]
     column, sign, condition = SENSITIVITY[name]
-    n = 20_000
+    n = EVENTS_FOR_A_MARK.get(name, 20_000)
     a = sim.simulate({name: low}, n, 500)
     b = sim.simulate({name: high}, n, 501)
     if condition is not None:
