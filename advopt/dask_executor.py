@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from advopt.execution import SimulationOutcome, _check_retries, _check_timeout, _check_workers, _first_line, with_timeout
+from advopt.execution import SimulationOutcome, _check_retries, _check_timeout, _check_workers, first_line, with_timeout
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class DaskExecutor:
             try:
                 outcomes.append(future.result())
             except distributed.KilledWorker as err:
-                outcomes.append(SimulationOutcome(None, f"worker died {self.retries + 1} times running this task ({_first_line(err)})", 0.0))
+                outcomes.append(SimulationOutcome(None, f"worker died {self.retries + 1} times running this task ({first_line(err)})", 0.0))
         return outcomes
 
     def close(self) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from advopt.execution import first_line
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -54,12 +56,10 @@ def load_sample(path: str | Path, features: Sequence[str] | None = None, tree: s
         raise ValueError(f"reference.path: unsupported format {path.suffix!r}; use one of {sorted(_LOADERS)}")
     try:
         sample = loader(path, features, tree) if loader is _load_root else loader(path)
-    except ValueError as err:
+    except (ValueError, OSError) as err:  # a damaged file, or contents numpy cannot read
         if str(err).startswith("reference"):  # already names the field
             raise
-        raise ValueError(f"reference {path.name}: cannot be read ({_first_line(err)})") from None
-    except OSError as err:  # a damaged file
-        raise ValueError(f"reference {path.name}: cannot be read ({_first_line(err)})") from None
+        raise ValueError(f"reference {path.name}: cannot be read ({first_line(err)})") from None
     sample = sample.select(features)
     return check_sample(sample.events, sample.feature_names, what=f"reference {path.name}")
 
@@ -154,10 +154,6 @@ def _load_root(path: Path, features, tree) -> Sample:
             raise ValueError(f"reference.features: branches {missing} not in TTree {name!r}")
         arrays = ttree.arrays(branches, library="np")
     return Sample(np.column_stack([np.asarray(arrays[b], dtype=np.float64) for b in branches]), tuple(branches))
-
-
-def _first_line(err: BaseException) -> str:
-    return (str(err).strip().splitlines() or [type(err).__name__])[0]
 
 
 def _is_number(text: str) -> bool:

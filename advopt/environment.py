@@ -24,29 +24,17 @@ _CPU_FLAGS = ("avx", "avx2", "avx512f", "fma", "neon", "sse4_2")
 def machine_record(threads: int = 1) -> dict:
     """The machine, its CPU (model and the flags that choose BLAS kernels), the thread caps
     and the library versions; the torch device when CUDA is present."""
-    record = {
+    cpu_info = _cpu_info_lines()
+    return {
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "cpu_model": _cpu_model(),
-        "cpu_flags": [flag for flag in _CPU_FLAGS if flag in _cpu_flags()],
+        "cpu_model": _cpu_model(cpu_info),
+        "cpu_flags": [flag for flag in _CPU_FLAGS if flag in _cpu_flags(cpu_info)],
         "blas_threads": threads,
         "torch_threads": threads,
         "versions": {name: _version(name) for name in _LIBRARIES},
+        "cuda_device": _cuda_device(),
     }
-    record["cuda_device"] = _cuda_device()
-    return record
-
-
-def differing_entries(recorded: dict, current: dict) -> list[str]:
-    """The entries (dotted for versions) whose values differ between two records."""
-    out = []
-    for key in sorted(set(recorded) | set(current)):
-        old, new = recorded.get(key), current.get(key)
-        if isinstance(old, dict) and isinstance(new, dict):
-            out += [f"{key}.{name}" for name in sorted(set(old) | set(new)) if old.get(name) != new.get(name)]
-        elif old != new:
-            out.append(key)
-    return out
 
 
 @contextlib.contextmanager
@@ -82,15 +70,15 @@ def _cpu_info_lines() -> list[str]:
         return []
 
 
-def _cpu_model() -> str:
-    for line in _cpu_info_lines():
+def _cpu_model(cpu_info: list[str]) -> str:
+    for line in cpu_info:
         if line.lower().startswith(("model name", "hardware")):
             return line.split(":", 1)[1].strip()
     return platform.processor() or platform.machine()
 
 
-def _cpu_flags() -> set[str]:
-    for line in _cpu_info_lines():
+def _cpu_flags(cpu_info: list[str]) -> set[str]:
+    for line in cpu_info:
         if line.lower().startswith(("flags", "features")):
             return set(line.split(":", 1)[1].split())
     return set()

@@ -197,7 +197,7 @@ class LocalExecutor:
         except TerminatedWorkerError:
             logger.warning("a worker process died during a batch of %d tasks; running them one by one", len(tasks))
         except BrokenProcessPool as err:  # not a crash: the workers could not load the simulator
-            raise ValueError(f"simulator: worker processes cannot load it; is its module importable there? ({_first_line(err)})") from None
+            raise ValueError(f"simulator: worker processes cannot load it; is its module importable there? ({first_line(err)})") from None
         return [self._run_alone(function, simulator, task) for task in tasks]
 
     def _run_alone(self, function, simulator, task):
@@ -209,7 +209,7 @@ class LocalExecutor:
             except TerminatedWorkerError as err:
                 last = err
                 logger.warning("worker process died running a task (attempt %d of %d)", attempt + 1, self.retries + 1)
-        return SimulationOutcome(None, f"worker process died {self.retries + 1} times running this task ({_first_line(last)})", 0.0)
+        return SimulationOutcome(None, f"worker process died {self.retries + 1} times running this task ({first_line(last)})", 0.0)
 
     def close(self) -> None:
         """Stop the worker processes: a finished run leaves none behind."""
@@ -232,7 +232,7 @@ class FuturesExecutor:
             try:
                 outcomes.append(future.result())
             except Exception as err:  # e.g. BrokenProcessPool: recorded, the run goes on
-                outcomes.append(SimulationOutcome(None, f"executor failed: {type(err).__name__}: {_first_line(err)}", 0.0))
+                outcomes.append(SimulationOutcome(None, f"executor failed: {type(err).__name__}: {first_line(err)}", 0.0))
         return outcomes
 
     def close(self) -> None:
@@ -278,6 +278,7 @@ def _check_retries(retries) -> None:
         raise ValueError(f"execution.retries: must be a non-negative integer, got {retries!r}")
 
 
-def _first_line(err: BaseException) -> str:
+def first_line(err: BaseException) -> str:
+    """An error's first line (its type's name if it has no text): for one-line messages."""
     text = str(err).strip().splitlines()
     return text[0] if text else type(err).__name__

@@ -80,13 +80,11 @@ class RunDirectory:
     def record_environment(self, current: dict) -> list[str]:
         """Keep the machine record of the run's start; on a resume, return the entries in
         which this machine differs from it (empty when it is the same)."""
-        from advopt.environment import differing_entries
-
         path = self.path / ENVIRONMENT_FILE
         if not path.exists():
             write_json_atomic(path, current)
             return []
-        return differing_entries(json.loads(path.read_text()), json_safe(current))
+        return _differing(json.loads(path.read_text()), json_safe(current))
 
     def read_config(self) -> dict:
         path = self.path / CONFIG_FILE

@@ -625,7 +625,7 @@ def _resolve_reference(reference, simulator: Simulator, features) -> Sample:
     return sample
 
 
-def _initial_design(asked: int | None, total_points: int, default: int = 10) -> int | None:
+def _initial_design(asked: int | None, total_points: int, default: int = 10) -> int:
     """Bayesian optimisation's space-filling start, scaled to the budget: the default 10
     points, but never more than a third of the points the budget pays for (a 16k-event
     budget at 2000 per point never left a 10-point design). A design the user asked for is
