@@ -27,12 +27,11 @@ from importlib import resources
 from pathlib import Path
 
 from advopt.data import Sample, check_sample, load_sample
-from advopt.execution import task_seed
+from advopt.seeds import CONFIG_REFERENCE, task_seed
 from advopt.simulator import as_simulator, default_space, feature_names, truth
 from advopt.space import Space
 
 SECTIONS = {"seed", "simulator", "parameters", "fixed", "reference", "divergence", "optimizer", "budget", "execution"}
-REFERENCE_SEED_PURPOSE = 99
 
 
 class ConfigError(ValueError):
@@ -153,7 +152,7 @@ def _reference(config: Mapping, simulator, space: Space) -> tuple[Sample, dict |
     events = table.get("events", 20_000)
     if not isinstance(events, int) or events < 8:
         raise ConfigError(f"reference.events: must be an integer >= 8, got {events!r}")
-    seed = table.get("seed", task_seed(config.get("seed", 0), 0, 0, REFERENCE_SEED_PURPOSE))
+    seed = table.get("seed", task_seed(config.get("seed", 0), 0, 0, CONFIG_REFERENCE))
     data = simulator.simulate({**fixed, **dict(at)}, events, seed)  # [fixed] held as the tune holds it
     known = {name: float(at[name]) for name in space.names if name in at}
     return check_sample(data, feature_names(simulator), what="reference (simulate_at)"), known

@@ -46,6 +46,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from advopt import seeds
 from advopt.status import RunFiles, read_run, run_status
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,6 @@ DEFAULT_EVENTS = 20_000
 FEATURES_PER_PAGE = 12
 PLOT_EXTRA_MESSAGE = "report needs the plot extra: pip install 'advopt[plot]'"
 # Seed purposes of the report's own samples (the tuner uses 0-2, the config's pseudo-data 99).
-SEED_REPORT_START, SEED_REPORT_TUNED, SEED_REPORT_REFERENCE, SEED_REPORT_CLASSIFIER = 201, 202, 203, 204
 
 _COLORS = {"reference": "black", "start": "#e66101", "tuned": "#0571b0", "truth": "#d7191c", "band": "0.75"}
 
@@ -193,7 +193,7 @@ def build_report(run_dir: str | Path, simulate_events: int | None = None, *, sim
                 "band. chi2/ndf compares each histogram with the reference over the bins shown.")
         report.quantile_mse = quantile_mse_ratios(samples)
         figure, aucs = roc_figure(samples.reference, samples.start, samples.tuned,
-                                  _seed(run, SEED_REPORT_CLASSIFIER))
+                                  _seed(run, seeds.REPORT_CLASSIFIER))
         report.figures["roc"] = figure
         report.aucs = aucs
         report.captions["roc"] = (
@@ -716,8 +716,8 @@ def _report_samples(run: RunFiles, report: Report, simulate_events, simulator, r
     n = simulate_events or DEFAULT_EVENTS
     seed = lambda purpose: _seed(run, purpose)
     try:
-        start_events = np.asarray(sim.simulate(dict(start), n, seed(SEED_REPORT_START)), dtype=float)
-        tuned_events = np.asarray(sim.simulate(dict(tuned), n, seed(SEED_REPORT_TUNED)), dtype=float)
+        start_events = np.asarray(sim.simulate(dict(start), n, seed(seeds.REPORT_START)), dtype=float)
+        tuned_events = np.asarray(sim.simulate(dict(tuned), n, seed(seeds.REPORT_TUNED)), dtype=float)
     except Exception as err:  # a simulator failure must not lose the rest of the report
         report.notes.append(f"Observable plots skipped: the simulator failed: {type(err).__name__}: {err}")
         return None
@@ -726,15 +726,15 @@ def _report_samples(run: RunFiles, report: Report, simulate_events, simulator, r
             report.notes.append(f"Observable plots skipped: the simulator returned bad events at the {label} point "
                                 f"(shape {events.shape}, or NaN/inf).")
             return None
-    rng = np.random.default_rng(seed(SEED_REPORT_REFERENCE))
+    rng = np.random.default_rng(seed(seeds.REPORT_REFERENCE))
     keep = np.sort(rng.choice(len(ref.events), min(len(ref.events), n), replace=False))
     reference_events = ref.events[keep]
     names = tuple(ref.feature_names or run.resolved.get("feature_names") or getattr(sim, "feature_names", None)
                   or [f"x{i}" for i in range(ref.events.shape[1])])
     samples = ReportSamples(tuple(names), reference_events, start_events, tuned_events, start, tuned, n,
                             len(ref.events), path, reused=False)
-    _save_samples(samples, {"start": seed(SEED_REPORT_START), "tuned": seed(SEED_REPORT_TUNED),
-                            "reference_subsample": seed(SEED_REPORT_REFERENCE)})
+    _save_samples(samples, {"start": seed(seeds.REPORT_START), "tuned": seed(seeds.REPORT_TUNED),
+                            "reference_subsample": seed(seeds.REPORT_REFERENCE)})
     report.notes.append(f"Simulated {n:,} events at each of the start and tuned points for the observable and ROC "
                         f"plots ({2 * n:,} in all, not counted in the tuning budget); saved in {path}.")
     return samples
@@ -799,7 +799,7 @@ def _same_point(a: dict, b: dict) -> bool:
 
 
 def _seed(run: RunFiles, purpose: int) -> int:
-    from advopt.execution import task_seed
+    from advopt.seeds import task_seed
 
     return task_seed(int(run.resolved.get("seed", 0) or 0), 0, 0, purpose)
 

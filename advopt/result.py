@@ -12,6 +12,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from advopt.jsonfiles import json_float, write_json_atomic
+
 
 class Status(str, enum.Enum):
     """How an evaluation ended: ``ok``; ``failed`` (the simulator raised, returned NaN or the
@@ -57,8 +59,8 @@ class Evaluation:
     def to_dict(self) -> dict:
         out = asdict(self)
         out["status"] = self.status.value
-        out["value"] = _json_float(self.value)
-        out["stderr"] = _json_float(self.stderr)
+        out["value"] = json_float(self.value)
+        out["stderr"] = json_float(self.stderr)
         return out
 
     @classmethod
@@ -81,7 +83,7 @@ class TuneResult:
     ``events_used`` every simulated event spent, ``budget`` the limit; ``truth`` is set when
     the run knew it (closure tests). For Bayesian optimisation the uncertainty combines where
     the surrogate's minimum lies with the scatter the finite reference sample causes
-    (:mod:`advopt.uncertainty`); ``optimizer_uncertainty`` is the half-width of the first
+    (:mod:`advopt.intervals`); ``optimizer_uncertainty`` is the half-width of the first
     part alone.
     """
 
@@ -107,7 +109,7 @@ class TuneResult:
     def to_dict(self) -> dict:
         out = asdict(self)
         out["history"] = [e.to_dict() for e in self.history]
-        out["best_value"] = _json_float(self.best_value)
+        out["best_value"] = json_float(self.best_value)
         out["interval68"] = {k: list(v) for k, v in self.interval68.items()}
         return out
 
@@ -122,8 +124,6 @@ class TuneResult:
         return cls(**data)
 
     def save(self, path: str | Path) -> None:
-        from advopt.rundir import write_json_atomic
-
         write_json_atomic(Path(path), self.to_dict())
 
     @classmethod
@@ -165,21 +165,6 @@ class TuneResult:
             f"{self.wall_seconds:.0f} s"
         )
         return "\n".join(rows)
-
-
-def _json_float(x: float) -> float | None:
-    return None if x is None or not math.isfinite(x) else float(x)
-
-
-def json_safe(data):
-    """``data`` with every non-finite float as None: strict JSON has no NaN or Infinity."""
-    if isinstance(data, float):
-        return _json_float(data)
-    if isinstance(data, dict):
-        return {key: json_safe(value) for key, value in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [json_safe(value) for value in data]
-    return data
 
 
 def _nan_for_none(numbers: dict | None) -> dict | None:

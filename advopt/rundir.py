@@ -4,6 +4,11 @@
     environment.json the machine and library versions it ran with (advopt/environment.py)
     history.jsonl    one JSON line per evaluation, appended and flushed as each completes
     result.json      the final TuneResult (written atomically at the end)
+
+This module is the one reader and writer of these files (``advopt status`` and the report
+read through it too). config.json carries the directory's ``format`` (FORMAT_VERSION); a
+directory without one is format 0 (before the number was written), and one of a newer
+format than this advopt reads is refused with a line that says so.
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from advopt.result import Evaluation, json_safe
+from advopt.jsonfiles import json_safe, write_json_atomic
+from advopt.result import Evaluation
 
 CONFIG_FILE = "config.json"
 ENVIRONMENT_FILE = "environment.json"
 HISTORY_FILE = "history.jsonl"
 RESULT_FILE = "result.json"
+FORMAT_VERSION = 1  # 1: config.json records "format"; 0: the same files, written before the number
 
 
 def _differing(recorded: dict, current: dict, prefix: str = "") -> list[str]:
@@ -34,22 +41,6 @@ def _differing(recorded: dict, current: dict, prefix: str = "") -> list[str]:
     return out
 
 
-def write_json_atomic(path: Path, data) -> None:
-    """Write JSON to a temporary file beside ``path`` and rename it over: readers see the
-    old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as file:
-            json.dump(json_safe(data), file, indent=2, sort_keys=False, allow_nan=False)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 class RunDirectory:
     """Creates the run directory and appends evaluations as they complete."""
 
@@ -61,21 +52,18 @@ class RunDirectory:
         """Begin a new run here; refuse a directory that already holds one."""
         if (self.path / HISTORY_FILE).exists() or (self.path / CONFIG_FILE).exists():
             raise ValueError(f"run_dir: {self.path} already holds a run; resume it (advopt resume {self.path}) or choose another directory")
-        write_json_atomic(self.path / CONFIG_FILE, config)
+        write_json_atomic(self.path / CONFIG_FILE, {"format": FORMAT_VERSION, **config})
         return []
 
     def resume(self, config: dict) -> list[Evaluation]:
         """Check that ``config`` is the recorded run's and return its history so far."""
-        config_path = self.path / CONFIG_FILE
-        if not config_path.exists():
-            raise ValueError(f"run_dir: {self.path} holds no run to resume (no {CONFIG_FILE})")
-        recorded = json.loads(config_path.read_text())["resolved"]
+        recorded = self.read_config()["resolved"]
         if "arguments" not in recorded:  # written before the arguments were recorded: compare the rest
             config = {**config, "resolved": {k: v for k, v in config["resolved"].items() if k != "arguments"}}
         differing = _differing(recorded, json_safe(config["resolved"]))
         if differing:
             raise ValueError(f"run_dir: {self.path} was written by a different configuration (differs in {differing})")
-        return self._read_history(repair=True)
+        return read_history(self.path / HISTORY_FILE, repair=True)[0]
 
     def record_environment(self, current: dict) -> list[str]:
         """Keep the machine record of the run's start; on a resume, return the entries in
@@ -87,13 +75,8 @@ class RunDirectory:
         return _differing(json.loads(path.read_text()), json_safe(current))
 
     def read_config(self) -> dict:
-        path = self.path / CONFIG_FILE
-        if not path.exists():
-            raise ValueError(f"run_dir: {self.path} holds no run to resume (no {CONFIG_FILE})")
-        try:
-            return json.loads(path.read_text())
-        except json.JSONDecodeError as err:
-            raise ValueError(f"run_dir: {path} is not valid JSON ({err})") from None
+        """config.json, checked: valid JSON, a run's record, a format this advopt reads."""
+        return read_config(self.path)
 
     def append(self, evaluation: Evaluation) -> None:
         with open(self.path / HISTORY_FILE, "a") as file:
@@ -102,26 +85,48 @@ class RunDirectory:
             os.fsync(file.fileno())
 
     def read_history(self) -> list[Evaluation]:
-        return self._read_history(repair=False)
+        return read_history(self.path / HISTORY_FILE)[0]
 
-    def _read_history(self, repair: bool) -> list[Evaluation]:
-        """Parse the history; a last line cut off by a killed driver is dropped (and, with
-        ``repair``, removed from the file so that appending goes on cleanly)."""
-        history_path = self.path / HISTORY_FILE
-        if not history_path.exists():
-            return []
-        text = history_path.read_text()
-        lines = text.splitlines(keepends=True)
-        evaluations = []
-        for number, line in enumerate(lines):
-            try:
-                evaluations.append(Evaluation.from_dict(json.loads(line)))
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-                if number != len(lines) - 1:
-                    raise ValueError(f"run_dir: {history_path} line {number + 1} is corrupt") from None
-                if repair:
-                    with open(history_path, "r+") as file:
-                        file.truncate(len("".join(lines[:-1]).encode()))
-                    warnings.warn(f"run_dir: the last line of {history_path} was cut off (the driver stopped while "
-                                  f"writing it); dropped it, kept the {len(evaluations)} evaluations before", stacklevel=3)
-        return evaluations
+
+def read_config(run_dir: Path) -> dict:
+    """A run directory's config.json; ValueError (naming the file) when it is missing, not
+    JSON, not a run's record, or of a newer format than this advopt reads."""
+    path = Path(run_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise ValueError(f"run_dir: {Path(run_dir)} holds no advopt run (no {CONFIG_FILE})")
+    try:
+        record = json.loads(path.read_text())
+        dict(record["resolved"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"run_dir: {path} is not an advopt run config ({type(err).__name__}: {err})") from None
+    version = record.get("format", 0)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(f"run_dir: {path} is of run-directory format {version!r}, newer than this advopt reads "
+                         f"({FORMAT_VERSION}); upgrade advopt to read it")
+    return record
+
+
+def read_history(path: Path, repair: bool = False) -> tuple[list[Evaluation], bool]:
+    """The evaluations of history.jsonl, and whether its last line was cut off (a driver
+    killed while writing it, or a run still appending). Blank lines are skipped; any other
+    unreadable line but the last is corruption (ValueError). With ``repair`` the cut-off
+    line is removed from the file, so that appending goes on cleanly, with a warning."""
+    if not path.exists():
+        return [], False
+    lines = path.read_text().splitlines(keepends=True)
+    evaluations, partial = [], False
+    for number, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            evaluations.append(Evaluation.from_dict(json.loads(line)))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            if number != len(lines) - 1:
+                raise ValueError(f"run_dir: {path} line {number + 1} is corrupt") from None
+            partial = True
+            if repair:
+                with open(path, "r+") as file:
+                    file.truncate(len("".join(lines[:-1]).encode()))
+                warnings.warn(f"run_dir: the last line of {path} was cut off (the driver stopped while "
+                              f"writing it); dropped it, kept the {len(evaluations)} evaluations before", stacklevel=4)
+    return evaluations, partial

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from advopt.result import Evaluation, TuneResult
-from advopt.rundir import CONFIG_FILE, HISTORY_FILE, RESULT_FILE
+from advopt.rundir import CONFIG_FILE, HISTORY_FILE, RESULT_FILE, read_config, read_history
 
 
 @dataclass(frozen=True)
@@ -108,14 +108,9 @@ def read_run(run_dir: str | Path) -> RunFiles:
     if not path.is_dir():
         raise ValueError(f"run_dir: no such directory: {path}")
     config_path = path / CONFIG_FILE
-    if not config_path.is_file():
-        raise ValueError(f"run_dir: {path} holds no advopt run (no {CONFIG_FILE})")
-    try:
-        record = json.loads(config_path.read_text())
-        resolved = dict(record["resolved"])
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise ValueError(f"run_dir: {config_path} is not an advopt run config ({type(err).__name__}: {err})") from None
-    history, partial = _read_history(path / HISTORY_FILE)
+    record = read_config(path)
+    resolved = dict(record["resolved"])
+    history, partial = read_history(path / HISTORY_FILE)
     result = None
     result_path = path / RESULT_FILE
     if result_path.is_file():
@@ -134,23 +129,6 @@ def read_run(run_dir: str | Path) -> RunFiles:
         started=config_path.stat().st_mtime,
         last_update=max(p.stat().st_mtime for p in files),
     )
-
-
-def _read_history(history_path: Path) -> tuple[list[Evaluation], bool]:
-    if not history_path.is_file():
-        return [], False
-    lines = history_path.read_text().splitlines()
-    evaluations, partial = [], False
-    for number, line in enumerate(lines):
-        if not line.strip():
-            continue
-        try:
-            evaluations.append(Evaluation.from_dict(json.loads(line)))
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-            if number != len(lines) - 1:
-                raise ValueError(f"run_dir: {history_path} line {number + 1} is corrupt") from None
-            partial = True
-    return evaluations, partial
 
 
 def run_status(run_dir: str | Path) -> str:

@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 import advopt
-from advopt.dask_executor import DaskExecutor
+from advopt.execution.cluster import DaskExecutor
 from advopt.execution import LocalExecutor, SimulationTask, run_simulation
 from _common import write_result
 

@@ -105,7 +105,7 @@ def driver_kills(n_kills: int, rng: np.random.Generator, work: Path) -> dict:
 
 
 def worker_kills(n_kills: int, rng: np.random.Generator) -> dict:
-    from advopt.dask_executor import DaskExecutor
+    from advopt.execution.cluster import DaskExecutor
 
     reference = np.random.default_rng(1).normal(0.4, 1.0, (4_000, 1))
     settings = dict(optimizer="bayes", divergence="chi2", budget=8_000, events_per_point=500, batch_size=2, seed=21,

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import advopt
-from advopt.execution import LocalExecutor, SimulationTask, make_executor, run_simulation, task_seed
+from advopt.execution import LocalExecutor, SimulationTask, make_executor, run_simulation
+from advopt.seeds import task_seed
 from fault_simulators import CrashAbove, CrashAlways, CrashOnce, PidReportingGaussian, SlowGaussian, worker_pid
 
 # Only the Dask tests need distributed; the local executor and the seeds are tested without it.
@@ -19,7 +20,7 @@ needs_dask = pytest.mark.skipif(importlib.util.find_spec("distributed") is None,
 if importlib.util.find_spec("distributed") is not None:
     import distributed
 
-    from advopt.dask_executor import DaskExecutor, jobqueue_cluster
+    from advopt.execution.cluster import DaskExecutor, jobqueue_cluster
 
 REFERENCE = np.random.default_rng(1).normal(0.4, 1.0, (4_000, 1))
 SETTINGS = dict(optimizer="bayes", budget=8_000, events_per_point=1_000, chunk_size=500, batch_size=2, seed=21, progress=False,

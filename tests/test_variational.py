@@ -1,4 +1,4 @@
-"""Adversarial variational optimisation (``optimizer="variational"``, advopt/variational.py)."""
+"""Adversarial variational optimisation (``optimizer="variational"``, advopt/optimizers/variational.py)."""
 
 import json
 import math
@@ -10,7 +10,7 @@ import pytest
 
 import advopt
 from advopt import Status
-from advopt.variational import VariationalOptimizer, leave_one_out_baselines, reflect_into_unit, score_gradients
+from advopt.optimizers.variational import VariationalOptimizer, leave_one_out_baselines, reflect_into_unit, score_gradients
 
 # Every run here: 8 draws x 250 events per iteration = 2,000 simulated events per iteration.
 EVENTS_PER_POINT = 250
@@ -148,10 +148,22 @@ def test_failed_simulations_are_recorded_and_left_out(tmp_path):
     assert len(lines) == len(result.history)
     assert json.loads((tmp_path / "run" / "result.json").read_text())["optimizer"] == "variational"
     assert "proposal_mean" in json.loads(lines[0])["details"]
-    with pytest.raises(ValueError, match="resume is not supported for variational runs"):
-        advopt.tune(_flaky, reference, {"shift": (-1.0, 1.0)}, optimizer="variational",
-                    optimizer_options={"width": 0.4}, budget=5 * 8 * 100, events_per_point=100, seed=2,
-                    run_dir=tmp_path / "run", progress=False, resume=True)
+
+
+def test_a_stopped_run_resumes_to_the_uninterrupted_history(tmp_path):
+    """The critic and the proposal are rebuilt by replaying the recorded draws' events, so a
+    run stopped after two of five iterations and resumed ends where the whole run ends."""
+    reference = np.random.default_rng(0).normal(0.0, 1.0, (4_000, 1))
+    kwargs = dict(optimizer="variational", optimizer_options={"width": 0.4}, budget=5 * 8 * 100,
+                  events_per_point=100, seed=2, progress=False)
+    whole = advopt.tune(_flaky, reference, {"shift": (-1.0, 1.0)}, run_dir=tmp_path / "whole", **kwargs)
+    cut = advopt.tune(_flaky, reference, {"shift": (-1.0, 1.0)}, run_dir=tmp_path / "cut",
+                      callback=lambda snapshot: snapshot.iteration == 2, **kwargs)
+    assert len(cut.history) == 16
+    resumed = advopt.tune(_flaky, reference, {"shift": (-1.0, 1.0)}, run_dir=tmp_path / "cut", resume=True, **kwargs)
+    assert [e.outcome() for e in resumed.history] == [e.outcome() for e in whole.history]
+    assert resumed.best_params == whole.best_params and resumed.events_used == whole.events_used
+    assert len((tmp_path / "cut" / "history.jsonl").read_text().splitlines()) == 40
 
 
 def test_bad_options_and_budget_are_refused():

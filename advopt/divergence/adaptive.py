@@ -35,6 +35,7 @@ from threadpoolctl import threadpool_limits
 from torch import nn
 
 from advopt.divergence.base import (
+    DivergenceBase,
     check_holdout_fraction,
     LN2,
     DivergenceEstimate,
@@ -44,7 +45,7 @@ from advopt.divergence.base import (
     jsd_from_losses,
     make_labelled_split,
 )
-from advopt.divergence.mlp import MLPDivergence, _check_positive, _torch_threads, build_mlp, standardiser
+from advopt.divergence.mlp import MLPDivergence, _check_positive, torch_threads, build_mlp, standardiser
 
 SCHEDULES = ("linear", "log")
 
@@ -194,7 +195,7 @@ class AdaptiveMLPDivergence(MLPDivergence):
         rng = np.random.default_rng(seed)
         x_train, y_train, x_hold, y_hold = make_labelled_split(simulated, reference, self.holdout_fraction, rng)
         to_tensor = standardiser(x_train, self.device)
-        with _torch_threads(self.threads):
+        with torch_threads(self.threads):
             model, epochs, coefficient, train_loss = self._train_adaptive(
                 to_tensor(x_train), y_train, to_tensor(x_hold), y_hold, seed)
             loss_hold = self._losses(model, to_tensor(x_hold), y_hold)
@@ -249,7 +250,7 @@ class AdaptiveMLPDivergence(MLPDivergence):
 
 
 # -- adaptive boosting ----------------------------------------------------------------------------
-class AdaptiveBoostingDivergence:
+class AdaptiveBoostingDivergence(DivergenceBase):
     """Adaptive JSD from gradient-boosted trees with a capacity (number of stages) cut by
     decreasing thresholds on the staged training JSD.
 
@@ -269,7 +270,7 @@ class AdaptiveBoostingDivergence:
     """
 
     upper_bound = LN2
-    # the curvature of a JSD surface gives the Fisher information (advopt/uncertainty.py)
+    # the curvature of a JSD surface gives the Fisher information (advopt/intervals.py)
     fisher_information = staticmethod(jsd_fisher_information)
 
     def __init__(self, schedule: str = "linear", n_stages: int = 100, learning_rate: float = 0.1,

@@ -30,17 +30,90 @@ class DivergenceEstimate:
 class Divergence(Protocol):
     """Estimate a divergence between a simulated and a reference sample.
 
-    ``upper_bound`` is the largest value the estimate can take (ln 2 for the JSD); the
-    optimiser is told it for failed evaluations. ``agreement_value`` is what it reads when
-    the samples agree (0 for the JSD, 1 for a chi-square per bin): the sample-size growth
-    threshold is measured above it. A divergence without one is taken to read 0.
+    Required: ``name``, ``upper_bound`` (the largest value the estimate can take, ln 2 for
+    the JSD; the optimiser is told it for failed evaluations) and ``estimate``. Everything
+    else is optional, with the defaults of :class:`DivergenceBase`: a plug-in divergence
+    may offer any of them, and :func:`with_defaults` fills in the rest.
     """
 
     name: str
     upper_bound: float
-    agreement_value: float = 0.0
 
     def estimate(self, simulated: np.ndarray, reference: np.ndarray, seed: int) -> DivergenceEstimate: ...
+
+
+class DivergenceBase:
+    """The optional capabilities of a divergence, with their defaults (built-ins subclass it).
+
+    - ``agreement_value``: what it reads when the samples agree (0 for the JSD, 1 for a
+      chi-square per bin); the sample-size growth threshold is measured above it.
+    - ``uses_full_reference``: compare every point with the whole reference (the chi-square)
+      instead of ``reference.per_point`` reference events per simulated one.
+    - ``models_log``: the optimiser models the log of the values (objectives spanning decades).
+    - ``fisher_information(hessian, n_simulated, n_reference)``: per-event Fisher
+      information from the curvature of the optimiser's surface at its minimum, for the
+      reference's share of the interval (advopt/intervals.py); None: no such share.
+    - ``prepare(reference, feature_names)``: called once with the whole reference (a binned
+      divergence fixes its bins there).
+    - ``stateful``: it learns from every point's events (AVO's critic, the pooled model) and
+      is given a whole batch through ``estimate_batch(points, events, iteration)``: unit-cube
+      points, each point's events (None for a failed one) -> a DivergenceEstimate per point
+      (None for a failed one). A resumed run replays the events through it.
+    - ``told_values(evaluations)``: (values, standard errors) told to the optimiser; by
+      default the estimates (their logs for ``models_log``; a log's error is stderr / value).
+    """
+
+    agreement_value = 0.0
+    uses_full_reference = False
+    models_log = False
+    fisher_information = None
+    stateful = False
+
+    def prepare(self, reference: np.ndarray, feature_names) -> None:
+        pass
+
+    def estimate_batch(self, points: np.ndarray, events: list, iteration: int) -> list:
+        raise NotImplementedError(f"{type(self).__name__} is not stateful: the evaluator calls estimate()")
+
+    def modelled(self, values):
+        """Divergence values as the optimiser models them (see ``models_log``)."""
+        return np.log(np.maximum(values, 1e-12)) if self.models_log else values
+
+    def told_values(self, evaluations) -> tuple[np.ndarray, np.ndarray]:
+        values = np.array([e.value for e in evaluations], dtype=float)
+        stderrs = np.array([e.stderr for e in evaluations], dtype=float)
+        if self.models_log:
+            stderrs = stderrs / np.maximum(values, 1e-12)
+        return self.modelled(values), stderrs
+
+
+class PluginDivergence(DivergenceBase):
+    """A user's divergence that does not subclass DivergenceBase: its own members where it
+    has them, the defaults elsewhere. Its settings are the plug-in's (for the run record)."""
+
+    def __init__(self, divergence):
+        self.plugin = divergence
+        self.name = divergence.name
+        self.upper_bound = divergence.upper_bound
+        self.estimate = divergence.estimate
+        for member in ("agreement_value", "uses_full_reference", "models_log", "fisher_information", "stateful",
+                       "prepare", "estimate_batch", "told_values"):
+            if hasattr(divergence, member):
+                setattr(self, member, getattr(divergence, member))
+
+    def __repr__(self) -> str:
+        return repr(self.plugin)
+
+
+def with_defaults(divergence) -> DivergenceBase:
+    """``divergence`` with every optional capability answered (see :class:`DivergenceBase`);
+    ValueError when it lacks a required member."""
+    if isinstance(divergence, DivergenceBase):
+        return divergence
+    missing = [member for member in ("name", "upper_bound", "estimate") if not hasattr(divergence, member)]
+    if missing:
+        raise ValueError(f"divergence: {type(divergence).__name__} lacks {missing} (see advopt.divergence.Divergence)")
+    return PluginDivergence(divergence)
 
 
 def jsd_from_losses(loss_simulated: np.ndarray, loss_reference: np.ndarray) -> tuple[float, float]:
@@ -58,7 +131,7 @@ def jsd_from_losses(loss_simulated: np.ndarray, loss_reference: np.ndarray) -> t
 
 def jsd_fisher_information(hessian: np.ndarray, n_simulated: int, n_reference: int) -> np.ndarray:
     """Per-event Fisher information from the Hessian H of a JSD surface (nats) at its
-    minimum: JSD(theta0 + d) ~ d' I d / 8, so I = 4 H (advopt/uncertainty.py uses it)."""
+    minimum: JSD(theta0 + d) ~ d' I d / 8, so I = 4 H (advopt/intervals.py uses it)."""
     return 4.0 * np.asarray(hessian, dtype=float)
 
 

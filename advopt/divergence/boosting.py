@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from advopt.divergence.base import (
+    DivergenceBase,
     check_holdout_fraction,
     LN2,
     DivergenceEstimate,
@@ -17,7 +18,7 @@ from advopt.divergence.base import (
 )
 
 
-class BoostingDivergence:
+class BoostingDivergence(DivergenceBase):
     """JSD estimate from gradient-boosted trees (``HistGradientBoostingClassifier``).
 
     Stages are added until the loss on an internal validation share of the training split
@@ -27,7 +28,7 @@ class BoostingDivergence:
 
     name = "jsd-boosting"
     upper_bound = LN2
-    # the curvature of a JSD surface gives the Fisher information (advopt/uncertainty.py)
+    # the curvature of a JSD surface gives the Fisher information (advopt/intervals.py)
     fisher_information = staticmethod(jsd_fisher_information)
 
     def __init__(self, max_iter: int = 200, learning_rate: float = 0.1, max_depth: int | None = 3,

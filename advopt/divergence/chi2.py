@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from advopt.binning import bin_counts, quantile_edges
-from advopt.divergence.base import DivergenceEstimate
+from advopt.divergence.base import DivergenceBase, DivergenceEstimate
 
 
 def read_weights_file(path: str | Path) -> dict[str, float]:
@@ -73,7 +73,7 @@ def observable_weights(names: Sequence[str], patterns: Mapping[str, float]) -> n
     return weights
 
 
-class Chi2Divergence:
+class Chi2Divergence(DivergenceBase):
     """Binned chi-square per bin (see the module docstring) as a tuning objective.
 
     bins: quantile bins per observable (default 20). edges: explicit bin edges for some

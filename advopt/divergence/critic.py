@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from advopt.divergence.base import DivergenceEstimate, check_holdout_fraction, make_labelled_split
-from advopt.divergence.mlp import MLPDivergence, _check_positive, _torch_threads, build_mlp, resolve_device, standardiser
+from advopt.divergence.base import DivergenceBase, DivergenceEstimate, check_holdout_fraction, make_labelled_split
+from advopt.divergence.mlp import MLPDivergence, _check_positive, torch_threads, build_mlp, resolve_device, standardiser
 
 
 # -- pure maths -----------------------------------------------------------------------------------
@@ -40,7 +40,7 @@ def tv_from_decisions(above_simulated: np.ndarray, above_reference: np.ndarray) 
 
 
 # -- Wasserstein critic ---------------------------------------------------------------------------
-class WassersteinDivergence:
+class WassersteinDivergence(DivergenceBase):
     """Wasserstein-1 distance from a WGAN-GP critic (Gulrajani et al. 2017), in units of the
     reference's standard deviation per feature.
 
@@ -116,7 +116,7 @@ class WassersteinDivergence:
         x_train, y_train, x_hold, y_hold = make_labelled_split(simulated, reference, self.holdout_fraction, rng)
         ref_train = x_train[y_train == 0]
         to_tensor = standardiser(ref_train, self.device)
-        with _torch_threads(self.threads):
+        with torch_threads(self.threads):
             critic, epochs = self._train(to_tensor(x_train[y_train == 1]), to_tensor(ref_train), seed)
             critic.eval()
             with torch.no_grad():
@@ -212,7 +212,7 @@ class TotalVariationDivergence(MLPDivergence):
         rng = np.random.default_rng(seed)
         x_train, y_train, x_hold, y_hold = make_labelled_split(simulated, reference, self.holdout_fraction, rng)
         to_tensor = standardiser(x_train, self.device)
-        with _torch_threads(self.threads):
+        with torch_threads(self.threads):
             model, epochs = self._train(to_tensor(x_train), y_train, to_tensor(x_hold), y_hold, seed)
             with torch.no_grad():
                 model.eval()

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from advopt.divergence.base import (
+    DivergenceBase,
     check_holdout_fraction,
     LN2,
     DivergenceEstimate,
@@ -54,7 +55,7 @@ def build_mlp(n_features: int, hidden: tuple[int, ...], dropout: float) -> nn.Se
     return nn.Sequential(*layers)
 
 
-class MLPDivergence:
+class MLPDivergence(DivergenceBase):
     """JSD estimate ``ln 2 - held-out cross-entropy`` of an MLP trained to tell simulated
     from reference events.
 
@@ -68,7 +69,7 @@ class MLPDivergence:
 
     name = "jsd-mlp"
     upper_bound = LN2
-    # the curvature of a JSD surface gives the Fisher information (advopt/uncertainty.py)
+    # the curvature of a JSD surface gives the Fisher information (advopt/intervals.py)
     fisher_information = staticmethod(jsd_fisher_information)
 
     def __init__(
@@ -111,7 +112,7 @@ class MLPDivergence:
         rng = np.random.default_rng(seed)
         x_train, y_train, x_hold, y_hold = make_labelled_split(simulated, reference, self.holdout_fraction, rng)
         to_tensor = standardiser(x_train, self.device)
-        with _torch_threads(self.threads):
+        with torch_threads(self.threads):
             model, epochs = self._train(to_tensor(x_train), y_train, to_tensor(x_hold), y_hold, seed)
             loss_hold = self._losses(model, to_tensor(x_hold), y_hold)
             loss_train = self._losses(model, to_tensor(x_train), y_train)
@@ -167,7 +168,7 @@ class MLPDivergence:
 
 
 @contextlib.contextmanager
-def _torch_threads(threads: int):
+def torch_threads(threads: int):
     """Small MLPs gain nothing from intra-op threads on the CPU, and with simulation
     workers busy on the other cores extra threads spin and slow training ~40x (measured)."""
     previous = torch.get_num_threads()

@@ -1,25 +1,36 @@
-"""Optimisers over the unit cube behind one ask/tell interface."""
+"""Optimisers over the unit cube behind one ask/tell interface (advopt/optimizers/base.py)."""
 
-from advopt.optimizers.base import Optimizer, Recommendation
+from advopt.optimizers.base import Optimizer, OptimizerBase, Recommendation
 from advopt.optimizers.bayes import BayesOptimizer
 from advopt.optimizers.pooled import PooledOptimizer
 from advopt.optimizers.random_search import RandomSearch
-from advopt.variational import VariationalOptimizer
+from advopt.optimizers.variational import VariationalOptimizer
 
 OPTIMIZERS = {"bayes": BayesOptimizer, "random": RandomSearch, "variational": VariationalOptimizer,
               "pooled": PooledOptimizer}
 
 
-def make_optimizer(kind: str, dim: int, seed: int, upper_bound: float, **options) -> Optimizer:
-    """Build an optimiser by name (``bayes``, ``random``, ``variational`` or ``pooled``) with its options."""
+def _registered(kind: str) -> type:
     try:
-        cls = OPTIMIZERS[kind]
+        return OPTIMIZERS[kind]
     except KeyError:
         raise ValueError(f"optimizer.kind: unknown {kind!r}; choose one of {sorted(OPTIMIZERS)}") from None
+
+
+def planned_options(kind: str, options: dict, total_points: int) -> dict:
+    """The options with what the optimiser plans from the budget filled in (``total_points``
+    points of ``events_per_point``): see :meth:`OptimizerBase.planned_options`."""
+    return _registered(kind).planned_options(dict(options), total_points)
+
+
+def make_optimizer(kind: str, dim: int, seed: int, upper_bound: float, **options) -> Optimizer:
+    """Build an optimiser by name (``bayes``, ``random``, ``variational`` or ``pooled``) with its options."""
+    cls = _registered(kind)
     try:
         return cls(dim=dim, seed=seed, upper_bound=upper_bound, **options)
     except TypeError as err:
         raise ValueError(f"optimizer: bad option for {kind!r} ({err})") from None
 
 
-__all__ = ["Optimizer", "Recommendation", "BayesOptimizer", "RandomSearch", "VariationalOptimizer", "PooledOptimizer", "make_optimizer"]
+__all__ = ["Optimizer", "OptimizerBase", "Recommendation", "BayesOptimizer", "RandomSearch", "VariationalOptimizer",
+           "PooledOptimizer", "make_optimizer", "planned_options"]

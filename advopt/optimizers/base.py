@@ -19,7 +19,7 @@ class Recommendation:
     samples of where the optimum may lie (rows in the unit cube) for its uncertainty.
     ``surface``, when the optimiser has a model of the divergence, maps (n, dim) unit-cube
     points to predicted values (its curvature gives the reference's share of the
-    uncertainty, :mod:`advopt.uncertainty`)."""
+    uncertainty, :mod:`advopt.intervals`)."""
 
     point: np.ndarray
     value: float
@@ -28,6 +28,10 @@ class Recommendation:
 
 
 class Optimizer(Protocol):
+    """Required: ``name``, ``ask``, ``tell`` and ``recommend``. Everything else is optional,
+    with the defaults of :class:`OptimizerBase`; :func:`with_defaults` fills them in for a
+    plug-in optimiser."""
+
     name: str
 
     def ask(self, n: int) -> np.ndarray:
@@ -39,6 +43,75 @@ class Optimizer(Protocol):
     def recommend(self, with_uncertainty: bool = True) -> Recommendation:
         """The current best point; valid once at least one evaluation was ok. Without
         uncertainty, ``samples`` may hold just the point (cheaper)."""
+
+
+class OptimizerBase:
+    """The optional capabilities of an optimiser, with their defaults (built-ins subclass it).
+
+    - ``planned_options(options, total_points)`` (a classmethod): options planned from the
+      budget (the Bayesian initial design, the pooled rounds), before it is built.
+    - ``check_run(divergence, budget, events_per_point, resuming)``: refuse a run it cannot
+      do (ValueError naming the field); called before any side effect.
+    - ``divergence_for(divergence)``: the divergence the run evaluates points with, given the
+      one configured (AVO turns the ``mlp`` settings into its persistent critic; the pooled
+      estimator is its own); by default the configured one.
+    - ``next_batch_size(batch_size, remaining_points)``: how many points the next step asks
+      (0: stop); by default the configured batch size, as far as the budget goes. An
+      optimiser that plans its own batches (rounds, iterations) decides here.
+    - ``asked_details(space)``: what it records beside each point of the last ask, in
+      physical units through ``space`` (AVO: the proposal the points were drawn from).
+    - ``progress_text(space)``: a short status for the progress line, or None.
+    """
+
+    plans_batches = False  # True: next_batch_size ignores the configured batch size
+
+    @classmethod
+    def planned_options(cls, options: dict, total_points: int) -> dict:
+        """Options with what it plans from the budget (``total_points`` evaluations) filled
+        in; recorded with the run. By default the options as given."""
+        return options
+
+    def check_run(self, divergence, budget: int, events_per_point: int, resuming: bool) -> None:
+        pass
+
+    def divergence_for(self, divergence):
+        return divergence
+
+    def next_batch_size(self, batch_size: int, remaining_points: int) -> int:
+        return min(batch_size, remaining_points)
+
+    def asked_details(self, space) -> dict:
+        return {}
+
+    def progress_text(self, space) -> str | None:
+        return None
+
+
+class PluginOptimizer(OptimizerBase):
+    """A user's optimiser that does not subclass OptimizerBase: its own members where it has
+    them, the defaults elsewhere."""
+
+    def __init__(self, optimizer):
+        self.plugin = optimizer
+        self.name = optimizer.name
+        for member in ("ask", "tell", "recommend", "check_run", "divergence_for", "next_batch_size", "asked_details",
+                       "progress_text", "plans_batches"):
+            if hasattr(optimizer, member):
+                setattr(self, member, getattr(optimizer, member))
+
+    def __repr__(self) -> str:
+        return repr(self.plugin)
+
+
+def with_defaults(optimizer) -> OptimizerBase:
+    """``optimizer`` with every optional capability answered; ValueError when it lacks a
+    required member."""
+    if isinstance(optimizer, OptimizerBase):
+        return optimizer
+    missing = [member for member in ("name", "ask", "tell", "recommend") if not hasattr(optimizer, member)]
+    if missing:
+        raise ValueError(f"optimizer: {type(optimizer).__name__} lacks {missing} (see advopt.optimizers.Optimizer)")
+    return PluginOptimizer(optimizer)
 
 
 def penalty_for_failures(values: np.ndarray, ok: np.ndarray, upper_bound: float) -> float:

@@ -17,7 +17,7 @@ from skopt.learning import GaussianProcessRegressor
 from skopt.learning.gaussian_process.kernels import ConstantKernel, Matern
 from skopt.space import Real
 
-from advopt.optimizers.base import Recommendation, penalty_for_failures
+from advopt.optimizers.base import OptimizerBase, Recommendation, penalty_for_failures
 
 # Unknown noise of a failed point: wide, so the penalty value barely pulls the surface.
 FAILED_POINT_STDERR = 0.25
@@ -55,7 +55,7 @@ class HeteroscedasticGP(GaussianProcessRegressor):
         return super().fit(X, y)
 
 
-class BayesOptimizer:
+class BayesOptimizer(OptimizerBase):
     """Gaussian-process Bayesian optimisation over the unit cube.
 
     ``start`` (a unit-cube point) is evaluated first, if given; then
@@ -65,6 +65,11 @@ class BayesOptimizer:
     """
 
     name = "bayes"
+
+    @classmethod
+    def planned_options(cls, options: dict, total_points: int) -> dict:
+        """The space-filling start, scaled to the budget (:func:`initial_design`)."""
+        return {**options, "n_initial_points": initial_design(options.get("n_initial_points"), total_points)}
 
     def __init__(self, dim: int, seed: int, n_initial_points: int = 10, acq_func: str = "gp_hedge",
                  initial_point_generator: str = "sobol", upper_bound: float = 1.0, n_posterior_samples: int = 256,
@@ -140,3 +145,19 @@ class BayesOptimizer:
         candidates = np.vstack([evaluated, rng.random((max(512, 64 * self.dim), self.dim))])
         draws = model.sample_y(candidates, n_samples=self.n_posterior_samples, random_state=int(rng.integers(2**31 - 1)))
         return candidates[np.argmin(draws, axis=0)]
+
+
+def initial_design(asked: int | None, total_points: int, default: int = 10) -> int:
+    """Bayesian optimisation's space-filling start, scaled to the budget: the default 10
+    points, but never more than a third of the points the budget pays for (a 16k-event
+    budget at 2000 per point never left a 10-point design). A design the user asked for is
+    kept, with a warning when it leaves the surrogate nothing to do."""
+    if asked is not None:
+        if asked >= total_points:
+            warnings.warn(f"optimizer.n_initial_points: {asked} initial points use the whole budget "
+                          f"({total_points} points); the Gaussian process never chooses a point", stacklevel=5)
+        return asked
+    if total_points < 6:
+        warnings.warn(f"budget: {total_points} points leave Bayesian optimisation little to model "
+                      "(raise the budget or lower events_per_point)", stacklevel=5)
+    return max(1, min(default, total_points // 3))

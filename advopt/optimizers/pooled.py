@@ -34,8 +34,10 @@ import warnings
 import numpy as np
 from scipy.stats import qmc
 
+from advopt import seeds
 from advopt.divergence.mlp import resolve_device
-from advopt.optimizers.base import Recommendation
+from advopt.divergence.base import DivergenceBase, DivergenceEstimate
+from advopt.optimizers.base import OptimizerBase, Recommendation
 from advopt.pooled.design import fold_into_cube, round_sizes, without_fold
 from advopt.pooled.moments import fit_moment_model, solve_moments, supported_degrees, widest_consistent
 from advopt.pooled.summary import SummaryNetwork
@@ -52,13 +54,13 @@ _MIN_REFERENCE = 100  # events; fewer leave the covariance of the reference's su
 _DESIGN_SDS = 1.5
 
 
-class PooledOptimizer:
-    """Ask for points; tell it their events (``tell_events``); ``recommend`` the fit."""
-
-    divergence_name = "summary-chi2"  # what its per-point values are: chi-square per learnt summary
+class PooledOptimizer(OptimizerBase):
+    """Ask for points; tell it their events (``tell_events``); ``recommend`` the fit. In the
+    tuning loop it is also the run's divergence (:meth:`divergence_for`, a :class:`PooledModel`):
+    the evaluator hands it every point's events."""
 
     name = "pooled"
-    consumes_events = True  # the tuning loop hands it each point's events instead of a divergence value
+    plans_batches = True  # a round at a time
 
     def __init__(self, dim: int, seed: int, upper_bound: float | None = None, *, total_points: int,
                  initial_fraction: float = 0.25, rounds: int = 8, hidden=(64, 64), learning_rate: float = 1e-3,
@@ -125,16 +127,26 @@ class PooledOptimizer:
         self._nets = [
             SummaryNetwork(self._reference.shape[1], self.dim, mean, scale, hidden=self.hidden,
                            learning_rate=self.learning_rate, batch_size=self.batch_size, device=self.device,
-                           threads=self.threads, seed=_seed(self.seed, 0, fold, 1), kind=self.summary)
+                           threads=self.threads, seed=seeds.pooled_seed(self.seed, 0, fold, seeds.POOLED_NETWORK_INIT), kind=self.summary)
             for fold in range(self.folds)
         ]
 
     # -- ask / tell ------------------------------------------------------------------------------
-    def next_batch_size(self) -> int:
-        """Points the loop should ask for next: the rest of the current round."""
+    @classmethod
+    def planned_options(cls, options: dict, total_points: int) -> dict:
+        """Its rounds are planned over the whole budget."""
+        return {"total_points": total_points, **options}
+
+    def divergence_for(self, divergence) -> "PooledModel":
+        """Itself, seen as a stateful divergence: it reads no other (the route refuses one)."""
+        return PooledModel(self)
+
+    def next_batch_size(self, batch_size: int, remaining_points: int) -> int:
+        """Points the loop should ask for next: the rest of the current round (as far as the
+        budget goes)."""
         if self._told_in_round >= self._current_round_size():
-            return self._next_round_size()
-        return self._current_round_size() - self._asked_in_round
+            return min(self._next_round_size(), remaining_points)
+        return min(self._current_round_size() - self._asked_in_round, remaining_points)
 
     def ask(self, n: int) -> np.ndarray:
         if self._told_in_round >= self._current_round_size():
@@ -144,7 +156,7 @@ class PooledOptimizer:
         return points
 
     def tell(self, points, values, stderrs, ok) -> None:
-        raise TypeError("the pooled optimizer learns from events: the tuning loop calls tell_events")
+        """Nothing to learn from values: the events came through :meth:`tell_events`."""
 
     def tell_events(self, points: np.ndarray, events: list[np.ndarray | None]) -> list[tuple[float, float] | None]:
         """Take each point's events (None for a failed simulation). Returns, per point, its
@@ -173,7 +185,7 @@ class PooledOptimizer:
             return Recommendation(self._points[best], self._distance(self._events[best])[0], self._points[best][None])
         samples = self._centre[None]
         if with_uncertainty:
-            rng = np.random.default_rng([self.seed, len(self._points), 7])
+            rng = np.random.default_rng([self.seed, len(self._points), seeds.POOLED_INTERVAL])
             samples = np.clip(rng.multivariate_normal(self._centre, self._cov, _INTERVAL_DRAWS, method="eigh"), 0.0, 1.0)
         return Recommendation(self._centre.copy(), self._chi2 / self.dim, samples)
 
@@ -197,7 +209,7 @@ class PooledOptimizer:
         """Points ``first .. first+n`` of this round's design: Sobol over the cube for round 0
         (the ``start`` point first, if given); later, a Sobol box of half-width sqrt(3) x the
         spread (the spread is its sd) around the estimate, folded back into the cube."""
-        sobol = qmc.Sobol(self.dim, scramble=True, seed=np.random.default_rng([self.seed, self._round, 3]))
+        sobol = qmc.Sobol(self.dim, scramble=True, seed=np.random.default_rng([self.seed, self._round, seeds.POOLED_DESIGN]))
         with warnings.catch_warnings():  # rounds need not be powers of 2; the points stay low-discrepancy
             warnings.simplefilter("ignore", UserWarning)
             cube = sobol.random(first + n)[first:]
@@ -222,7 +234,7 @@ class PooledOptimizer:
             first = self._round == 0 or self._centre is None
             try:
                 net.fit(x, u, w, max_epochs=self.max_epochs if first else self.warm_epochs, patience=self.patience,
-                        seed=_seed(self.seed, self._round, fold, 2))
+                        seed=seeds.pooled_seed(self.seed, self._round, fold, seeds.POOLED_NETWORK_TRAINING))
             except FloatingPointError as err:  # keep the last fit; the next round tries again
                 logger.warning("pooled fit, round %d: %s; the previous fit stands", self._round, err)
                 return
@@ -248,7 +260,7 @@ class PooledOptimizer:
         keep = w > 1e-3
         x, u, w = x[keep], u[keep], w[keep]
         if len(x) > self.max_train_events:
-            rng = np.random.default_rng([self.seed, self._round, fold, 4])
+            rng = np.random.default_rng([self.seed, self._round, fold, seeds.POOLED_SUBSAMPLE])
             chosen = rng.choice(len(x), self.max_train_events, replace=False)
             x, u, w = x[chosen], u[chosen], w[chosen]
         return x, u, w
@@ -403,9 +415,29 @@ class PooledOptimizer:
             self._events[j] = None
 
 
-def _seed(run_seed: int, round_number: int, fold: int, purpose: int) -> int:
-    sequence = np.random.SeedSequence(int(run_seed), spawn_key=(int(round_number), int(fold), int(purpose), 9))
-    return int(sequence.generate_state(1, dtype=np.uint32)[0])
+class PooledModel(DivergenceBase):
+    """The pooled estimator as the run's divergence: stateful, told every point's events,
+    each point's value its distance to the reference in the current summaries (chi-square
+    per summary, about 1 when they agree)."""
+
+    name = "summary-chi2"
+    upper_bound = 1e3
+    agreement_value = 1.0
+    stateful = True
+    uses_full_reference = True
+
+    def __init__(self, optimizer: PooledOptimizer):
+        self._optimizer = optimizer
+
+    def prepare(self, reference: np.ndarray, feature_names=None) -> None:
+        self._optimizer.prepare(reference, feature_names)
+
+    def estimate(self, simulated, reference, seed):
+        raise NotImplementedError("the pooled model is stateful: the evaluator calls estimate_batch")
+
+    def estimate_batch(self, points: np.ndarray, events: list, iteration: int) -> list:
+        told = self._optimizer.tell_events(points, events)
+        return [None if t is None else DivergenceEstimate(t[0], t[1], len(e)) for t, e in zip(told, events)]
 
 
 def _check_int(field: str, value, minimum: int) -> None:

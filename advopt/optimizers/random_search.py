@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from advopt.optimizers.base import Recommendation
+from advopt.optimizers.base import OptimizerBase, Recommendation
 
 
-class RandomSearch:
+class RandomSearch(OptimizerBase):
     """Uniform points in the unit cube; recommends the lowest observed divergence, with
     the points statistically tied with it (within two standard errors) as its spread."""
 

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from advopt.divergence.mlp import _torch_threads
+from advopt.divergence.mlp import torch_threads
 
 # Share of a fold's training events held out to stop training (early stopping).
 _VALIDATION_SHARE = 0.1
@@ -100,7 +100,7 @@ class SummaryNetwork:
         hold_partner = hold_index[torch.randperm(len(hold_index), generator=generator).to(self.device)]
         # at most ~256 steps an epoch: large pools train in larger batches, not longer epochs
         batch_size = max(self.batch_size, -(-len(train) // _STEPS_PER_EPOCH))
-        with _torch_threads(self.threads):
+        with torch_threads(self.threads):
             best_loss = self._held_out_loss(inputs, z, w, hold_index, hold_partner)
             best_state, best_epoch, epoch = self._state(), 0, 0
             for epoch in range(1, max_epochs + 1):
@@ -140,7 +140,7 @@ class SummaryNetwork:
     def transform(self, x: np.ndarray, batch: int = 65_536) -> np.ndarray:
         """The summaries of events x, float64 (n, dim)."""
         self.model.eval()
-        with _torch_threads(self.threads):
+        with torch_threads(self.threads):
             parts = [self.model(self._inputs(x[i:i + batch]))[:, :self.dim].double().cpu().numpy()
                      for i in range(0, len(x), batch)]
         return np.concatenate(parts) if parts else np.zeros((0, self.dim))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import advopt
-from advopt.uncertainty import add_reference_scatter, quadratic_hessian, reference_covariance
+from advopt.intervals import add_reference_scatter, quadratic_hessian, reference_covariance
 
 
 @pytest.mark.parametrize("centre", [[0.5, 0.4], [0.0, 1.0]])
@@ -35,18 +35,18 @@ def test_reference_scatter_is_seeded_and_stays_in_the_cube():
 def test_reference_share_matches_the_known_statistical_error(gaussian_reference, divergence, monkeypatch):
     """For a Gaussian, the mean from N_ref reference events has sd 1/sqrt(N_ref) and the
     width 1/sqrt(2 N_ref): the curvature of either tuned surface must give about that."""
-    from advopt import tuner
+    from advopt import intervals
 
     seen = {}
-    original = tuner._with_reference_scatter
+    original = intervals._with_reference_scatter
 
-    def spy(loop, recommendation, div, reference_size):
+    def spy(loop, recommendation, reference_size, seed):
         hessian = quadratic_hessian(recommendation.surface, recommendation.point, seed=0)
-        covariance = reference_covariance(div.fisher_information(hessian, 2_000, reference_size), reference_size)
-        seen["sd"] = np.sqrt(np.diag(covariance)) * np.array([4.0, 1.5])  # unit cube -> physical ranges
-        return original(loop, recommendation, div, reference_size)
+        information = loop.divergence.fisher_information(hessian, 2_000, reference_size)
+        seen["sd"] = np.sqrt(np.diag(reference_covariance(information, reference_size))) * np.array([4.0, 1.5])  # unit -> physical
+        return original(loop, recommendation, reference_size, seed)
 
-    monkeypatch.setattr(tuner, "_with_reference_scatter", spy)
+    monkeypatch.setattr(intervals, "_with_reference_scatter", spy)
     simulator, reference = gaussian_reference
     result = advopt.tune(simulator, reference, optimizer="bayes", divergence=divergence, budget=60_000, events_per_point=2_000, seed=1,
                          truth=simulator.truth, progress=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from advopt.execution import SimulationOutcome, _check_retries, _check_timeout, _check_workers, first_line, with_timeout
+from advopt.execution.tasks import SimulationOutcome, check_retries, check_timeout, check_workers, first_line, with_timeout
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +69,9 @@ class DaskExecutor:
 
     def __init__(self, n_workers: int = 2, address: str | None = None, cluster: Mapping | None = None, retries: int = 2,
                  task_timeout: float | None = None):
-        _check_workers(n_workers)
-        _check_retries(retries)
-        _check_timeout(task_timeout)
+        check_workers(n_workers)
+        check_retries(retries)
+        check_timeout(task_timeout)
         self.task_timeout = task_timeout
         distributed = _import_distributed()
         import dask

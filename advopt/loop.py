@@ -1,0 +1,178 @@
+"""The tuning loop: ask -> evaluate -> tell -> record, until the budget is spent.
+
+One loop for every optimiser (Bayesian, random, AVO, the pooled estimator): the optimiser
+asks for points in the unit cube, the evaluator (advopt/evaluator.py) simulates and
+estimates them, the optimiser is told the divergence's values, and the evaluations are
+recorded (history, events spent, the run directory). The budget counts every simulated
+event. The batch size does not depend on the worker count, so the history is the same with
+1 or 16 workers.
+
+A resumed run's recorded evaluations are handed back to the evaluator batch by batch, so
+that they are re-used (or, for a stateful divergence, replayed) instead of counted again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from advopt.result import Evaluation
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a callback sees after each batch (read-only): the history so far, the events
+    spent of the budget, the batches done, and :meth:`recommend`. A callback stops the run
+    by returning True."""
+
+    history: tuple[Evaluation, ...]
+    events_used: int
+    budget: int
+    iteration: int
+    _recommend: Callable[[], dict[str, float] | None] = dataclasses.field(repr=False, compare=False)
+
+    def recommend(self) -> dict[str, float] | None:
+        """The optimiser's current best parameters (None before any successful evaluation)."""
+        return self._recommend()
+
+
+class TuneLoop:
+    """A running tune: the optimiser, the evaluator, and the progress so far (history,
+    events used, iteration)."""
+
+    def __init__(self, optimizer, evaluator, space, *, budget: int, events_per_point: int, batch_size: int,
+                 run_dir=None):
+        self.optimizer = optimizer
+        self.evaluator = evaluator
+        self.divergence = evaluator.divergence
+        self.space = space
+        self.budget = budget
+        self.events_per_point = events_per_point
+        self.batch_size = batch_size
+        self.run_dir = run_dir
+        self.history: list[Evaluation] = []
+        self.events_used = 0
+        self.iteration = 0
+
+    def run(self, progress: bool = False, callback: Callable[[Snapshot], bool | None] | None = None,
+            recorded: list[Evaluation] | None = None) -> None:
+        """Spend the budget. ``recorded`` evaluations (from a resumed run directory) are
+        re-used instead of simulated and counted again."""
+        by_iteration = _by_iteration(recorded or [])
+        bar = _progress_bar(self.budget) if progress else None
+        stopped = False
+        try:
+            while not stopped and (n_points := self._next_batch_size()) > 0:
+                evaluations = self.step(n_points, by_iteration.pop(self.iteration, {}))
+                self._report(evaluations, bar)
+                stopped = callback is not None and callback(self.snapshot()) is True
+        finally:
+            if bar is not None:
+                bar.close()
+        if stopped:
+            logger.info("stopped by the callback after %d evaluations", len(self.history))
+        elif by_iteration:
+            raise ValueError(f"run_dir: the history has evaluations beyond this run's budget (iterations {sorted(by_iteration)})")
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(tuple(self.history), self.events_used, self.budget, self.iteration, self.recommend)
+
+    def recommend(self) -> dict[str, float] | None:
+        """The optimiser's current best parameters (None before any successful evaluation)."""
+        if not any(e.ok for e in self.history):
+            return None
+        return self.space.from_unit(self.optimizer.recommend(with_uncertainty=False).point)
+
+    def step(self, n_points: int, recorded: Mapping[int, Evaluation] | None = None) -> list[Evaluation]:
+        """One batch: ask, evaluate, tell, record. Points already in ``recorded`` (by index
+        in the batch) are re-used, not counted again."""
+        recorded = dict(recorded or {})
+        units = self.optimizer.ask(n_points)
+        params = [self.space.from_unit(u) for u in units]
+        for index, evaluation in recorded.items():
+            if index >= n_points or not _same_point(evaluation.params, params[index]):
+                raise ValueError(
+                    f"run_dir: recorded evaluation {evaluation.index} ({evaluation.params}) is not the point this "
+                    "configuration asks for: the run directory belongs to a different config"
+                )
+        spare = self.budget - self.events_used - n_points * self.events_per_point
+        evaluations = self.evaluator.evaluate(self.iteration, len(self.history), units, params, recorded, spare)
+        evaluations = self._with_asked_details(evaluations, recorded)
+        values, stderrs = self.divergence.told_values(evaluations)
+        self.optimizer.tell(units, values, stderrs, np.array([e.ok for e in evaluations]))
+        return self._record(evaluations, recorded)
+
+    def _next_batch_size(self) -> int:
+        """Points per step: the configured batch size, or what an optimiser that plans its
+        batches asks (a pooled round, an AVO iteration), as far as the budget goes."""
+        remaining = (self.budget - self.events_used) // self.events_per_point
+        return self.optimizer.next_batch_size(self.batch_size, remaining) if remaining > 0 else 0
+
+    def _with_asked_details(self, evaluations: list[Evaluation], recorded: Mapping[int, Evaluation]) -> list[Evaluation]:
+        """What the optimiser records beside each point it asked (AVO's proposal), first in details."""
+        asked = self.optimizer.asked_details(self.space)
+        if not asked:
+            return evaluations
+        return [e if index in recorded else dataclasses.replace(e, details={**asked, **e.details})
+                for index, e in enumerate(evaluations)]
+
+    def _record(self, evaluations: list[Evaluation], recorded: Mapping[int, Evaluation]) -> list[Evaluation]:
+        """Add a batch to the history and the events spent; append the new ones (not those
+        re-used from ``recorded``) to the run directory; move to the next iteration."""
+        for index, evaluation in enumerate(evaluations):
+            self.history.append(evaluation)
+            self.events_used += evaluation.n_events
+            if self.run_dir is not None and index not in recorded:
+                self.run_dir.append(evaluation)
+        self.iteration += 1
+        return evaluations
+
+    def _report(self, evaluations: list[Evaluation], bar) -> None:
+        """Progress: a bar on a terminal, else one log line per evaluation."""
+        status = self.optimizer.progress_text(self.space) or self._best_text()
+        if bar is not None:
+            bar.update(sum(e.n_events for e in evaluations))
+            bar.set_postfix_str(status)
+            return
+        for evaluation in evaluations:
+            outcome = (f"D={evaluation.value:.4f}+-{evaluation.stderr:.4f}" if evaluation.ok
+                       else f"{evaluation.status.value}: {evaluation.reason}")
+            logger.info("eval %d  %s  %s  events %d/%d  %s", evaluation.index, format_params(evaluation.params), outcome,
+                        self.events_used, self.budget, status)
+
+    def _best_text(self) -> str:
+        best = min((e for e in self.history if e.ok), key=lambda e: e.value, default=None)
+        return f"best D={best.value:.4f} at {format_params(best.params)}" if best else "no successful evaluation yet"
+
+
+def format_params(params: Mapping[str, float]) -> str:
+    return ", ".join(f"{k}={v:.4g}" for k, v in params.items())
+
+
+def _by_iteration(recorded: list[Evaluation]) -> dict[int, dict[int, Evaluation]]:
+    """Recorded evaluations as {iteration: {index in its batch: evaluation}}."""
+    batches: dict[int, list[Evaluation]] = {}
+    for evaluation in recorded:
+        batches.setdefault(evaluation.iteration, []).append(evaluation)
+    return {
+        iteration: {e.index - min(x.index for x in batch): e for e in batch}
+        for iteration, batch in batches.items()
+    }
+
+
+def _same_point(recorded: Mapping[str, float], asked: Mapping[str, float]) -> bool:
+    return recorded.keys() == asked.keys() and all(math.isclose(recorded[k], asked[k], rel_tol=1e-9, abs_tol=1e-12) for k in asked)
+
+
+def _progress_bar(budget: int):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=budget, unit="ev", unit_scale=True, desc="tuning", file=sys.stderr)
