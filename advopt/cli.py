@@ -65,10 +65,31 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--option", action="append", default=[], metavar="K=V")
     check.set_defaults(handler=_check)
 
-    from advopt.report import add_report_commands  # report and status; plotting is imported only when used
+    report = commands.add_parser("report", help="plots and an HTML page from a run directory (finished or running)")
+    report.add_argument("run_dir", help="the run directory")
+    report.add_argument("-o", "--output", help="output directory (default: RUN_DIR/report)")
+    report.add_argument("--events", type=int, help="events simulated at the start and tuned points for the observable "
+                                                   "plots (default: reuse RUN_DIR/report_samples.npz, else 20000)")
+    report.set_defaults(handler=_report)
 
-    add_report_commands(commands)
+    status = commands.add_parser("status", help="events spent, evaluations and the best point of a run so far")
+    status.add_argument("run_dir", help="the run directory")
+    status.set_defaults(handler=_status)
     return parser
+
+
+def _report(args) -> int:
+    from advopt.report import make_report  # plotting is imported only when a report is made
+
+    print(f"report: {make_report(args.run_dir, args.output, args.events)}")
+    return 0
+
+
+def _status(args) -> int:
+    from advopt.status import run_status
+
+    print(run_status(args.run_dir))
+    return 0
 
 
 def _tune(args) -> int:

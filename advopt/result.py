@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from advopt.jsonfiles import json_float, write_json_atomic
+from advopt.files import json_float, write_json_atomic
 
 
 class Status(str, enum.Enum):

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
-from advopt.jsonfiles import json_safe, write_json_atomic
+from advopt.files import json_safe, write_json_atomic
 from advopt.result import Evaluation
 
 CONFIG_FILE = "config.json"
