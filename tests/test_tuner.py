@@ -174,3 +174,22 @@ def test_objectives_spanning_decades_are_modelled_in_log(gaussian_reference):
                          optimizer=Recording(1, seed=0), budget=2_000, events_per_point=1_000, progress=False)
     assert told == [pytest.approx((math.log(100.0), 0.1))] * 2
     assert result.best_value == pytest.approx(100.0)
+
+
+def test_a_callback_gets_a_read_only_snapshot_and_stops_the_run_by_returning_true(gaussian_reference):
+    import dataclasses
+
+    simulator, reference = gaussian_reference
+    seen = []
+
+    def stop_after_two_batches(snapshot):
+        seen.append(snapshot)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            snapshot.events_used = 0
+        assert isinstance(snapshot.history, tuple) and snapshot.recommend() is not None
+        return snapshot.iteration == 2
+
+    result = advopt.tune(simulator, reference, optimizer="random", divergence="chi2", budget=20_000, events_per_point=1_000,
+                         seed=3, progress=False, callback=stop_after_two_batches)
+    assert len(seen) == 2 and len(result.history) == 4 and result.events_used == 4_000
+    assert [e.outcome() for e in seen[-1].history] == [e.outcome() for e in result.history]

@@ -25,7 +25,6 @@ lower bound of the JSD, equal to the fixed JSD estimate near the optimum.
 
 from __future__ import annotations
 
-import copy
 import math
 
 import numpy as np
@@ -45,7 +44,9 @@ from advopt.divergence.base import (
     jsd_from_losses,
     make_labelled_split,
 )
-from advopt.divergence.mlp import MLPDivergence, _check_positive, torch_threads, build_mlp, standardiser
+from advopt.divergence.mlp import MLPDivergence, _check_positive
+from advopt.divergence.networks import standardiser, torch_threads
+from advopt.divergence.training import keep_best, seeded_mlp
 
 SCHEDULES = ("linear", "log")
 
@@ -207,22 +208,16 @@ class AdaptiveMLPDivergence(MLPDivergence):
         return DivergenceEstimate(value, stderr, len(simulated), details)
 
     def _train_adaptive(self, x_train, y_train, x_hold, y_hold, seed: int):
-        device = self.device
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(seed % 2**63)
-            model = build_mlp(x_train.shape[1], self.hidden, 0.0).to(device)
-        generator = torch.Generator(device="cpu").manual_seed(seed % 2**63)
-        weights = torch.as_tensor(balanced_weights(y_train), dtype=torch.float32, device=device)
-        targets = torch.as_tensor(y_train, dtype=torch.float32, device=device)
+        model, generator = seeded_mlp(x_train.shape[1], self.hidden, 0.0, seed, self.device)
+        weights = torch.as_tensor(balanced_weights(y_train), dtype=torch.float32, device=self.device)
+        targets = torch.as_tensor(y_train, dtype=torch.float32, device=self.device)
         matrices = [p for p in model.parameters() if p.ndim >= 2]
         optimiser = torch.optim.Adam(model.parameters(), lr=self.learning_rate)
-        running = LN2
-        best = (np.inf, None, 0, 0.0, LN2)  # held-out loss, state, epoch, coefficient, running loss
-        epoch = 0
-        for epoch in range(1, self.max_epochs + 1):
-            model.train()
-            order = torch.randperm(len(targets), generator=generator).to(device)
-            for batch in order.split(self.batch_size):
+        running = LN2  # the smoothed training cross-entropy, which sets the regularisation
+
+        def epoch() -> float:
+            nonlocal running
+            for batch in torch.randperm(len(targets), generator=generator).to(self.device).split(self.batch_size):
                 coefficient = self.coefficient(running)
                 logits = model(x_train[batch]).squeeze(-1)
                 cross_entropy = nn.functional.binary_cross_entropy_with_logits(
@@ -234,15 +229,11 @@ class AdaptiveMLPDivergence(MLPDivergence):
                 loss.backward()
                 optimiser.step()
                 running = self.smoothing * running + (1 - self.smoothing) * float(cross_entropy.detach())
-            hold_loss = self._balanced_loss(model, x_hold, y_hold)
-            if hold_loss < best[0] - 1e-4:  # gains below 1e-4 nats are far inside the noise
-                best = (hold_loss, copy.deepcopy(model.state_dict()), epoch, self.coefficient(running), running)
-            elif epoch - best[2] >= self.patience:
-                break
-        if best[1] is None:  # no finite held-out loss in any epoch
-            raise FloatingPointError("the discriminator's held-out loss was never finite")
-        model.load_state_dict(best[1])
-        return model, epoch, float(best[3]), float(best[4])
+            return self._balanced_loss(model, x_hold, y_hold)
+
+        epochs, best = keep_best(model, epoch, max_epochs=self.max_epochs, patience=self.patience,
+                                 snapshot=lambda: (self.coefficient(running), running))
+        return model, epochs, float(best[0]), float(best[1])
 
     def __repr__(self) -> str:
         return (f"AdaptiveMLPDivergence(schedule={self.schedule!r}, strength={self.strength}, "

@@ -9,7 +9,6 @@ error.
 
 from __future__ import annotations
 
-import copy
 import math
 
 import numpy as np
@@ -17,7 +16,9 @@ import torch
 from torch import nn
 
 from advopt.divergence.base import DivergenceBase, DivergenceEstimate, check_holdout_fraction, make_labelled_split
-from advopt.divergence.mlp import MLPDivergence, _check_positive, torch_threads, build_mlp, resolve_device, standardiser
+from advopt.divergence.mlp import MLPDivergence, _check_positive
+from advopt.divergence.networks import resolve_device, standardiser, torch_threads
+from advopt.divergence.training import keep_best, seeded_mlp
 
 
 # -- pure maths -----------------------------------------------------------------------------------
@@ -142,21 +143,16 @@ class WassersteinDivergence(DivergenceBase):
         return max(float(gradient.norm(dim=1).mean()), 1e-6)
 
     def _train(self, sim: torch.Tensor, ref: torch.Tensor, seed: int):
-        device = self.device
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(seed % 2**63)
-            critic = build_mlp(sim.shape[1], self.hidden, 0.0).to(device)
-        generator = torch.Generator(device="cpu").manual_seed(seed % 2**63)
+        critic, generator = seeded_mlp(sim.shape[1], self.hidden, 0.0, seed, self.device)
         optimiser = torch.optim.Adam(critic.parameters(), lr=self.learning_rate, betas=(0.5, 0.9))
         n_pairs = max(len(sim), len(ref))
-        best_objective, best_state, best_epoch, epoch = -np.inf, None, 0, 0
-        for epoch in range(1, self.max_epochs + 1):
-            critic.train()
+
+        def epoch() -> float:
             # each class is drawn without replacement, the smaller one cycled, so every step
             # sees a balanced batch of simulated and reference events
-            sim_order = _cycled_permutation(len(sim), n_pairs, generator).to(device)
-            ref_order = _cycled_permutation(len(ref), n_pairs, generator).to(device)
-            epsilon = torch.rand(n_pairs, 1, generator=generator).to(device)
+            sim_order = _cycled_permutation(len(sim), n_pairs, generator).to(self.device)
+            ref_order = _cycled_permutation(len(ref), n_pairs, generator).to(self.device)
+            epsilon = torch.rand(n_pairs, 1, generator=generator).to(self.device)
             total, steps = 0.0, 0
             for batch in torch.arange(n_pairs).split(self.batch_size):
                 xs, xr = sim[sim_order[batch]], ref[ref_order[batch]]
@@ -170,15 +166,11 @@ class WassersteinDivergence(DivergenceBase):
                 optimiser.step()
                 total += float(objective.detach())
                 steps += 1
-            epoch_objective = total / steps
-            if epoch_objective > best_objective + self.tol:
-                best_objective, best_state, best_epoch = epoch_objective, copy.deepcopy(critic.state_dict()), epoch
-            elif epoch - best_epoch >= self.patience:
-                break
-        if best_state is None:  # no finite objective in any epoch
-            raise FloatingPointError("the critic's objective was never finite")
-        critic.load_state_dict(best_state)
-        return critic, epoch
+            return total / steps
+
+        epochs, _ = keep_best(critic, epoch, max_epochs=self.max_epochs, patience=self.patience, tol=self.tol,
+                              maximise=True, what="the critic's objective")
+        return critic, epochs
 
     def __repr__(self) -> str:
         return f"WassersteinDivergence(hidden={self.hidden}, gp_weight={self.gp_weight}, device={self.device.type})"

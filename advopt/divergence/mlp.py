@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import numpy as np
 import torch
 from torch import nn
@@ -18,41 +16,8 @@ from advopt.divergence.base import (
     jsd_from_losses,
     make_labelled_split,
 )
-
-
-def resolve_device(device: str = "auto") -> torch.device:
-    """``"auto"`` picks CUDA when a GPU is visible, else the CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError):
-        resolved = None
-    if resolved is None or resolved.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"divergence.device: must be 'auto', 'cpu', 'cuda' (or 'cuda:N') or 'mps', got {device!r}")
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("divergence.device: 'cuda' asked for, but no CUDA GPU is visible")
-    return resolved
-
-
-def standardiser(x: np.ndarray, device: torch.device):
-    """A function mapping arrays to float32 tensors standardised with ``x``'s per-feature
-    mean and width (a constant feature keeps width 1)."""
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
-    return lambda a: torch.as_tensor((a - mean) / scale, dtype=torch.float32, device=device)
-
-
-def build_mlp(n_features: int, hidden: tuple[int, ...], dropout: float) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    width = n_features
-    for size in hidden:
-        layers += [nn.Linear(width, size), nn.LeakyReLU(0.1)]
-        if dropout > 0:
-            layers.append(nn.Dropout(dropout))
-        width = size
-    layers.append(nn.Linear(width, 1))
-    return nn.Sequential(*layers)
+from advopt.divergence.networks import resolve_device, standardiser, torch_threads
+from advopt.divergence.training import keep_best, seeded_mlp
 
 
 class MLPDivergence(DivergenceBase):
@@ -124,33 +89,22 @@ class MLPDivergence(DivergenceBase):
 
     # -- training ------------------------------------------------------------------------------
     def _train(self, x_train, y_train, x_hold, y_hold, seed: int):
-        device = self.device
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(seed % 2**63)
-            model = build_mlp(x_train.shape[1], self.hidden, self.dropout).to(device)
-        generator = torch.Generator(device="cpu").manual_seed(seed % 2**63)
-        weights = torch.as_tensor(balanced_weights(y_train), dtype=torch.float32, device=device)
-        targets = torch.as_tensor(y_train, dtype=torch.float32, device=device)
+        model, generator = seeded_mlp(x_train.shape[1], self.hidden, self.dropout, seed, self.device)
+        weights = torch.as_tensor(balanced_weights(y_train), dtype=torch.float32, device=self.device)
+        targets = torch.as_tensor(y_train, dtype=torch.float32, device=self.device)
         optimiser = torch.optim.Adam(model.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
-        best_loss, best_state, best_epoch, epoch = np.inf, None, 0, 0
-        for epoch in range(1, self.max_epochs + 1):
-            model.train()
-            order = torch.randperm(len(targets), generator=generator).to(device)
-            for batch in order.split(self.batch_size):
+
+        def epoch() -> float:
+            for batch in torch.randperm(len(targets), generator=generator).to(self.device).split(self.batch_size):
                 logits = model(x_train[batch]).squeeze(-1)
                 loss = nn.functional.binary_cross_entropy_with_logits(logits, targets[batch], weight=weights[batch])
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 optimiser.step()
-            hold_loss = self._balanced_loss(model, x_hold, y_hold)
-            if hold_loss < best_loss - 1e-4:  # gains below 1e-4 nats are far inside the noise
-                best_loss, best_state, best_epoch = hold_loss, copy.deepcopy(model.state_dict()), epoch
-            elif epoch - best_epoch >= self.patience:
-                break
-        if best_state is None:  # no finite held-out loss in any epoch
-            raise FloatingPointError("the discriminator's held-out loss was never finite")
-        model.load_state_dict(best_state)
-        return model, epoch
+            return self._balanced_loss(model, x_hold, y_hold)
+
+        epochs, _ = keep_best(model, epoch, max_epochs=self.max_epochs, patience=self.patience)
+        return model, epochs
 
     @torch.no_grad()
     def _losses(self, model: nn.Module, x: torch.Tensor, labels: np.ndarray) -> np.ndarray:
@@ -165,18 +119,6 @@ class MLPDivergence(DivergenceBase):
 
     def __repr__(self) -> str:
         return f"MLPDivergence(hidden={self.hidden}, device={self.device.type})"
-
-
-@contextlib.contextmanager
-def torch_threads(threads: int):
-    """Small MLPs gain nothing from intra-op threads on the CPU, and with simulation
-    workers busy on the other cores extra threads spin and slow training ~40x (measured)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _check_positive(field: str, value) -> None:

@@ -35,11 +35,12 @@ import numpy as np
 from scipy.stats import qmc
 
 from advopt import seeds
-from advopt.divergence.mlp import resolve_device
-from advopt.divergence.base import DivergenceBase, DivergenceEstimate
+from advopt.divergence.networks import resolve_device
 from advopt.optimizers.base import OptimizerBase, Recommendation
+from advopt.pooled.model import PooledModel
 from advopt.pooled.design import fold_into_cube, round_sizes, without_fold
-from advopt.pooled.moments import fit_moment_model, solve_moments, supported_degrees, widest_consistent
+from advopt.pooled.moments import (closest_point, fit_moment_model, folds_covariance, solve_moments, supported_degrees,
+                                   widest_consistent)
 from advopt.pooled.summary import SummaryNetwork
 
 logger = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ class PooledOptimizer(OptimizerBase):
         """Its rounds are planned over the whole budget."""
         return {"total_points": total_points, **options}
 
-    def divergence_for(self, divergence) -> "PooledModel":
+    def divergence_for(self, divergence) -> PooledModel:
         """Itself, seen as a stateful divergence: it reads no other (the route refuses one)."""
         return PooledModel(self)
 
@@ -282,7 +283,7 @@ class PooledOptimizer(OptimizerBase):
     def _solve(self, points: np.ndarray, moments: list[dict]) -> None:
         """Fit and solve the moment model per fold around the current centre; re-centre and
         repeat (no retraining) until the solution settles; then the combined covariance."""
-        centre = self._centre if self._centre is not None else points[self._closest_point_of(points, moments)]
+        centre = self._centre if self._centre is not None else points[closest_point(points, moments)]
         best = widest_consistent([self._solve_at_width(points, moments, centre, width)
                                    for width in self._candidate_widths()])
         if best is None:
@@ -302,11 +303,9 @@ class PooledOptimizer(OptimizerBase):
 
     def _candidate_widths(self) -> list[np.ndarray]:
         """Kernel widths (unit cube, per dimension) to fit the moment model over, narrow to
-        wide: 1.5 to 12 design spreads (one, 0.3, before any fit). Wider kernels take in
-        more points but need the polynomial to hold further out (:func:`~advopt.pooled.moments.widest_consistent`
-        chooses); widened with the
-        dimension, so that a round's design keeps comparable weights (its mean squared
-        distance grows with dim)."""
+        wide: 1.5 to 12 design spreads (one, 0.3, before any fit). Wider kernels take in more
+        points but need the polynomial to hold further out (``widest_consistent`` chooses);
+        widened with the dimension, so that a round's design keeps comparable weights."""
         widen = max(1.0, math.sqrt(self.dim / 4))
         if self._centre is None:
             return [np.full(self.dim, 0.3 * widen)]
@@ -328,7 +327,7 @@ class PooledOptimizer(OptimizerBase):
             centre = new_centre
             if np.all(moved < 0.05 * width):
                 break
-        reference_cov, simulation_cov = self._combined_covariance(fits, moments)
+        reference_cov, simulation_cov = folds_covariance(fits, moments)
         score = float(np.sum(np.diag(simulation_cov) / np.maximum(np.diag(reference_cov), 1e-300)))
         return score, centre, fits, reference_cov, simulation_cov
 
@@ -346,30 +345,9 @@ class PooledOptimizer(OptimizerBase):
             fits.append((solve_moments(model, m["reference_mean"], m["reference_cov"], centre), model))
         return fits
 
-    def _combined_covariance(self, fits: list, moments: list[dict]) -> np.ndarray:
-        """Covariance of the folds' average, as (reference part, simulation part): the first
-        through both folds' gains with the joint covariance of their summaries over the same
-        reference events; the simulation parts, from disjoint events, add independently."""
-        gains = [fit.gain for fit, _ in fits]
-        stacked_gain = np.hstack(gains) / self.folds
-        joint = np.cov(np.hstack([m["reference"] for m in moments]), rowvar=False) / len(moments[0]["reference"])
-        reference_part = stacked_gain @ np.atleast_2d(joint) @ stacked_gain.T
-        simulation_part = sum(gain @ model.prediction_cov(fit.point) @ gain.T for (fit, model), gain in zip(fits, gains))
-        symmetric = lambda c: 0.5 * (c + c.T)  # noqa: E731
-        return symmetric(reference_part), symmetric(simulation_part / self.folds**2)
-
     def _kernel(self, points: np.ndarray, width: np.ndarray, centre: np.ndarray | None = None) -> np.ndarray:
         centre = self._centre if centre is None else centre
         return np.exp(-0.5 * np.sum(((points - centre) / width) ** 2, axis=1))
-
-    def _closest_point_of(self, points: np.ndarray, moments: list[dict]) -> int:
-        """The evaluated point whose summary means are nearest the reference's (chi-square)."""
-        total = np.zeros(len(points))
-        for m in moments:
-            noise = m["covs"] / m["counts"][:, None, None] + m["reference_cov"]
-            diff = m["means"] - m["reference_mean"]
-            total += np.einsum("ja,jab,jb->j", diff, np.linalg.pinv(noise), diff)
-        return int(np.argmin(total))
 
     def _closest_point(self) -> int:
         distances = [self._distance(e)[0] if e is not None else np.inf for e in self._events]
@@ -413,31 +391,6 @@ class PooledOptimizer(OptimizerBase):
             j = alive[position]
             total -= len(self._events[j])
             self._events[j] = None
-
-
-class PooledModel(DivergenceBase):
-    """The pooled estimator as the run's divergence: stateful, told every point's events,
-    each point's value its distance to the reference in the current summaries (chi-square
-    per summary, about 1 when they agree)."""
-
-    name = "summary-chi2"
-    upper_bound = 1e3
-    agreement_value = 1.0
-    stateful = True
-    uses_full_reference = True
-
-    def __init__(self, optimizer: PooledOptimizer):
-        self._optimizer = optimizer
-
-    def prepare(self, reference: np.ndarray, feature_names=None) -> None:
-        self._optimizer.prepare(reference, feature_names)
-
-    def estimate(self, simulated, reference, seed):
-        raise NotImplementedError("the pooled model is stateful: the evaluator calls estimate_batch")
-
-    def estimate_batch(self, points: np.ndarray, events: list, iteration: int) -> list:
-        told = self._optimizer.tell_events(points, events)
-        return [None if t is None else DivergenceEstimate(t[0], t[1], len(e)) for t, e in zip(told, events)]
 
 
 def _check_int(field: str, value, minimum: int) -> None:

@@ -174,3 +174,26 @@ def widest_consistent(solutions: list) -> tuple | None:
     if not accepted:
         return None
     return min(accepted, key=lambda solution: solution[0])
+
+
+def folds_covariance(fits: list, moments: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Covariance of the folds' average, as (reference part, simulation part): the first
+    through both folds' gains with the joint covariance of their summaries over the same
+    reference events; the simulation parts, from disjoint events, add independently."""
+    gains = [fit.gain for fit, _ in fits]
+    stacked_gain = np.hstack(gains) / len(fits)
+    joint = np.cov(np.hstack([m["reference"] for m in moments]), rowvar=False) / len(moments[0]["reference"])
+    reference_part = stacked_gain @ np.atleast_2d(joint) @ stacked_gain.T
+    simulation_part = sum(gain @ model.prediction_cov(fit.point) @ gain.T for (fit, model), gain in zip(fits, gains))
+    symmetric = lambda c: 0.5 * (c + c.T)  # noqa: E731
+    return symmetric(reference_part), symmetric(simulation_part / len(fits)**2)
+
+
+def closest_point(points: np.ndarray, moments: list[dict]) -> int:
+    """The evaluated point whose summary means are nearest the reference's (chi-square)."""
+    total = np.zeros(len(points))
+    for m in moments:
+        noise = m["covs"] / m["counts"][:, None, None] + m["reference_cov"]
+        diff = m["means"] - m["reference_mean"]
+        total += np.einsum("ja,jab,jb->j", diff, np.linalg.pinv(noise), diff)
+    return int(np.argmin(total))
