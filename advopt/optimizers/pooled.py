@@ -36,7 +36,7 @@ from scipy.stats import qmc
 
 from advopt import seeds
 from advopt.divergence.networks import resolve_device
-from advopt.optimizers.base import OptimizerBase, Recommendation
+from advopt.optimizers.base import OptimizerBase, Recommendation, check_int_option
 from advopt.pooled.model import PooledModel
 from advopt.pooled.design import fold_into_cube, round_sizes, without_fold
 from advopt.pooled.moments import (closest_point, fit_moment_model, folds_covariance, solve_moments, supported_degrees,
@@ -68,14 +68,14 @@ class PooledOptimizer(OptimizerBase):
                  batch_size: int = 512, max_epochs: int = 60, warm_epochs: int = 20, patience: int = 4,
                  max_train_events: int = 400_000, max_pool_events: int = 2_000_000, min_spread: float = 0.002,
                  folds: int = 2, device: str = "auto", threads: int = 1, summary: str = "score", start=None):
-        _check_int("total_points", total_points, 1)
-        _check_int("rounds", rounds, 1)
-        _check_int("folds", folds, 2)
+        check_int_option("total_points", total_points, 1)
+        check_int_option("rounds", rounds, 1)
+        check_int_option("folds", folds, 2)
         self.folds = int(folds)
         for field, value in (("max_epochs", max_epochs), ("warm_epochs", warm_epochs), ("patience", patience),
                              ("batch_size", batch_size), ("max_train_events", max_train_events),
                              ("max_pool_events", max_pool_events)):
-            _check_int(field, value, 1)
+            check_int_option(field, value, 1)
         if not 0 < initial_fraction < 1:
             raise ValueError(f"optimizer.initial_fraction: must be in (0, 1), got {initial_fraction!r}")
         if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
@@ -103,6 +103,7 @@ class PooledOptimizer(OptimizerBase):
         self._round = 0
         self._asked_in_round = 0
         self._told_in_round = 0
+        self._awaiting_tell = 0  # points given events through tell_events, not yet told
         self._points: list[np.ndarray] = []
         self._events: list[np.ndarray | None] = []
         self._reference: np.ndarray | None = None
@@ -157,7 +158,11 @@ class PooledOptimizer(OptimizerBase):
         return points
 
     def tell(self, points, values, stderrs, ok) -> None:
-        """Nothing to learn from values: the events came through :meth:`tell_events`."""
+        """Nothing to learn from values: the events came through :meth:`tell_events` (the
+        loop's :class:`PooledModel` gives them); points told without them are refused."""
+        if len(np.atleast_2d(points)) > self._awaiting_tell:
+            raise TypeError("the pooled optimizer learns from events: give each point's events through tell_events")
+        self._awaiting_tell -= len(np.atleast_2d(points))
 
     def tell_events(self, points: np.ndarray, events: list[np.ndarray | None]) -> list[tuple[float, float] | None]:
         """Take each point's events (None for a failed simulation). Returns, per point, its
@@ -172,6 +177,7 @@ class PooledOptimizer(OptimizerBase):
         self._events += samples
         values = [None if sample is None else self._distance(sample) for sample in samples]
         self._told_in_round += len(points)
+        self._awaiting_tell += len(points)
         if self._told_in_round >= self._current_round_size():
             self._refit()
         return values
@@ -391,8 +397,3 @@ class PooledOptimizer(OptimizerBase):
             j = alive[position]
             total -= len(self._events[j])
             self._events[j] = None
-
-
-def _check_int(field: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"optimizer.{field}: must be an integer >= {minimum}, got {value!r}")

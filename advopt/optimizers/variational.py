@@ -77,7 +77,7 @@ from advopt import seeds
 from advopt.divergence.adversarial import AdversarialCritic
 from advopt.divergence.base import LN2
 from advopt.divergence.mlp import MLPDivergence
-from advopt.optimizers.base import OptimizerBase, Recommendation
+from advopt.optimizers.base import OptimizerBase, Recommendation, check_int_option
 
 _ADAM_BETAS = (0.5, 0.999)  # little momentum: the critic lags one step, and momentum on top made the mean oscillate (measured)
 _N_RESULT_QUANTILES = 1_000
@@ -127,11 +127,11 @@ class VariationalOptimizer(OptimizerBase):
         _check_number("min_width", min_width, low=0.0, high=1.0)
         if min_width > width:
             raise ValueError(f"optimizer.min_width: {min_width} is larger than the initial width {width}")
-        _check_int("points_per_iteration", points_per_iteration, minimum=2)
+        check_int_option("points_per_iteration", points_per_iteration, minimum=2)
         _check_number("learning_rate", learning_rate, low=0.0)
         _check_number("r1_gamma", r1_gamma, low=0.0, allow_low=True)
         _check_number("entropy", entropy)
-        _check_int("critic_epochs", critic_epochs, minimum=1)
+        check_int_option("critic_epochs", critic_epochs, minimum=1)
         if baseline not in ("batch", "running"):
             raise ValueError(f"optimizer.baseline: unknown {baseline!r}; use 'batch' or 'running'")
         self.dim = int(dim)
@@ -293,11 +293,6 @@ def _check_number(field: str, value, low: float | None = None, high: float | Non
         raise ValueError(f"optimizer.{field}: must be {'>=' if allow_low else '>'} {low:g}, got {value!r}")
     if high is not None and value > high:
         raise ValueError(f"optimizer.{field}: must be <= {high:g}, got {value!r}")
-
-
-def _check_int(field: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"optimizer.{field}: must be an integer >= {minimum}, got {value!r}")
 
 
 __all__ = ["VariationalOptimizer", "reflect_into_unit", "score_gradients", "leave_one_out_baselines"]
