@@ -9,10 +9,9 @@ used, never global random state); ``feature_names``, ``default_space`` (a plain 
 nor at a bound) are plain attributes, so the objects pickle to worker processes. This
 module holds their shared validation (:class:`_Toy` and the option checks) and the simple
 densities :class:`Gaussian` and :class:`CamelBack`; the rotated patterns and shells live in
-:mod:`simulators.toys_geometric`, the physics-like toys in :mod:`simulators.toys_physics`,
-and every toy is importable from here as well.
+:mod:`simulators.toys_geometric`, the physics-like toys in :mod:`simulators.toys_physics`.
 
-Registered in the entry-point group ``advopt.simulators`` (as ``simulators.toy:<class>``) as
+Registered in the entry-point group ``advopt.simulators`` (as ``MODULE:<class>``) as
 ``xor``, ``swiss-roll``, ``gaussian``, ``camel``, ``ring``, ``nsphere``, ``weinberg`` and
 ``smeared-decay``.
 
@@ -30,20 +29,10 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Mapping
-from importlib import import_module
 
 import numpy as np
 
-__all__ = [
-    "XorRotation",
-    "SwissRollRotation",
-    "Gaussian",
-    "CamelBack",
-    "GaussianRing",
-    "NSphereShell",
-    "Weinberg",
-    "SmearedDecay",
-]
+__all__ = ["Gaussian", "CamelBack"]
 
 
 # -- shared validation (public entry points validate, private helpers compute) -------------
@@ -198,29 +187,3 @@ class CamelBack(_Toy):
         z = rng.standard_normal(n)
         x = np.where(first, p["mu1"] + p["s1"] * z, p["mu2"] + p["s2"] * z)
         return x[:, None]
-
-
-# -- the other toys: defined in sibling modules, re-exported here on first use ---------------
-# Lazily, because those modules import ``_Toy`` from this one: an eager import here would fail
-# whenever one of them is imported first (as unpickling one of their objects in a fresh
-# worker process does).
-_WHERE = {
-    "XorRotation": "simulators.toys_geometric",
-    "SwissRollRotation": "simulators.toys_geometric",
-    "NSphereShell": "simulators.toys_geometric",
-    "GaussianRing": "simulators.toys_geometric",
-    "Weinberg": "simulators.toys_physics",
-    "SmearedDecay": "simulators.toys_physics",
-}
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(import_module(_WHERE[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))

@@ -1,4 +1,4 @@
-"""Tests for the built-in toy simulators (simulators/toy.py).
+"""Tests for the built-in toy simulators (simulators/toy.py, toys_geometric.py, toys_physics.py).
 
 Contract checks run for every registered toy; each toy also gets a physics check that
 compares sample statistics with the analytic expectation (tolerance: 5 standard errors,
@@ -27,9 +27,16 @@ def _within(measured: float, expected: float, stderr: float) -> bool:
 
 
 # -- contract, for every toy ---------------------------------------------------------------------
+TOY_MODULES = {"xor": "simulators.toys_geometric", "swiss-roll": "simulators.toys_geometric", "gaussian": "simulators.toy",
+               "camel": "simulators.toy", "ring": "simulators.toys_geometric", "nsphere": "simulators.toys_geometric",
+               "weinberg": "simulators.toys_physics"}
+
+
 @pytest.mark.parametrize("name", TOYS)
-def test_registered_under_simulators_toy(name):
-    assert registered_simulators()[name].startswith("simulators.toy:")
+def test_registered_where_the_toy_is_defined(name):
+    cls = type(get_simulator(name))
+    assert registered_simulators()[name] == f"{TOY_MODULES[name]}:{cls.__qualname__}"
+    assert cls.__module__ == TOY_MODULES[name]
 
 
 @pytest.mark.parametrize("name", TOYS)
