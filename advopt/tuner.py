@@ -45,7 +45,7 @@ def tune(
     divergence: str | Divergence | None = None,
     budget: int = 200_000,
     events_per_point: int = 2_000,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     n_workers: int = 1,
     executor: Executor | str | None = None,
     execution_options: Mapping | None = None,
@@ -91,7 +91,8 @@ def tune(
         counted in the budget, and a larger share lowers the estimate's noise: 4 measured
         1.7x the signal-to-noise of 1 on Pythia (README). Classes stay weighted 1/2 each.
     batch_size: points asked at once and simulated in parallel (fixed, so that the
-        history does not depend on ``n_workers``).
+        history does not depend on ``n_workers``); default 2. The pooled and variational
+        optimisers plan their own batches (a round, an iteration) and refuse one.
     executor: where simulations run: None (serial for one worker, local processes for
         more), a backend name (``serial``, ``local``, ``dask``) with ``execution_options``
         (dask: address, cluster, retries), one of ours, or any ``concurrent.futures``-style
@@ -121,7 +122,8 @@ def tune(
     ref = _resolve_reference(reference, sim, reference_features)
     _check_positive_int("budget", budget)
     _check_positive_int("events_per_point", events_per_point)
-    _check_positive_int("batch_size", batch_size)
+    if batch_size is not None:
+        _check_positive_int("batch_size", batch_size)
     _check_positive_int("seed", seed, allow_zero=True)
     if not (isinstance(reference_per_point, (int, float)) and reference_per_point > 0):
         raise ValueError(f"reference.per_point: must be a number > 0, got {reference_per_point!r}")
@@ -146,8 +148,9 @@ def tune(
     div = with_divergence_defaults(opt.divergence_for(configured))
     growth = _growth(max_events_per_point, growth_threshold, events_per_point, div)
     _check_per_point(reference_per_point, div)
-    if opt.plans_batches and batch_size != DEFAULT_BATCH_SIZE:
+    if opt.plans_batches and batch_size is not None:
         raise ValueError(f"batch_size: the {opt.name} optimizer plans its own batches; drop batch_size")
+    batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
     div.prepare(ref.events, ref.feature_names or feature_names(sim))  # bins fixed, a model built, on the reference
     opt.check_run(div, budget, events_per_point, bool(resume))  # an optimiser's refusals come before any side effect
     run = RunDirectory(run_dir) if run_dir is not None else None

@@ -193,3 +193,25 @@ def test_a_callback_gets_a_read_only_snapshot_and_stops_the_run_by_returning_tru
                          seed=3, progress=False, callback=stop_after_two_batches)
     assert len(seen) == 2 and len(result.history) == 4 and result.events_used == 4_000
     assert [e.outcome() for e in seen[-1].history] == [e.outcome() for e in result.history]
+
+
+@pytest.mark.parametrize("optimizer, setting, message", [
+    ("pooled", {"batch_size": 2}, "^batch_size: the pooled optimizer plans its own batches"),
+    ("variational", {"batch_size": 8}, "^batch_size: the variational optimizer plans its own batches"),
+    ("pooled", {"max_events_per_point": 4_000}, "^max_events_per_point: summary-chi2 learns from every point's events"),
+    ("variational", {"reference_per_point": 2.0}, "^reference.per_point: jsd-mlp does not draw reference events per point"),
+])
+def test_settings_a_route_cannot_use_are_refused_before_anything_runs(gaussian_reference, tmp_path, optimizer, setting,
+                                                                       message):
+    simulator, reference = gaussian_reference
+    with pytest.raises(ValueError, match=message):
+        advopt.tune(simulator, reference, optimizer=optimizer, budget=40_000, events_per_point=1_000, seed=1,
+                    progress=False, run_dir=tmp_path / "run", **setting)
+    assert not (tmp_path / "run" / "config.json").exists()
+
+
+def test_chi2_refuses_a_reference_share_it_would_not_use(gaussian_reference):
+    simulator, reference = gaussian_reference
+    with pytest.raises(ValueError, match="^reference.per_point: chi2 does not draw reference events per point"):
+        advopt.tune(simulator, reference, optimizer="random", divergence="chi2", budget=4_000, events_per_point=1_000,
+                    reference_per_point=4.0, progress=False)
