@@ -127,5 +127,5 @@ def read_history(path: Path, repair: bool = False) -> tuple[list[Evaluation], bo
                 with open(path, "r+") as file:
                     file.truncate(len("".join(lines[:-1]).encode()))
                 warnings.warn(f"run_dir: the last line of {path} was cut off (the driver stopped while "
-                              f"writing it); dropped it, kept the {len(evaluations)} evaluations before", stacklevel=4)
+                              f"writing it); dropped it, kept the {len(evaluations)} evaluations before", stacklevel=5)
     return evaluations, partial

@@ -5,6 +5,7 @@ one tuning loop (advopt/loop.py) with the run directory (advopt/rundir.py).
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import time
@@ -36,6 +37,25 @@ logger = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 2
 
 
+def _errors_in_argument_terms(function):
+    """A script caller's errors name its own arguments: ValueErrors raised in config terms
+    (``budget.events_per_point: ...``) are re-raised in ``tune()``'s (``events_per_point:
+    ...``), unless the call comes from a config (``config`` given), whose fields they name."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except ValueError as err:
+            renamed = str(err) if kwargs.get("config") is not None else in_argument_terms(str(err))
+            if renamed == str(err):
+                raise
+            raise ValueError(renamed) from None
+
+    return wrapper
+
+
+@_errors_in_argument_terms
 def tune(
     simulator,
     reference,
@@ -46,8 +66,8 @@ def tune(
     budget: int = 200_000,
     events_per_point: int = 2_000,
     batch_size: int | None = None,
-    n_workers: int = 1,
-    executor: Executor | str | None = None,
+    workers: int = 1,
+    backend: Executor | str | None = None,
     execution_options: Mapping | None = None,
     run_dir: str | Path | None = None,
     seed: int = 0,
@@ -67,6 +87,15 @@ def tune(
     resume: bool = False,
 ) -> TuneResult:
     """Tune ``simulator``'s parameters in ``space`` until its events match ``reference``.
+
+    The arguments are the TOML config's fields under one name each (README, the command
+    line): ``budget`` is ``[budget] events`` and the other ``[budget]`` fields keep their
+    names (``events_per_point``, ``chunk_size``, ``max_events_per_point``,
+    ``growth_threshold``); ``batch_size`` is ``[optimizer] batch_size``; ``workers`` and
+    ``backend`` are ``[execution]``'s, whose other fields go in ``execution_options``;
+    ``X_options`` are the other fields of section ``[X]``; ``reference_per_point`` and
+    ``reference_features`` are ``[reference] per_point`` and ``features``; ``space`` is
+    ``[parameters]``. An error names the argument it is about (a config's, the field).
 
     simulator: an object with ``simulate(params, n, seed)``, a plain function of that
         signature, a class, or a registered name / ``module:attr`` string.
@@ -91,12 +120,13 @@ def tune(
         counted in the budget, and a larger share lowers the estimate's noise: 4 measured
         1.7x the signal-to-noise of 1 on Pythia (README). Classes stay weighted 1/2 each.
     batch_size: points asked at once and simulated in parallel (fixed, so that the
-        history does not depend on ``n_workers``); default 2. The pooled and variational
+        history does not depend on ``workers``); default 2. The pooled and variational
         optimisers plan their own batches (a round, an iteration) and refuse one.
-    executor: where simulations run: None (serial for one worker, local processes for
+    workers: simulation worker processes.
+    backend: where simulations run: None (serial for one worker, local processes for
         more), a backend name (``serial``, ``local``, ``dask``) with ``execution_options``
-        (dask: address, cluster, retries), one of ours, or any ``concurrent.futures``-style
-        executor (left open for the caller).
+        (retries, task_timeout; dask: address, cluster), one of our executors, or any
+        ``concurrent.futures``-style executor (left open for the caller).
     run_dir: where the config, the history (one JSON line per evaluation) and the result
         go; nothing is written when None.
     truth: known parameter values (closure tests), shown beside the result.
@@ -120,17 +150,17 @@ def tune(
     if hasattr(sim, "check_space"):
         sim.check_space(space)
     ref = _resolve_reference(reference, sim, reference_features)
-    _check_positive_int("budget", budget)
-    _check_positive_int("events_per_point", events_per_point)
+    _check_positive_int("budget.events", budget)
+    _check_positive_int("budget.events_per_point", events_per_point)
     if batch_size is not None:
-        _check_positive_int("batch_size", batch_size)
+        _check_positive_int("optimizer.batch_size", batch_size)
     _check_positive_int("seed", seed, allow_zero=True)
     if not (isinstance(reference_per_point, (int, float)) and reference_per_point > 0):
         raise ValueError(f"reference.per_point: must be a number > 0, got {reference_per_point!r}")
     if events_per_point > budget:
-        raise ValueError(f"budget: {budget} events cannot pay for one evaluation of events_per_point={events_per_point}")
+        raise ValueError(f"budget.events: {budget} events cannot pay for one evaluation of events_per_point={events_per_point}")
     chunk_size = chunk_size or events_per_point
-    _check_positive_int("chunk_size", chunk_size)
+    _check_positive_int("budget.chunk_size", chunk_size)
     if truth is not None:
         truth = {name: float(truth[name]) for name in space.names if name in truth}
 
@@ -149,7 +179,7 @@ def tune(
     growth = _growth(max_events_per_point, growth_threshold, events_per_point, div)
     _check_per_point(reference_per_point, div)
     if opt.plans_batches and batch_size is not None:
-        raise ValueError(f"batch_size: the {opt.name} optimizer plans its own batches; drop batch_size")
+        raise ValueError(f"optimizer.batch_size: the {opt.name} optimizer plans its own batches; drop it")
     batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
     div.prepare(ref.events, ref.feature_names or feature_names(sim))  # bins fixed, a model built, on the reference
     opt.check_run(div, budget, events_per_point, bool(resume))  # an optimiser's refusals come before any side effect
@@ -162,13 +192,13 @@ def tune(
         differing = run.record_environment(machine_record())
         if differing:
             warnings.warn(f"run_dir: resumed on a machine that differs from the run's start in {differing}; "
-                          "its history may differ in the last bits from there on", stacklevel=2)
+                          "its history may differ in the last bits from there on", stacklevel=3)
     elif resume:
         raise ValueError("run_dir: resume=True needs the run directory to resume")
 
-    own_executor = executor is None or isinstance(executor, str)
-    executor = (make_executor(n_workers, executor, **dict(execution_options or {})) if own_executor
-                else as_executor(executor))
+    own_executor = backend is None or isinstance(backend, str)
+    executor = (make_executor(workers, backend, **dict(execution_options or {})) if own_executor
+                else as_executor(backend))
     evaluator = Evaluator(sim, ref.events, div, executor, seed=seed, events_per_point=events_per_point,
                           chunk_size=chunk_size, fixed=fixed, growth=growth, reference_per_point=reference_per_point)
     loop = TuneLoop(opt, evaluator, space, budget=budget, events_per_point=events_per_point, batch_size=batch_size,
@@ -184,6 +214,34 @@ def tune(
     if run is not None:
         result.save(run.path / RESULT_FILE)
     return result
+
+
+_ARGUMENT_FOR_FIELD = {
+    "budget.events": "budget", "parameters": "space", "optimizer.batch_size": "batch_size",
+    "optimizer.kind": "optimizer", "divergence.kind": "divergence",
+    "execution.workers": "workers", "execution.backend": "backend",
+    "reference.per_point": "reference_per_point", "reference.features": "reference_features",
+}
+_OPTIONS_OF_SECTION = {"optimizer": "optimizer_options", "divergence": "divergence_options",
+                       "execution": "execution_options", "simulator.options": "simulator_options"}
+
+
+def in_argument_terms(message: str) -> str:
+    """A one-line error whose leading field is a config path (``section.field: ...``), with
+    that field as ``tune()``'s argument: ``budget.X`` -> ``X``, the other fields of a section
+    -> ``SECTION_options['X']``; any other message as it is."""
+    field, colon, rest = message.partition(": ")
+    if not colon or " " in field:
+        return message
+    if field in _ARGUMENT_FOR_FIELD:
+        return f"{_ARGUMENT_FOR_FIELD[field]}: {rest}"
+    if field.startswith("budget."):
+        return f"{field.removeprefix('budget.')}: {rest}"
+    for section, argument in sorted(_OPTIONS_OF_SECTION.items(), key=lambda item: -len(item[0])):
+        if field.startswith(section + "."):
+            keys = field.removeprefix(section + ".").split(".")
+            return f"{argument}{''.join(f'[{key!r}]' for key in keys)}: {rest}"
+    return message
 
 
 def default_route(optimizer, divergence) -> tuple:
@@ -250,13 +308,13 @@ def _growth(max_events, tolerance, events_per_point, divergence) -> SampleGrowth
     """The adaptive sample-size rule, checked; None when ``max_events_per_point`` is not set."""
     if max_events is None:
         return None
-    _check_positive_int("max_events_per_point", max_events)
+    _check_positive_int("budget.max_events_per_point", max_events)
     if max_events < events_per_point:
-        raise ValueError(f"max_events_per_point: {max_events} is below events_per_point={events_per_point}")
+        raise ValueError(f"budget.max_events_per_point: {max_events} is below events_per_point={events_per_point}")
     if not (isinstance(tolerance, (int, float)) and tolerance > 0):
-        raise ValueError(f"growth_threshold: must be a positive number (the divergence's units), got {tolerance!r}")
+        raise ValueError(f"budget.growth_threshold: must be a positive number (the divergence's units), got {tolerance!r}")
     if divergence.stateful:
-        raise ValueError(f"max_events_per_point: {divergence.name} learns from every point's events at "
+        raise ValueError(f"budget.max_events_per_point: {divergence.name} learns from every point's events at "
                          "events_per_point; sample growth does not apply")
     return SampleGrowth(int(max_events), float(tolerance), float(divergence.agreement_value))
 

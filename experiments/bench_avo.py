@@ -35,7 +35,7 @@ ALPHA = "TimeShower:alphaSvalue"
 def run_avo(simulator, reference, space, fixed, truth, args, executor, seed: int, budget: int) -> dict:
     started = time.perf_counter()
     result = advopt.tune(simulator, reference, space, fixed=fixed, optimizer="variational", budget=budget,
-                         events_per_point=args.events_per_point, executor=executor, seed=seed, truth=truth,
+                         events_per_point=args.events_per_point, backend=executor, seed=seed, truth=truth,
                          progress=False)
     last = result.history[-1].details if result.history else {}
     return {

@@ -60,7 +60,7 @@ def run_one(task: str, divergence: str, seed: int, executor, store: Path, recomp
     route = ({"optimizer": "pooled", "events_per_point": POOLED_EVENTS_PER_POINT[task]} if divergence == "pooled"
              else {"divergence": divergence, "events_per_point": spec["events_per_point"]})
     result = advopt.tune(simulator, reference, {n: simulator.default_space[n] for n in names}, **route,
-                         budget=spec["budget"], executor=executor,
+                         budget=spec["budget"], backend=executor,
                          seed=seed, truth=truth, progress=False, run_dir=run_dir, resume=recompute)
     return {
         "task": task, "divergence": divergence, "seed": seed, "truth": truth, "tuned": result.best_params,

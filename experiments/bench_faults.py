@@ -121,7 +121,7 @@ def worker_kills(n_kills: int, rng: np.random.Generator) -> dict:
         timer = threading.Timer(moment, os.kill, args=(victim, signal.SIGKILL))
         timer.start()
         try:
-            result = advopt.tune(SlowGaussian(0.3), reference, executor=executor, **settings)
+            result = advopt.tune(SlowGaussian(0.3), reference, backend=executor, **settings)
         finally:
             timer.join()
             executor.close()
@@ -146,7 +146,7 @@ def misbehaving_simulators() -> dict:
     executor = make_executor(2, "local", retries=1, task_timeout=2)
     try:
         result = advopt.tune(WidthChanging(), reference, {"mean": (-2.0, 2.0)}, optimizer="random", divergence="chi2",
-                             budget=40 * 200, events_per_point=200, seed=5, executor=executor, progress=False)
+                             budget=40 * 200, events_per_point=200, seed=5, backend=executor, progress=False)
     finally:
         executor.close()
     kinds = {}

@@ -39,7 +39,7 @@ def run_seed(simulator, reference, divergence: str, seed: int, args, executor) -
 
     started = time.perf_counter()
     result = advopt.tune(simulator, reference, {ALPHA: (low, high)}, divergence=divergence, budget=args.budget,
-                         events_per_point=args.events_per_point, executor=executor, seed=seed,
+                         events_per_point=args.events_per_point, backend=executor, seed=seed,
                          truth={ALPHA: truth}, progress=False, callback=record)
     tuned = result.best_params[ALPHA]
     return {"divergence": divergence, "seed": seed, "alphaS": tuned, "uncertainty": result.uncertainty[ALPHA],

@@ -102,7 +102,7 @@ def run_one(simulator, executor, reference, set_name, method, budget, seed, args
         shutil.rmtree(run_dir)
     started = time.perf_counter()
     result = advopt.tune(simulator, reference, space, budget=budget, events_per_point=events_per_point,
-                         executor=executor, seed=seed, truth=truth, fixed=fixed, progress=False, run_dir=run_dir,
+                         backend=executor, seed=seed, truth=truth, fixed=fixed, progress=False, run_dir=run_dir,
                          resume=resume, **settings)
     wall = time.perf_counter() - started
     ranges = np.array([space[n][1] - space[n][0] for n in names])

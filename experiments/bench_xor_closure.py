@@ -32,7 +32,7 @@ def run_seed(seed: int, budget: int, events_per_point: int, workers: int, checkp
 
     started = time.perf_counter()
     result = advopt.tune(simulator, reference, optimizer="bayes", divergence="mlp", budget=budget,
-                         events_per_point=events_per_point, n_workers=workers, seed=seed, callback=record,
+                         events_per_point=events_per_point, workers=workers, seed=seed, callback=record,
                          truth=simulator.truth, progress=False)
     wall = time.perf_counter() - started
     distances[budget] = abs(result.best_params["angle"] - true_angle)

@@ -43,7 +43,7 @@ def run_seed(kind: str, seed: int, budget: int, events_per_point: int, workers: 
 
     started = time.perf_counter()
     result = advopt.tune(simulator, reference, optimizer="bayes", divergence=kind, budget=budget,
-                         events_per_point=events_per_point, n_workers=workers, seed=seed, callback=record,
+                         events_per_point=events_per_point, workers=workers, seed=seed, callback=record,
                          truth=simulator.truth, progress=False)
     wall = time.perf_counter() - started
     final = abs(result.best_params["angle"] - true_angle)

@@ -45,7 +45,7 @@ def test_task_seeds_are_keyed_by_identity_only():
 def test_dask_local_cluster_gives_the_serial_history(serial_result):
     executor = DaskExecutor(n_workers=2)
     try:
-        result = advopt.tune(SlowGaussian(0.0), REFERENCE, executor=executor, **SETTINGS)
+        result = advopt.tune(SlowGaussian(0.0), REFERENCE, backend=executor, **SETTINGS)
     finally:
         executor.close()
     assert _outcomes(result) == _outcomes(serial_result)
@@ -53,7 +53,7 @@ def test_dask_local_cluster_gives_the_serial_history(serial_result):
 
 def test_concurrent_futures_executor_gives_the_serial_history(serial_result):
     with concurrent.futures.ProcessPoolExecutor(2) as pool:
-        result = advopt.tune(SlowGaussian(0.0), REFERENCE, executor=pool, **SETTINGS)
+        result = advopt.tune(SlowGaussian(0.0), REFERENCE, backend=pool, **SETTINGS)
     assert _outcomes(result) == _outcomes(serial_result)
 
 
@@ -75,7 +75,7 @@ def test_dask_worker_killed_mid_run_loses_nothing(serial_result, tmp_path):
     killer = threading.Thread(target=kill_the_fifth_task_s_worker)
     killer.start()
     try:
-        result = advopt.tune(PidReportingGaussian(tmp_path, 0.3), REFERENCE, executor=executor, **SETTINGS)
+        result = advopt.tune(PidReportingGaussian(tmp_path, 0.3), REFERENCE, backend=executor, **SETTINGS)
     finally:
         killer.join()
         executor.close()
@@ -103,7 +103,7 @@ def test_a_simulation_that_kills_its_process_once_is_retried(tmp_path, backend):
 def test_a_simulation_that_always_kills_its_process_is_a_failed_evaluation(backend):
     executor = make_executor(2, backend, retries=1)
     try:
-        result = advopt.tune(CrashAbove(1.0), REFERENCE, executor=executor, optimizer="bayes", budget=6_000, events_per_point=1_000,
+        result = advopt.tune(CrashAbove(1.0), REFERENCE, backend=executor, optimizer="bayes", budget=6_000, events_per_point=1_000,
                              seed=2, progress=False, optimizer_options={"n_initial_points": 4})
     finally:
         executor.close()

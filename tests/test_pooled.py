@@ -92,7 +92,7 @@ def test_same_seed_same_history_and_resume_replays(tmp_path, gaussian_reference)
 def test_the_history_does_not_depend_on_the_worker_count(gaussian_reference):
     simulator, reference = gaussian_reference
     serial = _pooled(simulator, reference, budget=10_000)
-    parallel = _pooled(simulator, reference, budget=10_000, n_workers=2, executor="local")
+    parallel = _pooled(simulator, reference, budget=10_000, workers=2, backend="local")
     assert [e.outcome() for e in parallel.history] == [e.outcome() for e in serial.history]
 
 
@@ -120,11 +120,11 @@ def test_failed_points_are_recorded_and_the_fit_goes_on(gaussian_reference):
 
 
 @pytest.mark.parametrize("option, message", [
-    ({"folds": 1}, "optimizer.folds: must be an integer >= 2"),
-    ({"max_epochs": -3}, "optimizer.max_epochs: must be an integer >= 1"),
-    ({"device": "tpu"}, "optimizer.device:"),
-    ({"summary": "mean"}, "optimizer.summary: must be 'score' or 'regression'"),
-    ({"initial_fraction": 1.5}, "optimizer.initial_fraction: must be in (0, 1)"),
+    ({"folds": 1}, "optimizer_options['folds']: must be an integer >= 2"),
+    ({"max_epochs": -3}, "optimizer_options['max_epochs']: must be an integer >= 1"),
+    ({"device": "tpu"}, "optimizer_options['device']:"),
+    ({"summary": "mean"}, "optimizer_options['summary']: must be 'score' or 'regression'"),
+    ({"initial_fraction": 1.5}, "optimizer_options['initial_fraction']: must be in (0, 1)"),
     ({"warp": 2}, "optimizer: bad option for 'pooled'"),
 ])
 def test_bad_options_name_the_field(option, message, gaussian_reference):

@@ -20,12 +20,45 @@ def test_exported_names():
         assert hasattr(advopt, name)
 
 
+TUNE_PARAMETERS = {  # name: default ("-" for none); the config's fields under the same names (README)
+    "simulator": "-", "reference": "-", "space": None, "optimizer": None, "divergence": None, "budget": 200_000,
+    "events_per_point": 2_000, "batch_size": None, "workers": 1, "backend": None, "execution_options": None,
+    "run_dir": None, "seed": 0, "truth": None, "fixed": None, "optimizer_options": None, "divergence_options": None,
+    "simulator_options": None, "reference_features": None, "chunk_size": None, "max_events_per_point": None,
+    "growth_threshold": 0.01, "reference_per_point": 1.0, "progress": None, "config": None, "callback": None,
+    "resume": False,
+}
+
+
 def test_tune_signature():
     parameters = inspect.signature(advopt.tune).parameters
+    assert {name: "-" if p.default is p.empty else p.default for name, p in parameters.items()} == TUNE_PARAMETERS
     assert list(parameters)[:3] == ["simulator", "reference", "space"]
-    for keyword in ("optimizer", "divergence", "budget", "events_per_point", "batch_size", "n_workers", "executor",
-                    "run_dir", "seed", "truth", "callback"):
-        assert parameters[keyword].kind is inspect.Parameter.KEYWORD_ONLY
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in list(parameters.values())[3:])
+
+
+def test_config_fields_map_one_to_one_onto_tune_arguments():
+    from advopt.config import SECTIONS, tune_arguments
+
+    assert SECTIONS == {"seed", "simulator", "parameters", "fixed", "reference", "divergence", "optimizer", "budget",
+                        "execution"}
+    config = {"seed": 4, "simulator": {"name": "gaussian"}, "parameters": {"mean": [-1.0, 1.0]},
+              "reference": {"simulate_at": "truth", "events": 100, "per_point": 2, "features": ["x"]},
+              "optimizer": {"kind": "bayes", "batch_size": 3, "n_initial_points": 4},
+              "divergence": {"kind": "mlp", "hidden": [8]},
+              "budget": {"events": 9_000, "events_per_point": 300, "chunk_size": 100, "max_events_per_point": 600,
+                         "growth_threshold": 0.02},
+              "execution": {"workers": 2, "backend": "local", "retries": 1, "task_timeout": 60}}
+    arguments = tune_arguments(config)
+    assert set(arguments) <= set(TUNE_PARAMETERS)
+    assert {k: arguments[k] for k in ("seed", "budget", "events_per_point", "chunk_size", "max_events_per_point",
+                                      "growth_threshold", "batch_size", "workers", "backend", "reference_per_point",
+                                      "optimizer", "divergence")} == {
+        "seed": 4, "budget": 9_000, "events_per_point": 300, "chunk_size": 100, "max_events_per_point": 600,
+        "growth_threshold": 0.02, "batch_size": 3, "workers": 2, "backend": "local", "reference_per_point": 2,
+        "optimizer": "bayes", "divergence": "mlp"}
+    assert arguments["execution_options"] == {"retries": 1, "task_timeout": 60}
+    assert arguments["optimizer_options"] == {"n_initial_points": 4} and arguments["divergence_options"] == {"hidden": [8]}
 
 
 def test_result_fields():

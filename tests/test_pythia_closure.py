@@ -17,7 +17,7 @@ def test_short_alphas_closure():
     simulator = advopt.get_simulator("pythia-ee")
     reference = simulator.simulate(simulator.truth, 30_000, 2024)
     result = advopt.tune(simulator, reference, {ALPHA: (0.06, 0.25)}, optimizer="bayes", budget=60_000, events_per_point=3_000,
-                         n_workers=2, seed=4, truth={ALPHA: 0.1365}, progress=False,
+                         workers=2, seed=4, truth={ALPHA: 0.1365}, progress=False,
                          optimizer_options={"n_initial_points": 6})
     assert abs(result.best_params[ALPHA] - 0.1365) < 0.01
     assert result.n_failed == 0 and result.events_used == 60_000
@@ -56,7 +56,7 @@ def test_pooled_alphas_closure():
     simulator = advopt.get_simulator("pythia-ee")
     reference = simulator.simulate(simulator.truth, 30_000, 2024)
     result = advopt.tune(simulator, reference, {ALPHA: (0.06, 0.25)}, optimizer="pooled", budget=60_000,
-                         events_per_point=1_000, n_workers=2, seed=4, truth={ALPHA: 0.1365}, progress=False)
+                         events_per_point=1_000, workers=2, seed=4, truth={ALPHA: 0.1365}, progress=False)
     assert abs(result.best_params[ALPHA] - 0.1365) < 3 * result.uncertainty[ALPHA]
     assert 0 < result.uncertainty[ALPHA] < 0.0008
     assert result.n_failed == 0 and result.events_used == 60_000

@@ -29,7 +29,7 @@ def test_far_points_stay_small_and_near_points_grow():
 
 def test_growth_is_deterministic_across_worker_counts():
     serial = _tune(budget=8_000)
-    parallel = _tune(budget=8_000, n_workers=2)
+    parallel = _tune(budget=8_000, workers=2)
     assert [e.outcome() for e in serial.history] == [e.outcome() for e in parallel.history]
 
 

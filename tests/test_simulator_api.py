@@ -110,6 +110,6 @@ def test_user_module_simulator_is_tuned_through_module_attr(tmp_path, monkeypatc
     assert advopt.check_simulator(simulator).ok
     reference = simulator.simulate({"rate": 2.0}, 10_000, 99)
     result = advopt.tune("user_generators:Exponential", reference, optimizer="bayes", budget=20_000, events_per_point=1_000, seed=1,
-                         n_workers=2, progress=False)
+                         workers=2, progress=False)
     assert abs(result.best_params["rate"] - 2.0) < 5 * 2.0 * np.sqrt(1 / 10_000 + 1 / 1_000)
     sys.modules.pop("user_generators", None)

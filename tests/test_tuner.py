@@ -43,8 +43,8 @@ def test_xor_rotation_closure():
 def test_history_does_not_depend_on_worker_count(gaussian_reference):
     simulator, reference = gaussian_reference
     kwargs = dict(optimizer="bayes", budget=8_000, events_per_point=1_000, chunk_size=500, seed=9, batch_size=2, progress=False)
-    serial = advopt.tune(simulator, reference, n_workers=1, **kwargs)
-    parallel = advopt.tune(simulator, reference, n_workers=2, **kwargs)
+    serial = advopt.tune(simulator, reference, workers=1, **kwargs)
+    parallel = advopt.tune(simulator, reference, workers=2, **kwargs)
     assert [e.params for e in serial.history] == [e.params for e in parallel.history]
     assert [e.value for e in serial.history] == [e.value for e in parallel.history]
     assert [e.seed for e in serial.history] == [e.seed for e in parallel.history]
@@ -117,8 +117,8 @@ def test_reference_from_files_and_feature_selection(tmp_path, gaussian_reference
         (dict(space={"mean": (0.0, 1.0)}, fixed={"mean": 0.5}), "also tuned"),
         (dict(budget=0), "budget"),
         (dict(events_per_point=5_000, budget=1_000), "cannot pay for one evaluation"),
-        (dict(optimizer="annealing"), "optimizer.kind"),
-        (dict(divergence="kl"), "divergence.kind"),
+        (dict(optimizer="annealing"), "^optimizer: unknown .annealing.; choose one of"),
+        (dict(divergence="kl"), "^divergence: unknown .kl.; choose one of"),
     ],
 )
 def test_bad_input_is_refused_before_simulating(kwargs, message, gaussian_reference):
@@ -144,7 +144,7 @@ def test_reference_per_point_draws_that_many_reference_events(gaussian_reference
     advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, fixed={"width": 1.0}, optimizer="bayes", divergence=Recording(),
                 budget=4_000, events_per_point=1_000, reference_per_point=3, progress=False)
     assert seen == [(1_000, 3_000)] * 4
-    with pytest.raises(ValueError, match="reference.per_point"):
+    with pytest.raises(ValueError, match="^reference_per_point: must be a number > 0"):
         advopt.tune(simulator, reference, {"mean": (-2.0, 2.0)}, optimizer="bayes", budget=4_000, events_per_point=1_000,
                     reference_per_point=0, progress=False)
 
@@ -199,7 +199,7 @@ def test_a_callback_gets_a_read_only_snapshot_and_stops_the_run_by_returning_tru
     ("pooled", {"batch_size": 2}, "^batch_size: the pooled optimizer plans its own batches"),
     ("variational", {"batch_size": 8}, "^batch_size: the variational optimizer plans its own batches"),
     ("pooled", {"max_events_per_point": 4_000}, "^max_events_per_point: summary-chi2 learns from every point's events"),
-    ("variational", {"reference_per_point": 2.0}, "^reference.per_point: jsd-mlp does not draw reference events per point"),
+    ("variational", {"reference_per_point": 2.0}, "^reference_per_point: jsd-mlp does not draw reference events per point"),
 ])
 def test_settings_a_route_cannot_use_are_refused_before_anything_runs(gaussian_reference, tmp_path, optimizer, setting,
                                                                        message):
@@ -212,6 +212,36 @@ def test_settings_a_route_cannot_use_are_refused_before_anything_runs(gaussian_r
 
 def test_chi2_refuses_a_reference_share_it_would_not_use(gaussian_reference):
     simulator, reference = gaussian_reference
-    with pytest.raises(ValueError, match="^reference.per_point: chi2 does not draw reference events per point"):
+    with pytest.raises(ValueError, match="^reference_per_point: chi2 does not draw reference events per point"):
         advopt.tune(simulator, reference, optimizer="random", divergence="chi2", budget=4_000, events_per_point=1_000,
                     reference_per_point=4.0, progress=False)
+
+
+def test_a_script_callers_errors_name_its_own_arguments(gaussian_reference):
+    """The same bad value reads in tune()'s terms from a script, in the config's from a config."""
+    simulator, reference = gaussian_reference
+    cases = [(dict(events_per_point=0), "^events_per_point: must be a positive integer"),
+             (dict(budget=500, events_per_point=1_000), "^budget: 500 events cannot pay"),
+             (dict(workers=0), "^workers: must be a positive integer"),
+             (dict(backend="mpi"), "^backend: unknown 'mpi'"),
+             (dict(backend="local", execution_options={"retries": -1}), r"^execution_options\['retries'\]: must be"),
+             (dict(optimizer="bayes", optimizer_options={"acq_func": "nope"}), r"^optimizer_options\['acq_func'\]"),
+             (dict(optimizer="random", batch_size=0), "^batch_size: must be a positive integer")]
+    for arguments, message in cases:
+        with pytest.raises(ValueError, match=message):
+            advopt.tune(simulator, reference, **{"budget": 4_000, "events_per_point": 1_000, "progress": False, **arguments})
+    with pytest.raises(ValueError, match="^budget.events_per_point: must be a positive integer"):
+        advopt.tune(simulator, reference, events_per_point=0, config={"seed": 0}, progress=False)
+
+
+def test_config_paths_become_argument_names():
+    from advopt.tuner import in_argument_terms
+
+    assert in_argument_terms("budget.events: too few") == "budget: too few"
+    assert in_argument_terms("budget.chunk_size: bad") == "chunk_size: bad"
+    assert in_argument_terms("execution.cluster.kind: unknown") == "execution_options['cluster']['kind']: unknown"
+    assert in_argument_terms("simulator.options.sqrt_s: bad") == "simulator_options['sqrt_s']: bad"
+    assert in_argument_terms("divergence.kind: unknown 'x'") == "divergence: unknown 'x'"
+    assert in_argument_terms("parameters: none given") == "space: none given"
+    assert in_argument_terms("fixed: overlap") == "fixed: overlap"
+    assert in_argument_terms("a sentence: with a colon") == "a sentence: with a colon"

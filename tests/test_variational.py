@@ -240,5 +240,5 @@ def test_refusals_come_before_any_side_effect(tmp_path):
     for bad in ({"divergence": "tv", "budget": 1_000}, {"budget": 500}):
         with pytest.raises(ValueError):
             advopt.tune(simulator, reference, optimizer="variational", events_per_point=100, progress=False,
-                        run_dir=tmp_path / "run", n_workers=2, **{"divergence": "mlp", **bad})
+                        run_dir=tmp_path / "run", workers=2, **{"divergence": "mlp", **bad})
         assert not (tmp_path / "run").exists()

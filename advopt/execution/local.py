@@ -110,7 +110,7 @@ class FuturesExecutor:
 
     def __init__(self, executor, n_workers: int | None = None):
         if not hasattr(executor, "submit"):
-            raise ValueError(f"executor: {type(executor).__name__} has no submit(); pass a concurrent.futures-style executor")
+            raise ValueError(f"execution.backend: {type(executor).__name__} has no submit(); pass a backend name or a concurrent.futures-style executor")
         self.executor = executor
         self.n_workers = n_workers or getattr(executor, "_max_workers", 1)
 

@@ -155,9 +155,9 @@ def initial_design(asked: int | None, total_points: int, default: int = 10) -> i
     if asked is not None:
         if asked >= total_points:
             warnings.warn(f"optimizer.n_initial_points: {asked} initial points use the whole budget "
-                          f"({total_points} points); the Gaussian process never chooses a point", stacklevel=5)
+                          f"({total_points} points); the Gaussian process never chooses a point", stacklevel=6)
         return asked
     if total_points < 6:
         warnings.warn(f"budget: {total_points} points leave Bayesian optimisation little to model "
-                      "(raise the budget or lower events_per_point)", stacklevel=5)
+                      "(raise the budget or lower events_per_point)", stacklevel=6)
     return max(1, min(default, total_points // 3))

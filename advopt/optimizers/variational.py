@@ -161,7 +161,7 @@ class VariationalOptimizer(OptimizerBase):
         """Refuse a run AVO cannot do, before the tuner writes a run directory or starts workers."""
         per_iteration = self.points_per_iteration * events_per_point
         if per_iteration > budget:
-            raise ValueError(f"budget: {budget} events cannot pay for one variational iteration "
+            raise ValueError(f"budget.events: {budget} events cannot pay for one variational iteration "
                              f"(points_per_iteration={self.points_per_iteration} x events_per_point={events_per_point})")
 
     def divergence_for(self, divergence) -> AdversarialCritic:
