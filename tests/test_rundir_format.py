@@ -27,10 +27,27 @@ def test_a_stored_run_directory_of_format_0_resumes_to_its_uninterrupted_result(
     resumed = json.loads((run / "result.json").read_text())
     whole = json.loads((STORED / "result_uninterrupted.json").read_text())
     strip = lambda e: {k: v for k, v in e.items() if k not in ("sim_seconds", "train_seconds")}  # noqa: E731
-    assert [strip(e) for e in resumed["history"]] == [strip(e) for e in whole["history"]]
-    assert resumed["best_params"] == whole["best_params"] and resumed["interval68"] == whole["interval68"]
+    stored = len((STORED / "history.jsonl").read_text().splitlines())
+    # The recorded evaluations come back bit for bit; the new ones match the uninterrupted
+    # run to rounding: on another CPU (AVX-512 against the AVX2 machine that wrote it) OpenBLAS
+    # picks other kernels and the GP's next points differ in the last bits (measured: 4e-16).
+    assert [strip(e) for e in resumed["history"][:stored]] == [strip(e) for e in whole["history"][:stored]]
+    assert _to_rounding([strip(e) for e in resumed["history"]]) == _to_rounding([strip(e) for e in whole["history"]])
+    assert _to_rounding(resumed["best_params"]) == _to_rounding(whole["best_params"])
+    assert _to_rounding(resumed["interval68"]) == _to_rounding(whole["interval68"])
     assert len((run / "history.jsonl").read_text().splitlines()) == 20
     assert "format" not in json.loads((run / "config.json").read_text())  # resuming leaves the record as it was
+
+
+def _to_rounding(value):
+    """``value`` with every float rounded to 9 significant digits (nested lists and dicts)."""
+    if isinstance(value, float):
+        return float(f"{value:.9g}")
+    if isinstance(value, dict):
+        return {key: _to_rounding(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_to_rounding(item) for item in value]
+    return value
 
 
 def test_a_new_run_records_its_format(tmp_path):
