@@ -19,8 +19,10 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,6 +86,7 @@ class Evaluator:
         self.fixed = dict(fixed or {})
         self.growth = growth
         self.reference_per_point = float(reference_per_point)
+        self._executor_lock = threading.Lock()
 
     def evaluate(self, iteration: int, first_index: int, points: np.ndarray, params: list[dict[str, float]],
                  recorded: Mapping[int, Evaluation], spare_events: int) -> list[Evaluation]:
@@ -91,16 +94,34 @@ class Evaluator:
         stateful divergence), ``params`` their physical values, ``recorded`` the batch
         members a resumed run already holds (by index in the batch), ``spare_events`` what
         the budget leaves for growth after every point's first sample."""
+        return self.finish(self.begin(iteration, first_index, points, params, recorded), spare_events)
+
+    def begin(self, iteration: int, first_index: int, points: np.ndarray, params: list[dict[str, float]],
+              recorded: Mapping[int, Evaluation]) -> "PendingBatch":
+        """Start simulating a batch in the background (see :meth:`evaluate` for the
+        arguments); :meth:`finish` estimates it. The driver can learn from one batch while
+        the next one simulates; the executor runs one batch at a time, in the order begun."""
         batch = _Batch(iteration, first_index)
+        if self.divergence.stateful:  # every point, recorded ones again, to rebuild the state
+            wanted = list(range(len(params)))
+        else:
+            wanted = [index for index in range(len(params)) if index not in recorded]
+        plans = [(index, params[index], self.events_per_point, 0) for index in wanted]
+        return PendingBatch(batch, np.asarray(points), params, dict(recorded), wanted,
+                            _in_background(self.simulate, batch, plans))
+
+    def finish(self, pending: "PendingBatch", spare_events: int) -> list[Evaluation]:
+        """A begun batch's evaluations, in order (waits for its simulations)."""
+        batch, recorded = pending.batch, pending.recorded
+        samples = dict(zip(pending.simulated, pending.samples.result()))
         if self.divergence.stateful:
-            return self._evaluate_together(batch, points, params, recorded)
-        missing = [index for index in range(len(params)) if index not in recorded]
-        samples = dict(zip(missing, self.simulate(batch, [(i, params[i], self.events_per_point, 0) for i in missing])))
+            return self._evaluate_together(batch, pending.points, [samples[i] for i in range(len(pending.params))],
+                                           recorded)
         fresh = {index: self._estimate(batch, index, sample) for index, sample in samples.items()}
         if self.growth is not None:
             spare = spare_events - sum(e.n_events - self.events_per_point for e in recorded.values())
             fresh = self._grow(batch, samples, fresh, spare)
-        return [recorded[index] if index in recorded else fresh[index] for index in range(len(params))]
+        return [recorded[index] if index in recorded else fresh[index] for index in range(pending.n_points)]
 
     # -- simulation ------------------------------------------------------------------------------
     def simulate(self, batch: "_Batch", points: list[tuple[int, dict[str, float], int, int]]) -> list[PointSample]:
@@ -112,7 +133,8 @@ class Evaluator:
             for index, p, chunks, first in plans
             for chunk, n in enumerate(chunks)
         ]
-        outcomes = self.executor.map(run_simulation, self.simulator, tasks) if tasks else []
+        with self._executor_lock:  # one batch at a time: a simulator's process cache is not thread-safe
+            outcomes = self.executor.map(run_simulation, self.simulator, tasks) if tasks else []
         samples, start = [], 0
         for index, p, chunks, first in plans:
             mine, start = outcomes[start : start + len(chunks)], start + len(chunks)
@@ -197,11 +219,10 @@ class Evaluator:
                 fresh[index] = self._estimate(batch, index, samples[index], round_number)
         return fresh
 
-    def _evaluate_together(self, batch: "_Batch", points: np.ndarray, params: list[dict[str, float]],
+    def _evaluate_together(self, batch: "_Batch", points: np.ndarray, samples: list[PointSample],
                            recorded: Mapping[int, Evaluation]) -> list[Evaluation]:
         """A stateful divergence's batch: every point simulated (recorded ones again, for the
         state), the divergence told all the events at once; recorded points keep their records."""
-        samples = self.simulate(batch, [(index, p, self.events_per_point, 0) for index, p in enumerate(params)])
         failures = [self._failure(batch, index, sample) for index, sample in enumerate(samples)]
         started = time.perf_counter()
         estimates = self.divergence.estimate_batch(
@@ -218,6 +239,32 @@ class Evaluator:
                                               train_seconds=train_seconds, details=estimate.details,
                                               **self._identity(batch, index, sample)))
         return evaluations
+
+
+@dataclass(frozen=True)
+class PendingBatch:
+    """A batch whose simulations were begun: what :meth:`Evaluator.finish` needs. ``simulated``
+    are the batch indices being simulated, ``samples`` the future of their samples."""
+
+    batch: "_Batch"
+    points: np.ndarray
+    params: list[dict[str, float]]
+    recorded: dict[int, Evaluation]
+    simulated: list[int]
+    samples: Future
+
+    @property
+    def n_points(self) -> int:
+        return len(self.params)
+
+
+def _in_background(function, *args) -> Future:
+    """``function(*args)`` in a thread of its own (it ends with the call)."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="advopt-simulation")
+    try:
+        return pool.submit(function, *args)
+    finally:
+        pool.shutdown(wait=False)
 
 
 @dataclass(frozen=True)

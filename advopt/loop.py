@@ -13,6 +13,7 @@ that they are re-used (or, for a stateful divergence, replayed) instead of count
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import logging
 import math
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from advopt.evaluator import PendingBatch
 from advopt.result import Evaluation
 
 logger = logging.getLogger(__name__)
@@ -65,16 +67,28 @@ class TuneLoop:
     def run(self, progress: bool = False, callback: Callable[[Snapshot], bool | None] | None = None,
             recorded: list[Evaluation] | None = None) -> None:
         """Spend the budget. ``recorded`` evaluations (from a resumed run directory) are
-        re-used instead of simulated and counted again."""
+        re-used instead of simulated and counted again.
+
+        When the optimiser's next points do not depend on the batch in hand (``asks_ahead``)
+        and the sample size is fixed, the next batch is asked and simulated while the driver
+        estimates and tells this one; the order of asks and tells is the same on every run,
+        so the history does not depend on timing."""
         by_iteration = _by_iteration(recorded or [])
         bar = _progress_bar(self.budget) if progress else None
+        in_flight: collections.deque[_Begun] = collections.deque()
         stopped = False
         try:
-            while not stopped and (n_points := self._next_batch_size()) > 0:
-                evaluations = self.step(n_points, by_iteration.pop(self.iteration, {}))
+            while not stopped:
+                if not in_flight and not self._begin_next(in_flight, by_iteration):
+                    break
+                if self._may_ask_ahead():
+                    self._begin_next(in_flight, by_iteration)
+                evaluations = self._complete(in_flight.popleft())
                 self._report(evaluations, bar)
                 stopped = callback is not None and callback(self.snapshot()) is True
         finally:
+            for begun in in_flight:  # asked ahead, not needed: let its simulations end before the executor does
+                begun.pending.samples.exception()
             if bar is not None:
                 bar.close()
         if stopped:
@@ -94,8 +108,20 @@ class TuneLoop:
     def step(self, n_points: int, recorded: Mapping[int, Evaluation] | None = None) -> list[Evaluation]:
         """One batch: ask, evaluate, tell, record. Points already in ``recorded`` (by index
         in the batch) are re-used, not counted again."""
-        recorded = dict(recorded or {})
+        return self._complete(self._begin(n_points, dict(recorded or {})))
+
+    def _begin_next(self, in_flight: "collections.deque[_Begun]", by_iteration: dict) -> bool:
+        """Ask for the next batch and start simulating it; False when the budget is spent."""
+        n_points = self._next_batch_size(in_flight)
+        if n_points <= 0:
+            return False
+        iteration = self.iteration + len(in_flight)
+        in_flight.append(self._begin(n_points, by_iteration.pop(iteration, {}), in_flight))
+        return True
+
+    def _begin(self, n_points: int, recorded: dict[int, Evaluation], in_flight=()) -> "_Begun":
         units = self.optimizer.ask(n_points)
+        details = self.optimizer.asked_details(self.space)
         params = [self.space.from_unit(u) for u in units]
         for index, evaluation in recorded.items():
             if index >= n_points or not _same_point(evaluation.params, params[index]):
@@ -103,22 +129,36 @@ class TuneLoop:
                     f"run_dir: recorded evaluation {evaluation.index} ({evaluation.params}) is not the point this "
                     "configuration asks for: the run directory belongs to a different config"
                 )
-        spare = self.budget - self.events_used - n_points * self.events_per_point
-        evaluations = self.evaluator.evaluate(self.iteration, len(self.history), units, params, recorded, spare)
-        evaluations = self._with_asked_details(evaluations, recorded)
+        first_index = len(self.history) + sum(begun.pending.n_points for begun in in_flight)
+        pending = self.evaluator.begin(self.iteration + len(in_flight), first_index, units, params, recorded)
+        return _Begun(units, details, pending)
+
+    def _complete(self, begun: "_Begun") -> list[Evaluation]:
+        """Estimate a begun batch, tell the optimiser, record it."""
+        recorded = begun.pending.recorded
+        spare = self.budget - self.events_used - begun.pending.n_points * self.events_per_point
+        evaluations = self.evaluator.finish(begun.pending, spare)
+        evaluations = self._with_asked_details(evaluations, recorded, begun.details)
         values, stderrs = self.divergence.told_values(evaluations)
-        self.optimizer.tell(units, values, stderrs, np.array([e.ok for e in evaluations]))
+        self.optimizer.tell(begun.units, values, stderrs, np.array([e.ok for e in evaluations]))
         return self._record(evaluations, recorded)
 
-    def _next_batch_size(self) -> int:
+    def _may_ask_ahead(self) -> bool:
+        """Only with a fixed sample per point: growth spends what the budget leaves after
+        the batch in hand, so the next batch's size depends on it."""
+        return self.evaluator.growth is None and self.optimizer.asks_ahead()
+
+    def _next_batch_size(self, in_flight=()) -> int:
         """Points per step: the configured batch size, or what an optimiser that plans its
-        batches asks (a pooled round, an AVO iteration), as far as the budget goes."""
-        remaining = (self.budget - self.events_used) // self.events_per_point
+        batches asks (a pooled round, an AVO iteration), as far as the budget goes once the
+        batches in flight are paid for."""
+        planned = sum(begun.pending.n_points for begun in in_flight) * self.events_per_point
+        remaining = (self.budget - self.events_used - planned) // self.events_per_point
         return self.optimizer.next_batch_size(self.batch_size, remaining) if remaining > 0 else 0
 
-    def _with_asked_details(self, evaluations: list[Evaluation], recorded: Mapping[int, Evaluation]) -> list[Evaluation]:
-        """What the optimiser records beside each point it asked (AVO's proposal), first in details."""
-        asked = self.optimizer.asked_details(self.space)
+    def _with_asked_details(self, evaluations: list[Evaluation], recorded: Mapping[int, Evaluation],
+                            asked: dict) -> list[Evaluation]:
+        """What the optimiser recorded beside each point it asked (AVO's proposal), first in details."""
         if not asked:
             return evaluations
         return [e if index in recorded else dataclasses.replace(e, details={**asked, **e.details})
@@ -151,6 +191,16 @@ class TuneLoop:
     def _best_text(self) -> str:
         best = min((e for e in self.history if e.ok), key=lambda e: e.value, default=None)
         return f"best D={best.value:.4f} at {format_params(best.params)}" if best else "no successful evaluation yet"
+
+
+@dataclass(frozen=True)
+class _Begun:
+    """A batch asked and being simulated: its unit-cube points, what the optimiser recorded
+    beside them when asked, and the evaluator's pending batch."""
+
+    units: np.ndarray
+    details: dict
+    pending: PendingBatch
 
 
 def format_params(params: Mapping[str, float]) -> str:

@@ -61,6 +61,9 @@ class OptimizerBase:
     - ``asked_details(space)``: what it records beside each point of the last ask, in
       physical units through ``space`` (AVO: the proposal the points were drawn from).
     - ``progress_text(space)``: a short status for the progress line, or None.
+    - ``asks_ahead()``: True when its next points do not depend on what it is about to be
+      told (a fixed design), so the loop may ask for them and simulate them while it
+      learns from the batch before; by default False.
     """
 
     plans_batches = False  # True: next_batch_size ignores the configured batch size
@@ -86,6 +89,9 @@ class OptimizerBase:
     def progress_text(self, space) -> str | None:
         return None
 
+    def asks_ahead(self) -> bool:
+        return False
+
 
 class PluginOptimizer(OptimizerBase):
     """A user's optimiser that does not subclass OptimizerBase: its own members where it has
@@ -95,7 +101,7 @@ class PluginOptimizer(OptimizerBase):
         self.plugin = optimizer
         self.name = optimizer.name
         for member in ("ask", "tell", "recommend", "check_run", "divergence_for", "next_batch_size", "asked_details",
-                       "progress_text", "plans_batches"):
+                       "progress_text", "asks_ahead", "plans_batches"):
             if hasattr(optimizer, member):
                 setattr(self, member, getattr(optimizer, member))
 

@@ -19,6 +19,11 @@ A round-by-round design (an ask/tell optimiser whose ``tell`` takes the events):
    the last round's spread, never less than ``min_spread``), so the budget goes where the
    information is and the polynomial stays local.
 
+A round is asked in two halves: the summaries (step 2) learn from every event told up to the
+first half while the second half simulates (the loop asks it ahead, :meth:`asks_ahead`:
+its design does not depend on the first half), and the moment fit (step 3) takes every
+point of the round. The workers then wait only for the fit, not for the training.
+
 The covariance of the estimate (delta method) adds the reference's share, S_ref / N_ref
 through the fit's gain, to the simulation's share, the polynomial's prediction noise; the
 68% interval comes from draws of that Gaussian. Deterministic for a seed on a given device:
@@ -38,9 +43,8 @@ from advopt import seeds
 from advopt.divergence.networks import resolve_device
 from advopt.optimizers.base import OptimizerBase, Recommendation, check_int_option
 from advopt.pooled.model import PooledModel
-from advopt.pooled.design import fold_into_cube, round_sizes, without_fold
-from advopt.pooled.moments import (closest_point, fit_moment_model, folds_covariance, solve_moments, supported_degrees,
-                                   widest_consistent)
+from advopt.pooled.design import first_half, fold_into_cube, kernel_weights, round_sizes, without_fold
+from advopt.pooled.moments import closest_point, solve_at_width, widest_consistent
 from advopt.pooled.summary import SummaryNetwork
 
 logger = logging.getLogger(__name__)
@@ -114,6 +118,8 @@ class PooledOptimizer(OptimizerBase):
         self._chi2 = math.nan
         self._spread = np.full(self.dim, _FIRST_SPREAD)
         self._fitted_points = 0
+        self._trained_in_round = False
+        self._trainings = 0  # the summary networks' fits so far (keys the distance basis)
         self._basis_key: int | None = None  # which fit _basis (see _distance_basis) belongs to
         self._basis = None
 
@@ -144,11 +150,17 @@ class PooledOptimizer(OptimizerBase):
         return PooledModel(self)
 
     def next_batch_size(self, batch_size: int, remaining_points: int) -> int:
-        """Points the loop should ask for next: the rest of the current round (as far as the
-        budget goes)."""
+        """Points the loop should ask for next, as far as the budget goes: a round comes in
+        two halves, so that the summaries learn from the first while the second simulates."""
         if self._told_in_round >= self._current_round_size():
-            return min(self._next_round_size(), remaining_points)
-        return min(self._current_round_size() - self._asked_in_round, remaining_points)
+            return min(first_half(self._next_round_size()), remaining_points)
+        size = self._current_round_size()
+        end = first_half(size) if self._asked_in_round < first_half(size) else size
+        return min(end - self._asked_in_round, remaining_points)
+
+    def asks_ahead(self) -> bool:
+        """The rest of a round is fixed by its design, whatever the points told before it."""
+        return 0 < self._asked_in_round < self._current_round_size() and self._told_in_round < self._current_round_size()
 
     def ask(self, n: int) -> np.ndarray:
         if self._told_in_round >= self._current_round_size():
@@ -179,14 +191,16 @@ class PooledOptimizer(OptimizerBase):
         self._told_in_round += len(points)
         self._awaiting_tell += len(points)
         if self._told_in_round >= self._current_round_size():
-            self._refit()
+            self._refit(train=not self._trained_in_round)
+        elif self._told_in_round >= first_half(self._current_round_size()) and not self._trained_in_round:
+            self._train()
         return values
 
     def recommend(self, with_uncertainty: bool = True) -> Recommendation:
         if not any(e is not None for e in self._events):
             raise RuntimeError("no successful evaluation yet")
-        if self._fitted_points < len(self._points):
-            self._refit()
+        if self._fitted_points < len(self._points) and self._asked_in_round == self._told_in_round:
+            self._refit(train=not self._trained_in_round)  # a round cut short; never with points still to come
         if self._centre is None:  # too few points for any fit: the closest point, as it is
             best = self._closest_point()
             return Recommendation(self._points[best], self._distance(self._events[best])[0], self._points[best][None])
@@ -211,6 +225,7 @@ class PooledOptimizer(OptimizerBase):
     def _start_next_round(self) -> None:
         self._round += 1
         self._asked_in_round = self._told_in_round = 0
+        self._trained_in_round = False
 
     def _design(self, first: int, n: int) -> np.ndarray:
         """Points ``first .. first+n`` of this round's design: Sobol over the cube for round 0
@@ -228,26 +243,43 @@ class PooledOptimizer(OptimizerBase):
         return fold_into_cube(local)
 
     # -- the fit ---------------------------------------------------------------------------------
-    def _refit(self) -> None:
-        """Retrain the summaries on the pool (warm start), then solve the moment fit."""
+    def _refit(self, train: bool = True) -> None:
+        """Retrain the summaries on the pool (warm start) unless they learnt this round
+        already, then solve the moment fit with every point's events."""
+        if train:
+            self._train()
         self._fitted_points = len(self._points)
-        alive = [j for j, e in enumerate(self._events) if e is not None and len(e) >= 2 * self.folds]
+        alive = self._alive()
+        if len(alive) < 2 or not self._trained_in_round:
+            return
+        points = np.array([self._points[j] for j in alive])
+        moments = [self._fold_moments(alive, fold) for fold in range(self.folds)]
+        self._solve(points, moments)
+        self._drop_far_events(alive)
+
+    def _train(self) -> None:
+        """The summary networks learn from the events told so far, weighted towards the
+        current estimate (warm start after the first round)."""
+        alive = self._alive()
         if len(alive) < 2:
             return
         points = np.array([self._points[j] for j in alive])
         training_weights = self._kernel(points, self._training_width()) if self._centre is not None else np.ones(len(alive))
+        first = self._round == 0 or self._centre is None
         for fold, net in enumerate(self._nets):
             x, u, w = self._training_set(alive, fold, training_weights)
-            first = self._round == 0 or self._centre is None
             try:
                 net.fit(x, u, w, max_epochs=self.max_epochs if first else self.warm_epochs, patience=self.patience,
                         seed=seeds.pooled_seed(self.seed, self._round, fold, seeds.POOLED_NETWORK_TRAINING))
             except FloatingPointError as err:  # keep the last fit; the next round tries again
                 logger.warning("pooled fit, round %d: %s; the previous fit stands", self._round, err)
                 return
-        moments = [self._fold_moments(alive, fold) for fold in range(self.folds)]
-        self._solve(points, moments)
-        self._drop_far_events(alive)
+        self._trained_in_round = True
+        self._trainings += 1
+
+    def _alive(self) -> list[int]:
+        """The points whose events are kept, enough of them for every fold."""
+        return [j for j, e in enumerate(self._events) if e is not None and len(e) >= 2 * self.folds]
 
     def _training_width(self) -> np.ndarray:
         """The kernel width (unit cube) of the points the summaries learn from: where one
@@ -290,7 +322,7 @@ class PooledOptimizer(OptimizerBase):
         """Fit and solve the moment model per fold around the current centre; re-centre and
         repeat (no retraining) until the solution settles; then the combined covariance."""
         centre = self._centre if self._centre is not None else points[closest_point(points, moments)]
-        best = widest_consistent([self._solve_at_width(points, moments, centre, width)
+        best = widest_consistent([solve_at_width(points, moments, centre, width)
                                    for width in self._candidate_widths()])
         if best is None:
             return
@@ -318,42 +350,8 @@ class PooledOptimizer(OptimizerBase):
         base = widen * np.maximum(self._spread, self.min_spread)
         return [factor * base for factor in (1.5, 3.0, 6.0, 12.0)]
 
-    def _solve_at_width(self, points, moments, centre, width):
-        """Fit and solve per fold with one kernel width, re-centring (no retraining) until
-        the solution settles. Returns (score, centre, fits, reference part, simulation part)
-        with score the simulation's share of the variance relative to the reference's,
-        summed over parameters; None when no model can be fitted."""
-        fits = None
-        for _ in range(4):
-            fits = self._fold_fits(points, moments, centre, width)
-            if fits is None:
-                return None
-            new_centre = np.mean([fit.point for fit, _ in fits], axis=0)
-            moved = np.abs(new_centre - centre)
-            centre = new_centre
-            if np.all(moved < 0.05 * width):
-                break
-        reference_cov, simulation_cov = folds_covariance(fits, moments)
-        score = float(np.sum(np.diag(simulation_cov) / np.maximum(np.diag(reference_cov), 1e-300)))
-        return score, centre, fits, reference_cov, simulation_cov
-
-    def _fold_fits(self, points, moments, centre, width):
-        """The moment model and its solution for each fold; None when no model can be fitted."""
-        weights = self._kernel(points, width, centre)
-        while not supported_degrees(self.dim, float(weights.sum())):  # too few points nearby: widen
-            if np.all(width > 2.0):
-                return None
-            width = width * 1.5
-            weights = self._kernel(points, width, centre)
-        fits = []
-        for m in moments:
-            model = fit_moment_model(points, m["means"], m["counts"], m["covs"], weights, centre, width)
-            fits.append((solve_moments(model, m["reference_mean"], m["reference_cov"], centre), model))
-        return fits
-
-    def _kernel(self, points: np.ndarray, width: np.ndarray, centre: np.ndarray | None = None) -> np.ndarray:
-        centre = self._centre if centre is None else centre
-        return np.exp(-0.5 * np.sum(((points - centre) / width) ** 2, axis=1))
+    def _kernel(self, points: np.ndarray, width: np.ndarray) -> np.ndarray:
+        return kernel_weights(points, self._centre, width)
 
     def _closest_point(self) -> int:
         distances = [self._distance(e)[0] if e is not None else np.inf for e in self._events]
@@ -372,7 +370,7 @@ class PooledOptimizer(OptimizerBase):
 
     def _distance_basis(self):
         """(transform, reference mean, reference mean's covariance), cached per fit."""
-        key = self._fitted_points if self._centre is not None else -1
+        key = self._trainings if self._centre is not None else -1
         if self._basis_key != key:
             if self._centre is None:
                 scale = np.where(self._reference.std(axis=0) > 0, self._reference.std(axis=0), 1.0)
@@ -397,3 +395,4 @@ class PooledOptimizer(OptimizerBase):
             j = alive[position]
             total -= len(self._events[j])
             self._events[j] = None
+

@@ -23,6 +23,9 @@ class RandomSearch(OptimizerBase):
     def ask(self, n: int) -> np.ndarray:
         return self._rng.random((n, self.dim))
 
+    def asks_ahead(self) -> bool:
+        return True  # its points never depend on what it was told
+
     def tell(self, points, values, stderrs, ok) -> None:
         for point, value, stderr, good in zip(np.atleast_2d(points), np.ravel(values), np.ravel(stderrs), np.ravel(ok)):
             self._points.append(np.asarray(point, dtype=float))

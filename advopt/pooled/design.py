@@ -28,3 +28,13 @@ def fold_into_cube(points: np.ndarray) -> np.ndarray:
     """Reflect coordinates at 0 and 1 (period 2), so a design never piles up on a bound."""
     folded = np.mod(points, 2.0)
     return np.where(folded > 1.0, 2.0 - folded, folded)
+
+
+def first_half(round_size: int) -> int:
+    """Points of a round's first half: the summaries learn from them while the rest simulates."""
+    return max(1, (round_size + 1) // 2)
+
+
+def kernel_weights(points: np.ndarray, centre: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """Gaussian weights of points around ``centre`` (per-dimension ``width``, unit cube)."""
+    return np.exp(-0.5 * np.sum(((points - centre) / width) ** 2, axis=1))

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
+from advopt.pooled.design import kernel_weights
+
 # Least-squares fits want a few more points than coefficients before they are trusted.
 _SPARE_POINTS = 3
 
@@ -197,3 +199,38 @@ def closest_point(points: np.ndarray, moments: list[dict]) -> int:
         diff = m["means"] - m["reference_mean"]
         total += np.einsum("ja,jab,jb->j", diff, np.linalg.pinv(noise), diff)
     return int(np.argmin(total))
+
+
+def solve_at_width(points: np.ndarray, moments: list[dict], centre: np.ndarray, width: np.ndarray):
+    """Fit and solve per fold with one kernel width, re-centring (no retraining) until
+    the solution settles. Returns (score, centre, fits, reference part, simulation part)
+    with score the simulation's share of the variance relative to the reference's,
+    summed over parameters; None when no model can be fitted."""
+    fits = None
+    for _ in range(4):
+        fits = _fold_fits(points, moments, centre, width)
+        if fits is None:
+            return None
+        new_centre = np.mean([fit.point for fit, _ in fits], axis=0)
+        moved = np.abs(new_centre - centre)
+        centre = new_centre
+        if np.all(moved < 0.05 * width):
+            break
+    reference_cov, simulation_cov = folds_covariance(fits, moments)
+    score = float(np.sum(np.diag(simulation_cov) / np.maximum(np.diag(reference_cov), 1e-300)))
+    return score, centre, fits, reference_cov, simulation_cov
+
+
+def _fold_fits(points, moments, centre, width):
+    """The moment model and its solution for each fold; None when no model can be fitted."""
+    weights = kernel_weights(points, centre, width)
+    while not supported_degrees(points.shape[1], float(weights.sum())):  # too few points nearby: widen
+        if np.all(width > 2.0):
+            return None
+        width = width * 1.5
+        weights = kernel_weights(points, centre, width)
+    fits = []
+    for m in moments:
+        model = fit_moment_model(points, m["means"], m["counts"], m["covs"], weights, centre, width)
+        fits.append((solve_moments(model, m["reference_mean"], m["reference_cov"], centre), model))
+    return fits
