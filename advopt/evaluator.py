@@ -107,8 +107,11 @@ class Evaluator:
         else:
             wanted = [index for index in range(len(params)) if index not in recorded]
         plans = [(index, params[index], self.events_per_point, 0) for index in wanted]
-        return PendingBatch(batch, np.asarray(points), params, dict(recorded), wanted,
-                            _in_background(self.simulate, batch, plans))
+        if getattr(self.executor, "in_process", False):  # nothing to overlap with: simulate now
+            samples = _done(self.simulate(batch, plans))
+        else:
+            samples = _in_background(self.simulate, batch, plans)
+        return PendingBatch(batch, np.asarray(points), params, dict(recorded), wanted, samples)
 
     def finish(self, pending: "PendingBatch", spare_events: int) -> list[Evaluation]:
         """A begun batch's evaluations, in order (waits for its simulations)."""
@@ -256,6 +259,12 @@ class PendingBatch:
     @property
     def n_points(self) -> int:
         return len(self.params)
+
+
+def _done(value) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
 
 
 def _in_background(function, *args) -> Future:

@@ -55,7 +55,7 @@ def _tune(simulator, divergence, **kwargs):
 
 def test_the_next_batch_simulates_while_the_driver_estimates_this_one(tmp_path):
     divergence = WaitingForTheNextBatch(tmp_path, first_batch=2)
-    result = _tune(MarkingGaussian(tmp_path), divergence)
+    result = _tune(MarkingGaussian(tmp_path), divergence, workers=2)  # in worker processes: in-process ones wait
     assert divergence.saw_the_next_batch is True
     assert len(result.history) == 6 and result.events_used == 6_000
     assert len(list(tmp_path.glob("started-*"))) == 6  # asked ahead within the budget only

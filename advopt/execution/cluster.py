@@ -67,6 +67,8 @@ class DaskExecutor:
     ``LocalCluster`` of ``n_workers`` single-threaded worker processes.
     """
 
+    in_process = False
+
     def __init__(self, n_workers: int = 2, address: str | None = None, cluster: Mapping | None = None, retries: int = 2,
                  task_timeout: float | None = None):
         check_workers(n_workers)

@@ -17,6 +17,9 @@ class Executor(Protocol):
     """Runs ``function(simulator, task)`` for each task and returns the outcomes in order."""
 
     n_workers: int
+    # True when the simulations run in the driver's own process: a batch begun ahead would
+    # then only compete with the driver for the interpreter, so the loop waits for it instead.
+    in_process: bool
 
     def map(self, function: Callable, simulator, tasks: Iterable[SimulationTask]) -> list: ...
 
@@ -27,6 +30,7 @@ class SerialExecutor:
     """Everything in this process: for debugging and for cheap simulators."""
 
     n_workers = 1
+    in_process = True
 
     def __init__(self, task_timeout: float | None = None):
         check_timeout(task_timeout)
@@ -54,6 +58,8 @@ class LocalExecutor:
     while the driver trained, and every restart re-initialised Pythia and lost its cache
     (78 worker processes in a 22-minute run). ``close`` shuts them down.
     """
+
+    in_process = False
 
     def __init__(self, n_workers: int = 2, retries: int = 2, idle_timeout: float | None = None,
                  task_timeout: float | None = None):
@@ -107,6 +113,8 @@ class LocalExecutor:
 
 class FuturesExecutor:
     """Wraps any ``concurrent.futures``-style executor (anything with ``submit``)."""
+
+    in_process = False  # its workers (threads or processes) run beside the driver
 
     def __init__(self, executor, n_workers: int | None = None):
         if not hasattr(executor, "submit"):
