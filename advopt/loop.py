@@ -105,11 +105,6 @@ class TuneLoop:
             return None
         return self.space.from_unit(self.optimizer.recommend(with_uncertainty=False).point)
 
-    def step(self, n_points: int, recorded: Mapping[int, Evaluation] | None = None) -> list[Evaluation]:
-        """One batch: ask, evaluate, tell, record. Points already in ``recorded`` (by index
-        in the batch) are re-used, not counted again."""
-        return self._complete(self._begin(n_points, dict(recorded or {})))
-
     def _begin_next(self, in_flight: "collections.deque[_Begun]", by_iteration: dict) -> bool:
         """Ask for the next batch and start simulating it; False when the budget is spent."""
         n_points = self._next_batch_size(in_flight)
@@ -119,7 +114,7 @@ class TuneLoop:
         in_flight.append(self._begin(n_points, by_iteration.pop(iteration, {}), in_flight))
         return True
 
-    def _begin(self, n_points: int, recorded: dict[int, Evaluation], in_flight=()) -> "_Begun":
+    def _begin(self, n_points: int, recorded: dict[int, Evaluation], in_flight) -> "_Begun":
         units = self.optimizer.ask(n_points)
         details = self.optimizer.asked_details(self.space)
         params = [self.space.from_unit(u) for u in units]

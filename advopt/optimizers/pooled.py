@@ -160,7 +160,7 @@ class PooledOptimizer(OptimizerBase):
 
     def asks_ahead(self) -> bool:
         """The rest of a round is fixed by its design, whatever the points told before it."""
-        return 0 < self._asked_in_round < self._current_round_size() and self._told_in_round < self._current_round_size()
+        return 0 < self._asked_in_round < self._current_round_size()  # (never more told than asked)
 
     def ask(self, n: int) -> np.ndarray:
         if self._told_in_round >= self._current_round_size():
@@ -191,7 +191,7 @@ class PooledOptimizer(OptimizerBase):
         self._told_in_round += len(points)
         self._awaiting_tell += len(points)
         if self._told_in_round >= self._current_round_size():
-            self._refit(train=not self._trained_in_round)
+            self._refit()
         elif self._told_in_round >= first_half(self._current_round_size()) and not self._trained_in_round:
             self._train()
         return values
@@ -200,7 +200,7 @@ class PooledOptimizer(OptimizerBase):
         if not any(e is not None for e in self._events):
             raise RuntimeError("no successful evaluation yet")
         if self._fitted_points < len(self._points) and self._asked_in_round == self._told_in_round:
-            self._refit(train=not self._trained_in_round)  # a round cut short; never with points still to come
+            self._refit()  # a round cut short; never with points still to come
         if self._centre is None:  # too few points for any fit: the closest point, as it is
             best = self._closest_point()
             return Recommendation(self._points[best], self._distance(self._events[best])[0], self._points[best][None])
@@ -243,10 +243,10 @@ class PooledOptimizer(OptimizerBase):
         return fold_into_cube(local)
 
     # -- the fit ---------------------------------------------------------------------------------
-    def _refit(self, train: bool = True) -> None:
+    def _refit(self) -> None:
         """Retrain the summaries on the pool (warm start) unless they learnt this round
         already, then solve the moment fit with every point's events."""
-        if train:
+        if not self._trained_in_round:
             self._train()
         self._fitted_points = len(self._points)
         alive = self._alive()
@@ -395,4 +395,3 @@ class PooledOptimizer(OptimizerBase):
             j = alive[position]
             total -= len(self._events[j])
             self._events[j] = None
-
