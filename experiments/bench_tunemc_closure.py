@@ -11,6 +11,8 @@ range's centre). Parameter sets:
 - mixed6: alphaSvalue, pTmin, StringZ:bLund, StringPT:sigma, StringFlav:probStoUD,
   StringZ:aExtraDiquark;
 - four: alphaSvalue, StringZ:bLund, StringPT:sigma, StringFlav:probStoUD;
+- twenty: all 20 TuneMC parameters (each leaves a > 5 sigma mark on its feature across its
+  range: tests/test_pythia.py::test_every_tunemc_parameter_leaves_a_mark);
 every other parameter at Monash, ranges from the TuneMC table (simulators/pythia.py).
 Methods, each given the same budget of simulated events:
 - adaptive-bo: the adaptive JSD (adaptive-log, 4 reference events per simulated one) +
@@ -44,6 +46,7 @@ import numpy as np
 import advopt
 from advopt.execution import make_executor
 from advopt.quality import quantile_mse_ratio
+from simulators.pythia import TUNEMC
 from _common import git_commit, simulate_reference, write_result
 
 SETS = {
@@ -51,6 +54,7 @@ SETS = {
     "mixed6": ["TimeShower:alphaSvalue", "TimeShower:pTmin", "StringZ:bLund", "StringPT:sigma",
                "StringFlav:probStoUD", "StringZ:aExtraDiquark"],
     "four": ["TimeShower:alphaSvalue", "StringZ:bLund", "StringPT:sigma", "StringFlav:probStoUD"],
+    "twenty": list(TUNEMC),
 }
 METHODS = {
     # 4 reference events per simulated one: free data, 1.7x the signal-to-noise (README)
@@ -114,6 +118,10 @@ def run_one(simulator, executor, reference, set_name, method, budget, seed, args
         "pulls": result.pulls(), "covered": covered, "commit": git_commit(),
         "normalised_distance": float(np.sqrt(np.sum((offsets / ranges) ** 2))),
         "events_used": result.events_used, "wall_seconds": wall, "failed": result.n_failed,
+        # the wall split: the workers' simulation time (task-seconds over the workers) and the
+        # driver's estimation (divergences, training, fits), as the history records them
+        "simulation_task_seconds": sum(e.sim_seconds for e in result.history),
+        "driver_estimate_seconds": sum(e.train_seconds for e in result.history),
         "quantile_mse_ratio": quality_ratio(simulator, executor, result.best_params, reference, seed),
     }
 
