@@ -138,3 +138,34 @@ def test_tell_needs_events():
     optimizer = PooledOptimizer(1, 0, total_points=10)
     with pytest.raises(TypeError, match="tell_events"):
         optimizer.tell(np.zeros((1, 1)), np.zeros(1), np.zeros(1), np.ones(1, bool))
+
+
+def test_summary_moments_are_those_of_the_current_networks():
+    """The kept moments equal a direct computation, and follow the networks once forgotten."""
+    import torch
+
+    from advopt.pooled.summary import SummaryNetwork
+    from advopt.pooled.summary_moments import SummaryMoments
+
+    rng = np.random.default_rng(3)
+    reference = rng.normal(size=(500, 2)).astype(np.float32)
+    events = {0: rng.normal(0.3, 1.0, size=(300, 2)).astype(np.float32), 4: rng.normal(-0.2, 1.0, size=(200, 2)).astype(np.float32)}
+    nets = [SummaryNetwork(2, 1, np.zeros(2), np.ones(2), hidden=(8,), learning_rate=1e-2, batch_size=64,
+                           device=torch.device("cpu"), threads=1, seed=fold) for fold in range(2)]
+    moments = SummaryMoments(nets, reference)
+
+    def direct(fold):
+        per_point = [nets[fold].transform(e[fold::2]) for e in events.values()]
+        return np.array([t.mean(axis=0) for t in per_point]), nets[fold].transform(reference)
+
+    moments.prepare(events)
+    for fold in range(2):
+        means, ref = direct(fold)
+        got = moments.fold_moments(fold, events)
+        assert np.array_equal(got["means"], means) and np.array_equal(got["reference"], ref)
+        assert got["counts"].tolist() == [150.0, 100.0]
+    u = rng.uniform(size=(300, 1))
+    nets[0].fit(events[0], u, np.ones(300), max_epochs=3, patience=3, seed=1)
+    assert not np.array_equal(moments.fold_moments(0, events)["means"], direct(0)[0])  # kept until forgotten
+    moments.forget()
+    assert np.array_equal(moments.fold_moments(0, events)["means"], direct(0)[0])

@@ -22,7 +22,9 @@ A round-by-round design (an ask/tell optimiser whose ``tell`` takes the events):
 A round is asked in two halves: the summaries (step 2) learn from every event told up to the
 first half while the second half simulates (the loop asks it ahead, :meth:`asks_ahead`:
 its design does not depend on the first half), and the moment fit (step 3) takes every
-point of the round. The workers then wait only for the fit, not for the training.
+point of the round. Right after training, the summary moments of the points told so far and
+of the reference are computed too (:mod:`advopt.pooled.summary_moments`), so that at the
+round's end only the second half remains to be summarised before the fit.
 
 The covariance of the estimate (delta method) adds the reference's share, S_ref / N_ref
 through the fit's gain, to the simulation's share, the polynomial's prediction noise; the
@@ -46,6 +48,7 @@ from advopt.pooled.model import PooledModel
 from advopt.pooled.design import first_half, fold_into_cube, kernel_weights, round_sizes, without_fold
 from advopt.pooled.moments import closest_point, solve_at_width, widest_consistent
 from advopt.pooled.summary import SummaryNetwork
+from advopt.pooled.summary_moments import SummaryMoments
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +115,7 @@ class PooledOptimizer(OptimizerBase):
         self._events: list[np.ndarray | None] = []
         self._reference: np.ndarray | None = None
         self._nets: list[SummaryNetwork] = []
+        self._moments: SummaryMoments | None = None  # the summaries' moments, per training (built in prepare)
         self._centre: np.ndarray | None = None
         self._cov: np.ndarray | None = None
         self._reference_cov: np.ndarray | None = None  # the reference's share of _cov
@@ -138,6 +142,7 @@ class PooledOptimizer(OptimizerBase):
                            threads=self.threads, seed=seeds.pooled_seed(self.seed, 0, fold, seeds.POOLED_NETWORK_INIT), kind=self.summary)
             for fold in range(self.folds)
         ]
+        self._moments = SummaryMoments(self._nets, self._reference)
 
     # -- ask / tell ------------------------------------------------------------------------------
     @classmethod
@@ -266,6 +271,7 @@ class PooledOptimizer(OptimizerBase):
         points = np.array([self._points[j] for j in alive])
         training_weights = self._kernel(points, self._training_width()) if self._centre is not None else np.ones(len(alive))
         first = self._round == 0 or self._centre is None
+        self._moments.forget()
         for fold, net in enumerate(self._nets):
             x, u, w = self._training_set(alive, fold, training_weights)
             try:
@@ -276,6 +282,7 @@ class PooledOptimizer(OptimizerBase):
                 return
         self._trained_in_round = True
         self._trainings += 1
+        self._moments.prepare({j: self._events[j] for j in alive})  # while the round's rest simulates
 
     def _alive(self) -> list[int]:
         """The points whose events are kept, enough of them for every fold."""
@@ -305,18 +312,8 @@ class PooledOptimizer(OptimizerBase):
         return x, u, w
 
     def _fold_moments(self, alive: list[int], fold: int) -> dict:
-        """Per point: the mean and covariance of network ``fold``'s summaries over the events it
-        did not train on; the summaries of every reference event (for the folds' joint
-        covariance), their mean and the covariance of that mean."""
-        net = self._nets[fold]
-        per_point = [net.transform(self._events[j][fold::self.folds]) for j in alive]
-        means = np.array([t.mean(axis=0) for t in per_point])
-        counts = np.array([len(t) for t in per_point], dtype=float)
-        covs = np.array([np.atleast_2d(np.cov(t, rowvar=False)) for t in per_point])
-        reference = net.transform(self._reference)
-        return {"means": means, "counts": counts, "covs": covs, "reference": reference,
-                "reference_mean": reference.mean(axis=0),
-                "reference_cov": np.atleast_2d(np.cov(reference, rowvar=False)) / len(reference)}
+        """Network ``fold``'s summary moments over the reference and the alive points' held-out events."""
+        return self._moments.fold_moments(fold, {j: self._events[j] for j in alive})
 
     def _solve(self, points: np.ndarray, moments: list[dict]) -> None:
         """Fit and solve the moment model per fold around the current centre; re-centre and
@@ -377,7 +374,7 @@ class PooledOptimizer(OptimizerBase):
                 transform = lambda x: np.asarray(x, dtype=np.float64) / scale  # noqa: E731
             else:
                 transform = self._nets[0].transform
-            ref = transform(self._reference)
+            ref = transform(self._reference) if self._centre is None else self._moments.reference(0)
             self._basis = (transform, ref.mean(axis=0), np.atleast_2d(np.cov(ref, rowvar=False)) / len(ref))
             self._basis_key = key
         return self._basis
