@@ -5,7 +5,6 @@ shared by the module; the report simulates 2,000 events per point for its plots.
 """
 
 import json
-import os
 import struct
 import subprocess
 import sys
