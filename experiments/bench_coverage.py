@@ -13,9 +13,9 @@ result's 68% interval (target 60-76%), with its binomial standard error; the sam
 the optimiser's own spread alone (best +- optimizer_uncertainty, before the reference's
 scatter is added); the median |pull|; and, for the Gaussian, the coverage of the exact
 maximum-likelihood interval on the same references (20 references leave even that ~10%
-from 68%: it tells their luck apart from the method's calibration). Resumable: finished runs are JSON files in
---store, beside their run directories and references; --recompute re-derives every result
-from its stored history without simulating. Writes results/coverage.json.
+from 68%: it tells their luck apart from the method's calibration). Resumable: finished
+runs are JSON files in --store, beside their run directories and references; --recompute
+re-derives every result from its stored history without simulating. Writes results/coverage.json.
 """
 
 from __future__ import annotations

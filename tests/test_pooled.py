@@ -163,6 +163,7 @@ def test_summary_moments_are_those_of_the_current_networks():
         means, ref = direct(fold)
         got = moments.fold_moments(fold, events)
         assert np.array_equal(got["means"], means) and np.array_equal(got["reference"], ref)
+        assert np.array_equal(got["reference_mean"], ref.mean(axis=0))
         assert got["counts"].tolist() == [150.0, 100.0]
     u = rng.uniform(size=(300, 1))
     nets[0].fit(events[0], u, np.ones(300), max_epochs=3, patience=3, seed=1)

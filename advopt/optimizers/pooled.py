@@ -123,9 +123,7 @@ class PooledOptimizer(OptimizerBase):
         self._spread = np.full(self.dim, _FIRST_SPREAD)
         self._fitted_points = 0
         self._trained_in_round = False
-        self._trainings = 0  # the summary networks' fits so far (keys the distance basis)
-        self._basis_key: int | None = None  # which fit _basis (see _distance_basis) belongs to
-        self._basis = None
+        self._feature_basis = None  # the distance basis before any fit (see _distance_basis)
 
     # -- set-up ----------------------------------------------------------------------------------
     def prepare(self, reference: np.ndarray, feature_names=None) -> None:
@@ -281,7 +279,6 @@ class PooledOptimizer(OptimizerBase):
                 logger.warning("pooled fit, round %d: %s; the previous fit stands", self._round, err)
                 return
         self._trained_in_round = True
-        self._trainings += 1
         self._moments.prepare({j: self._events[j] for j in alive})  # while the round's rest simulates
 
     def _alive(self) -> list[int]:
@@ -366,18 +363,17 @@ class PooledOptimizer(OptimizerBase):
         return chi2 / k, math.sqrt(2 * k + 4 * max(chi2 - k, 0.0)) / k
 
     def _distance_basis(self):
-        """(transform, reference mean, reference mean's covariance), cached per fit."""
-        key = self._trainings if self._centre is not None else -1
-        if self._basis_key != key:
-            if self._centre is None:
-                scale = np.where(self._reference.std(axis=0) > 0, self._reference.std(axis=0), 1.0)
-                transform = lambda x: np.asarray(x, dtype=np.float64) / scale  # noqa: E731
-            else:
-                transform = self._nets[0].transform
-            ref = transform(self._reference) if self._centre is None else self._moments.reference(0)
-            self._basis = (transform, ref.mean(axis=0), np.atleast_2d(np.cov(ref, rowvar=False)) / len(ref))
-            self._basis_key = key
-        return self._basis
+        """(transform, reference mean, reference mean's covariance): the first network's
+        summaries once there is a fit (kept per training), the standardised features before."""
+        if self._centre is not None:
+            _, mean, mean_cov = self._moments.reference(0)
+            return self._nets[0].transform, mean, mean_cov
+        if self._feature_basis is None:
+            scale = np.where(self._reference.std(axis=0) > 0, self._reference.std(axis=0), 1.0)
+            transform = lambda x: np.asarray(x, dtype=np.float64) / scale  # noqa: E731
+            ref = transform(self._reference)
+            self._feature_basis = (transform, ref.mean(axis=0), np.atleast_2d(np.cov(ref, rowvar=False)) / len(ref))
+        return self._feature_basis
 
     def _drop_far_events(self, alive: list[int]) -> None:
         """Bound memory: past ``max_pool_events``, forget the events of the points farthest

@@ -18,8 +18,8 @@ class SummaryMoments:
 
     def __init__(self, nets: list, reference: np.ndarray):
         self._nets = nets
-        self._reference = reference
-        self._reference_summaries: dict[int, np.ndarray] = {}
+        self._reference_events = reference
+        self._reference: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._points: dict[tuple[int, int], tuple[np.ndarray, float, np.ndarray]] = {}
 
     @property
@@ -27,14 +27,17 @@ class SummaryMoments:
         return len(self._nets)
 
     def forget(self) -> None:
-        self._reference_summaries.clear()
+        self._reference.clear()
         self._points.clear()
 
-    def reference(self, fold: int) -> np.ndarray:
-        """Network ``fold``'s summaries of every reference event."""
-        if fold not in self._reference_summaries:
-            self._reference_summaries[fold] = self._nets[fold].transform(self._reference)
-        return self._reference_summaries[fold]
+    def reference(self, fold: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Network ``fold``'s summaries of every reference event, their mean, and the
+        covariance of that mean."""
+        if fold not in self._reference:
+            summaries = self._nets[fold].transform(self._reference_events)
+            self._reference[fold] = (summaries, summaries.mean(axis=0),
+                                     np.atleast_2d(np.cov(summaries, rowvar=False)) / len(summaries))
+        return self._reference[fold]
 
     def point(self, fold: int, index: int, events: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
         """(mean, count, covariance) of network ``fold``'s summaries over the events of point
@@ -58,8 +61,7 @@ class SummaryMoments:
         held-out means, counts and covariances; the reference's summaries, their mean and
         the covariance of that mean."""
         rows = [self.point(fold, index, events) for index, events in points.items()]
-        reference = self.reference(fold)
+        reference, reference_mean, reference_cov = self.reference(fold)
         return {"means": np.array([mean for mean, _, _ in rows]), "counts": np.array([n for _, n, _ in rows]),
                 "covs": np.array([cov for _, _, cov in rows]), "reference": reference,
-                "reference_mean": reference.mean(axis=0),
-                "reference_cov": np.atleast_2d(np.cov(reference, rowvar=False)) / len(reference)}
+                "reference_mean": reference_mean, "reference_cov": reference_cov}
