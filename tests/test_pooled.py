@@ -8,7 +8,7 @@ import pytest
 
 import advopt
 from advopt.optimizers.pooled import PooledOptimizer
-from advopt.pooled.design import round_sizes
+from advopt.pooled.design import round_segments, round_sizes
 from advopt.pooled.moments import fit_moment_model, polynomial_terms, solve_moments
 
 
@@ -52,6 +52,50 @@ def test_round_plan_spends_every_point():
     for total, dim in [(20, 1), (100, 2), (800, 20), (7, 5)]:
         plan = round_sizes(total, dim, 0.25, 8)
         assert sum(plan) == total and min(plan) >= 1
+
+
+def _segments(plan):
+    segments, start = [], 0
+    for index, size in enumerate(plan):
+        segments += round_segments(index, size, start)
+        start += size
+    return segments
+
+
+def test_the_next_round_is_asked_while_this_round_simulates():
+    """As the loop drives it: from round 2 on, a round's first half is asked while the
+    previous round's second half is still out (its design from the mid-round fit); round 1
+    waits for the whole start; every point is asked once and the fit closes on the truth."""
+    rng = np.random.default_rng(0)
+    total = 60
+    plan = round_sizes(total, 1, 0.25, 5)
+    round_of = {seg.start + k: seg.round for seg in _segments(plan) for k in range(seg.size)}
+    optimizer = PooledOptimizer(1, 0, total_points=total, rounds=5)
+    optimizer.prepare(rng.normal(0.3, 1.0, (20_000, 1)))
+    in_flight, asked, crossings = [], 0, []
+
+    def ask():
+        nonlocal asked
+        n = optimizer.next_batch_size(0, total - asked)
+        if n <= 0:
+            return False
+        if in_flight:
+            crossings.append((round_of[asked - 1], round_of[asked]))
+        in_flight.append(optimizer.ask(n))
+        asked += n
+        return True
+
+    while in_flight or ask():
+        if optimizer.asks_ahead():
+            ask()
+        points = in_flight.pop(0)
+        optimizer.tell_events(points, [rng.normal(u[0], 1.0, (2000, 1)) for u in points])
+        optimizer.tell(points, np.zeros(len(points)), np.zeros(len(points)), np.ones(len(points), bool))
+    assert asked == total
+    across = [pair for pair in crossings if pair[0] != pair[1]]
+    assert across == [(r, r + 1) for r in range(1, len(plan) - 1)]
+    fit = optimizer.recommend()
+    assert abs(fit.point[0] - 0.3) < 4 * math.sqrt(optimizer.covariance[0, 0])
 
 
 # -- closure --------------------------------------------------------------------------------------

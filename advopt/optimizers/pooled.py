@@ -19,12 +19,16 @@ A round-by-round design (an ask/tell optimiser whose ``tell`` takes the events):
    the last round's spread, never less than ``min_spread``), so the budget goes where the
    information is and the polynomial stays local.
 
-A round is asked in two halves: the summaries (step 2) learn from every event told up to the
-first half while the second half simulates (the loop asks it ahead, :meth:`asks_ahead`:
-its design does not depend on the first half), and the moment fit (step 3) takes every
-point of the round. Right after training, the summary moments of the points told so far and
-of the reference are computed too (:mod:`advopt.pooled.summary_moments`), so that at the
-round's end only the second half remains to be summarised before the fit.
+A round is asked in two halves, and the workers are kept fed across rounds. When a local
+round's first half is told, the moment fit is solved with every point told so far (in the
+summaries as they are) and the summaries start to learn from the pool in a driver thread;
+meanwhile the loop asks the next round's first half from that fit (:meth:`asks_ahead`) and
+the workers simulate it beside this round's second half. When the second half is told, the
+fit takes every point in the new summaries, and the next round's second half is asked from
+it. (The space-filling start trains in the foreground, and round 1 waits for its fit.)
+Right after training, the summary moments of the points told so far and of the reference
+are computed too (:mod:`advopt.pooled.summary_moments`), so that later only the new points
+remain to be summarised before a fit.
 
 The covariance of the estimate (delta method) adds the reference's share, S_ref / N_ref
 through the fit's gain, to the simulation's share, the polynomial's prediction noise; the
@@ -34,6 +38,7 @@ the design is keyed by (seed, round), the networks' training by (seed, round, fo
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import math
 import warnings
@@ -45,7 +50,7 @@ from advopt import seeds
 from advopt.divergence.networks import resolve_device
 from advopt.optimizers.base import OptimizerBase, Recommendation, check_int_option
 from advopt.pooled.model import PooledModel
-from advopt.pooled.design import first_half, fold_into_cube, kernel_weights, round_sizes, without_fold
+from advopt.pooled.design import Segment, fold_into_cube, kernel_weights, round_segments, round_sizes, without_fold
 from advopt.pooled.moments import closest_point, solve_at_width, widest_consistent
 from advopt.pooled.summary import SummaryNetwork
 from advopt.pooled.summary_moments import SummaryMoments
@@ -107,9 +112,10 @@ class PooledOptimizer(OptimizerBase):
         self.summary = summary
         self._start = None if start is None else np.clip(np.asarray(start, dtype=float).reshape(dim), 0.0, 1.0)
         self._plan = round_sizes(int(total_points), self.dim, float(initial_fraction), int(rounds))
-        self._round = 0
-        self._asked_in_round = 0
-        self._told_in_round = 0
+        self._segments: list[Segment] = []  # the plan's half-rounds, extended on demand (_segment_at)
+        self._round = 0  # the round being told (its training and fit)
+        self._asked_points = 0
+        self._told_points = 0
         self._awaiting_tell = 0  # points given events through tell_events, not yet told
         self._points: list[np.ndarray] = []
         self._events: list[np.ndarray | None] = []
@@ -122,7 +128,8 @@ class PooledOptimizer(OptimizerBase):
         self._chi2 = math.nan
         self._spread = np.full(self.dim, _FIRST_SPREAD)
         self._fitted_points = 0
-        self._trained_in_round = False
+        self._trained_round = -1  # the last round whose summaries trained
+        self._training = None  # (thread pool, future) of a training under way (_train_in_background)
         self._feature_basis = None  # the distance basis before any fit (see _distance_basis)
 
     # -- set-up ----------------------------------------------------------------------------------
@@ -153,24 +160,34 @@ class PooledOptimizer(OptimizerBase):
         return PooledModel(self)
 
     def next_batch_size(self, batch_size: int, remaining_points: int) -> int:
-        """Points the loop should ask for next, as far as the budget goes: a round comes in
-        two halves, so that the summaries learn from the first while the second simulates."""
-        if self._told_in_round >= self._current_round_size():
-            return min(first_half(self._next_round_size()), remaining_points)
-        size = self._current_round_size()
-        end = first_half(size) if self._asked_in_round < first_half(size) else size
-        return min(end - self._asked_in_round, remaining_points)
+        """Points the loop should ask for next, as far as the budget goes: the rest of the
+        half-round being asked (the summaries learn from a round's first half while its
+        second simulates)."""
+        segment = self._segment_at(self._asked_points)
+        return min(segment.start + segment.size - self._asked_points, remaining_points)
 
     def asks_ahead(self) -> bool:
-        """The rest of a round is fixed by its design, whatever the points told before it."""
-        return 0 < self._asked_in_round < self._current_round_size()  # (never more told than asked)
+        """Whether the next half-round may be asked before the one in flight is told: a
+        round's second half (its design is fixed by the first's); and, from the third round
+        on, a round's first half once the previous round's first half has been told (its
+        design takes the fit solved then; the fit of the whole round comes only later).
+        Round 1 waits for the whole space-filling start."""
+        if self._asked_points == self._told_points:
+            return False
+        outstanding = self._segment_at(self._told_points)
+        following = self._segment_at(self._asked_points)
+        if following.round == outstanding.round:
+            return True
+        return following.round >= 2 and outstanding.offset > 0
 
     def ask(self, n: int) -> np.ndarray:
-        if self._told_in_round >= self._current_round_size():
-            self._start_next_round()
-        points = self._design(self._asked_in_round, n)
-        self._asked_in_round += n
-        return points
+        points = []
+        while len(points) < n:  # (the loop asks within one half-round; this also spans several)
+            segment = self._segment_at(self._asked_points)
+            take = min(n - len(points), segment.start + segment.size - self._asked_points)
+            points += list(self._design(segment.round, segment.offset + self._asked_points - segment.start, take))
+            self._asked_points += take
+        return np.array(points).reshape(n, self.dim)
 
     def tell(self, points, values, stderrs, ok) -> None:
         """Nothing to learn from values: the events came through :meth:`tell_events` (the
@@ -186,23 +203,55 @@ class PooledOptimizer(OptimizerBase):
         round is complete the networks and the fit are updated."""
         if self._reference is None:
             raise RuntimeError("the pooled optimizer needs prepare(reference) before tell_events")
+        self._finish_training()
         points = np.atleast_2d(np.asarray(points, dtype=float))
         samples = [None if sample is None else np.asarray(sample, dtype=np.float32) for sample in events]
         self._points += list(points)
         self._events += samples
         values = [None if sample is None else self._distance(sample) for sample in samples]
-        self._told_in_round += len(points)
         self._awaiting_tell += len(points)
-        if self._told_in_round >= self._current_round_size():
-            self._refit()
-        elif self._told_in_round >= first_half(self._current_round_size()) and not self._trained_in_round:
-            self._train()
+        for _ in range(len(points)):
+            self._told_points += 1
+            segment = self._segment_at(self._told_points - 1)
+            if self._told_points == segment.start + segment.size:
+                self._end_of_segment(segment)
         return values
 
+    def _end_of_segment(self, segment: "Segment") -> None:
+        """A round's end: the fit with every point (after training, if its first half did
+        not). A first half's end: the summaries train on the pool (while the second half
+        simulates); in local rounds the fit is also solved then, so that the next round's
+        first half can be asked from it while this round's second half simulates."""
+        self._round = segment.round
+        if segment.ends_round:
+            self._refit()
+        elif segment.round == 0 or self._centre is None:
+            self._train()
+        else:
+            self._fit_told_points()  # with the summaries as they are: the next round's first half is asked from it
+            self._train_in_background()
+
+    def _train_in_background(self) -> None:
+        """Train in a driver thread, so that the loop can ask (and the workers simulate) the
+        next half-round meanwhile; every use of the networks waits for it
+        (:meth:`_finish_training`). Its inputs and seeds are fixed when it starts, so the
+        result does not depend on timing."""
+        trainer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="advopt-pooled-training")
+        self._training = (trainer, trainer.submit(self._train))
+
+    def _finish_training(self) -> None:
+        if self._training is not None:
+            (trainer, training), self._training = self._training, None
+            try:
+                training.result()
+            finally:
+                trainer.shutdown()
+
     def recommend(self, with_uncertainty: bool = True) -> Recommendation:
+        self._finish_training()
         if not any(e is not None for e in self._events):
             raise RuntimeError("no successful evaluation yet")
-        if self._fitted_points < len(self._points) and self._asked_in_round == self._told_in_round:
+        if self._fitted_points < len(self._points) and self._asked_points == self._told_points:
             self._refit()  # a round cut short; never with points still to come
         if self._centre is None:  # too few points for any fit: the closest point, as it is
             best = self._closest_point()
@@ -219,26 +268,24 @@ class PooledOptimizer(OptimizerBase):
         return None if self._cov is None else self._cov.copy()
 
     # -- design ----------------------------------------------------------------------------------
-    def _current_round_size(self) -> int:
-        return self._plan[min(self._round, len(self._plan) - 1)]
+    def _segment_at(self, point: int) -> "Segment":
+        """The half-round holding the ``point``-th asked point (the plan's last round repeats
+        past its end)."""
+        while not self._segments or point >= self._segments[-1].start + self._segments[-1].size:
+            round_index = self._segments[-1].round + 1 if self._segments else 0
+            start = self._segments[-1].start + self._segments[-1].size if self._segments else 0
+            self._segments += round_segments(round_index, self._plan[min(round_index, len(self._plan) - 1)], start)
+        return next(seg for seg in self._segments if seg.start <= point < seg.start + seg.size)
 
-    def _next_round_size(self) -> int:
-        return self._plan[min(self._round + 1, len(self._plan) - 1)]
-
-    def _start_next_round(self) -> None:
-        self._round += 1
-        self._asked_in_round = self._told_in_round = 0
-        self._trained_in_round = False
-
-    def _design(self, first: int, n: int) -> np.ndarray:
-        """Points ``first .. first+n`` of this round's design: Sobol over the cube for round 0
+    def _design(self, round_index: int, first: int, n: int) -> np.ndarray:
+        """Points ``first .. first+n`` of a round's design: Sobol over the cube for round 0
         (the ``start`` point first, if given); later, a Sobol box of half-width sqrt(3) x the
         spread (the spread is its sd) around the estimate, folded back into the cube."""
-        sobol = qmc.Sobol(self.dim, scramble=True, seed=np.random.default_rng([self.seed, self._round, seeds.POOLED_DESIGN]))
+        sobol = qmc.Sobol(self.dim, scramble=True, seed=np.random.default_rng([self.seed, round_index, seeds.POOLED_DESIGN]))
         with warnings.catch_warnings():  # rounds need not be powers of 2; the points stay low-discrepancy
             warnings.simplefilter("ignore", UserWarning)
             cube = sobol.random(first + n)[first:]
-        if self._round == 0 or self._centre is None:
+        if round_index == 0 or self._centre is None:
             if self._start is not None and first == 0 and n > 0:
                 cube[0] = self._start
             return cube
@@ -249,16 +296,21 @@ class PooledOptimizer(OptimizerBase):
     def _refit(self) -> None:
         """Retrain the summaries on the pool (warm start) unless they learnt this round
         already, then solve the moment fit with every point's events."""
-        if not self._trained_in_round:
+        if self._trained_round != self._round:
             self._train()
         self._fitted_points = len(self._points)
+        if self._trained_round == self._round:
+            self._fit_told_points()
+            self._drop_far_events(self._alive())
+
+    def _fit_told_points(self) -> None:
+        """Solve the moment fit with every point told so far."""
         alive = self._alive()
-        if len(alive) < 2 or not self._trained_in_round:
+        if len(alive) < 2:
             return
         points = np.array([self._points[j] for j in alive])
         moments = [self._fold_moments(alive, fold) for fold in range(self.folds)]
         self._solve(points, moments)
-        self._drop_far_events(alive)
 
     def _train(self) -> None:
         """The summary networks learn from the events told so far, weighted towards the
@@ -278,7 +330,7 @@ class PooledOptimizer(OptimizerBase):
             except FloatingPointError as err:  # keep the last fit; the next round tries again
                 logger.warning("pooled fit, round %d: %s; the previous fit stands", self._round, err)
                 return
-        self._trained_in_round = True
+        self._trained_round = self._round
         self._moments.prepare({j: self._events[j] for j in alive})  # while the round's rest simulates
 
     def _alive(self) -> list[int]:

@@ -3,6 +3,8 @@ cross-fitting fold trains on, and how a local design is folded back into the uni
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 
@@ -30,9 +32,25 @@ def fold_into_cube(points: np.ndarray) -> np.ndarray:
     return np.where(folded > 1.0, 2.0 - folded, folded)
 
 
-def first_half(round_size: int) -> int:
-    """Points of a round's first half: the summaries learn from them while the rest simulates."""
-    return max(1, (round_size + 1) // 2)
+class Segment(NamedTuple):
+    """A half-round: ``size`` points from position ``offset`` of round ``round``'s design,
+    the ``start``-th to be asked in the run; ``ends_round`` for a round's last."""
+
+    round: int
+    offset: int
+    size: int
+    start: int
+    ends_round: bool
+
+
+def round_segments(round_index: int, round_size: int, start: int) -> list[Segment]:
+    """A round's two halves (one when it has a single point): the summaries learn from the
+    first while the second simulates."""
+    first = max(1, (round_size + 1) // 2)
+    if first >= round_size:
+        return [Segment(round_index, 0, round_size, start, True)]
+    return [Segment(round_index, 0, first, start, False),
+            Segment(round_index, first, round_size - first, start + first, True)]
 
 
 def kernel_weights(points: np.ndarray, centre: np.ndarray, width: np.ndarray) -> np.ndarray:
