@@ -2,7 +2,7 @@
 four-parameter Pythia task, with the next half-round simulating while the driver trains.
 
     python experiments/bench_pooled_throughput.py [--budgets 250000,500000,1000000,2000000,4000000]
-        [--compare-at 1000000] [--workers 2] [--reference-events 200000]
+        [--compare-at 1000000] [--workers 2] [--reference-events 200000] [--name pooled_throughput]
 
 The four TuneMC parameters of bench_tunemc_closure (alphaS, bLund, sigma, probStoUD), pseudo-
 data at Monash moved by 10% of each range, 2,000 events per point. Per run: the tune's wall
@@ -13,7 +13,7 @@ batch ahead), for the same-run ratio. Wall time per event is compared with the s
 budget's: 1.0 is proportional. On a machine with as many cores as workers the driver's
 training shares the cores with the workers (the task seconds then stretch); on a cluster it
 does not. Resumable: each finished run is a JSON file in --store. Writes
-results/pooled_throughput.json.
+results/NAME.json (``--name``).
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--reference-events", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--name", default="pooled_throughput", help="results/NAME.json")
     parser.add_argument("--store", default=str(Path(__file__).parent / "throughput_runs"))
     args = parser.parse_args()
     store = Path(args.store)
@@ -114,7 +115,7 @@ def main() -> None:
         figures["utilisation_one_at_a_time"] = one_at_a_time[0]["utilisation"]
         print(f"at {same['budget']:,}: one batch at a time takes {figures['wall_one_at_a_time_over_ahead']:.2f}x the "
               f"wall time; utilisation {one_at_a_time[0]['utilisation']:.0%} -> {same['utilisation']:.0%}")
-    print(f"wrote {write_result('pooled_throughput', figures)}")
+    print(f"wrote {write_result(args.name, figures)}")
 
 
 if __name__ == "__main__":
