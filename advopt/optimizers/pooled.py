@@ -38,7 +38,6 @@ the design is keyed by (seed, round), the networks' training by (seed, round, fo
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
 import math
 import warnings
@@ -50,7 +49,8 @@ from advopt import seeds
 from advopt.divergence.networks import resolve_device
 from advopt.optimizers.base import OptimizerBase, Recommendation, check_int_option
 from advopt.pooled.model import PooledModel
-from advopt.pooled.design import Segment, fold_into_cube, kernel_weights, round_segments, round_sizes, without_fold
+from advopt.pooled.design import Segment, fold_into_cube, kernel_weights, round_sizes, without_fold
+from advopt.pooled.schedule import BackgroundJob, HalfRounds
 from advopt.pooled.moments import closest_point, solve_at_width, widest_consistent
 from advopt.pooled.summary import SummaryNetwork
 from advopt.pooled.summary_moments import SummaryMoments
@@ -112,10 +112,8 @@ class PooledOptimizer(OptimizerBase):
         self.summary = summary
         self._start = None if start is None else np.clip(np.asarray(start, dtype=float).reshape(dim), 0.0, 1.0)
         self._plan = round_sizes(int(total_points), self.dim, float(initial_fraction), int(rounds))
-        self._segments: list[Segment] = []  # the plan's half-rounds, extended on demand (_segment_at)
+        self._half_rounds = HalfRounds(self._plan)
         self._round = 0  # the round being told (its training and fit)
-        self._asked_points = 0
-        self._told_points = 0
         self._awaiting_tell = 0  # points given events through tell_events, not yet told
         self._points: list[np.ndarray] = []
         self._events: list[np.ndarray | None] = []
@@ -129,7 +127,7 @@ class PooledOptimizer(OptimizerBase):
         self._spread = np.full(self.dim, _FIRST_SPREAD)
         self._fitted_points = 0
         self._trained_round = -1  # the last round whose summaries trained
-        self._training = None  # (thread pool, future) of a training under way (_train_in_background)
+        self._training = BackgroundJob()  # its inputs and seeds are fixed when it starts: no timing in the results
         self._feature_basis = None  # the distance basis before any fit (see _distance_basis)
 
     # -- set-up ----------------------------------------------------------------------------------
@@ -163,31 +161,16 @@ class PooledOptimizer(OptimizerBase):
         """Points the loop should ask for next, as far as the budget goes: the rest of the
         half-round being asked (the summaries learn from a round's first half while its
         second simulates)."""
-        segment = self._segment_at(self._asked_points)
-        return min(segment.start + segment.size - self._asked_points, remaining_points)
+        return min(self._half_rounds.next_size(), remaining_points)
 
     def asks_ahead(self) -> bool:
-        """Whether the next half-round may be asked before the one in flight is told: a
-        round's second half (its design is fixed by the first's); and, from the third round
-        on, a round's first half once the previous round's first half has been told (its
-        design takes the fit solved then; the fit of the whole round comes only later).
-        Round 1 waits for the whole space-filling start."""
-        if self._asked_points == self._told_points:
-            return False
-        outstanding = self._segment_at(self._told_points)
-        following = self._segment_at(self._asked_points)
-        if following.round == outstanding.round:
-            return True
-        return following.round >= 2 and outstanding.offset > 0
+        """See :meth:`HalfRounds.asks_ahead`: a round's second half, and from round 2 on the
+        next round's first half while this round's second half simulates."""
+        return self._half_rounds.asks_ahead()
 
     def ask(self, n: int) -> np.ndarray:
-        points = []
-        while len(points) < n:  # (the loop asks within one half-round; this also spans several)
-            segment = self._segment_at(self._asked_points)
-            take = min(n - len(points), segment.start + segment.size - self._asked_points)
-            points += list(self._design(segment.round, segment.offset + self._asked_points - segment.start, take))
-            self._asked_points += take
-        return np.array(points).reshape(n, self.dim)
+        pieces = [self._design(round_index, first, count) for round_index, first, count in self._half_rounds.ask(n)]
+        return np.concatenate(pieces).reshape(n, self.dim) if pieces else np.empty((0, self.dim))
 
     def tell(self, points, values, stderrs, ok) -> None:
         """Nothing to learn from values: the events came through :meth:`tell_events` (the
@@ -203,18 +186,15 @@ class PooledOptimizer(OptimizerBase):
         round is complete the networks and the fit are updated."""
         if self._reference is None:
             raise RuntimeError("the pooled optimizer needs prepare(reference) before tell_events")
-        self._finish_training()
+        self._training.wait()
         points = np.atleast_2d(np.asarray(points, dtype=float))
         samples = [None if sample is None else np.asarray(sample, dtype=np.float32) for sample in events]
         self._points += list(points)
         self._events += samples
         values = [None if sample is None else self._distance(sample) for sample in samples]
         self._awaiting_tell += len(points)
-        for _ in range(len(points)):
-            self._told_points += 1
-            segment = self._segment_at(self._told_points - 1)
-            if self._told_points == segment.start + segment.size:
-                self._end_of_segment(segment)
+        for segment in self._half_rounds.tell(len(points)):
+            self._end_of_segment(segment)
         return values
 
     def _end_of_segment(self, segment: "Segment") -> None:
@@ -229,29 +209,13 @@ class PooledOptimizer(OptimizerBase):
             self._train()
         else:
             self._fit_told_points()  # with the summaries as they are: the next round's first half is asked from it
-            self._train_in_background()
-
-    def _train_in_background(self) -> None:
-        """Train in a driver thread, so that the loop can ask (and the workers simulate) the
-        next half-round meanwhile; every use of the networks waits for it
-        (:meth:`_finish_training`). Its inputs and seeds are fixed when it starts, so the
-        result does not depend on timing."""
-        trainer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="advopt-pooled-training")
-        self._training = (trainer, trainer.submit(self._train))
-
-    def _finish_training(self) -> None:
-        if self._training is not None:
-            (trainer, training), self._training = self._training, None
-            try:
-                training.result()
-            finally:
-                trainer.shutdown()
+            self._training.start(self._train)  # in a driver thread; every use of the networks waits for it
 
     def recommend(self, with_uncertainty: bool = True) -> Recommendation:
-        self._finish_training()
+        self._training.wait()
         if not any(e is not None for e in self._events):
             raise RuntimeError("no successful evaluation yet")
-        if self._fitted_points < len(self._points) and self._asked_points == self._told_points:
+        if self._fitted_points < len(self._points) and self._half_rounds.asked == self._half_rounds.told:
             self._refit()  # a round cut short; never with points still to come
         if self._centre is None:  # too few points for any fit: the closest point, as it is
             best = self._closest_point()
@@ -268,15 +232,6 @@ class PooledOptimizer(OptimizerBase):
         return None if self._cov is None else self._cov.copy()
 
     # -- design ----------------------------------------------------------------------------------
-    def _segment_at(self, point: int) -> "Segment":
-        """The half-round holding the ``point``-th asked point (the plan's last round repeats
-        past its end)."""
-        while not self._segments or point >= self._segments[-1].start + self._segments[-1].size:
-            round_index = self._segments[-1].round + 1 if self._segments else 0
-            start = self._segments[-1].start + self._segments[-1].size if self._segments else 0
-            self._segments += round_segments(round_index, self._plan[min(round_index, len(self._plan) - 1)], start)
-        return next(seg for seg in self._segments if seg.start <= point < seg.start + seg.size)
-
     def _design(self, round_index: int, first: int, n: int) -> np.ndarray:
         """Points ``first .. first+n`` of a round's design: Sobol over the cube for round 0
         (the ``start`` point first, if given); later, a Sobol box of half-width sqrt(3) x the
