@@ -8,7 +8,7 @@ import pytest
 
 import advopt
 from advopt.optimizers.pooled import PooledOptimizer
-from advopt.pooled.design import round_segments, round_sizes
+from advopt.pooled.design import round_sizes
 from advopt.pooled.moments import fit_moment_model, polynomial_terms, solve_moments
 
 
@@ -54,14 +54,6 @@ def test_round_plan_spends_every_point():
         assert sum(plan) == total and min(plan) >= 1
 
 
-def _segments(plan):
-    segments, start = [], 0
-    for index, size in enumerate(plan):
-        segments += round_segments(index, size, start)
-        start += size
-    return segments
-
-
 def test_the_next_round_is_asked_while_this_round_simulates():
     """As the loop drives it: from round 2 on, a round's first half is asked while the
     previous round's second half is still out (its design from the mid-round fit); round 1
@@ -69,7 +61,7 @@ def test_the_next_round_is_asked_while_this_round_simulates():
     rng = np.random.default_rng(0)
     total = 60
     plan = round_sizes(total, 1, 0.25, 5)
-    round_of = {seg.start + k: seg.round for seg in _segments(plan) for k in range(seg.size)}
+    round_of = np.repeat(np.arange(len(plan)), plan)  # the round of each asked point
     optimizer = PooledOptimizer(1, 0, total_points=total, rounds=5)
     optimizer.prepare(rng.normal(0.3, 1.0, (20_000, 1)))
     in_flight, asked, crossings = [], 0, []
@@ -80,7 +72,7 @@ def test_the_next_round_is_asked_while_this_round_simulates():
         if n <= 0:
             return False
         if in_flight:
-            crossings.append((round_of[asked - 1], round_of[asked]))
+            crossings.append((int(round_of[asked - 1]), int(round_of[asked])))
         in_flight.append(optimizer.ask(n))
         asked += n
         return True

@@ -202,6 +202,7 @@ class PooledOptimizer(OptimizerBase):
         not). A first half's end: the summaries train on the pool (while the second half
         simulates); in local rounds the fit is also solved then, so that the next round's
         first half can be asked from it while this round's second half simulates."""
+        self._training.wait()  # a tell that completes two half-rounds: the first one's training ends first
         self._round = segment.round
         if segment.ends_round:
             self._refit()
