@@ -57,7 +57,8 @@ def test_round_plan_spends_every_point():
 def test_the_next_round_is_asked_while_this_round_simulates():
     """As the loop drives it: from round 2 on, a round's first half is asked while the
     previous round's second half is still out (its design from the mid-round fit); round 1
-    waits for the whole start; every point is asked once and the fit closes on the truth."""
+    waits for the whole start; every point is asked once; the last round trains nothing (its
+    fit, with every point, takes the summaries of the round before) and closes on the truth."""
     rng = np.random.default_rng(0)
     total = 60
     plan = round_sizes(total, 1, 0.25, 5)
@@ -86,6 +87,7 @@ def test_the_next_round_is_asked_while_this_round_simulates():
     assert asked == total
     across = [pair for pair in crossings if pair[0] != pair[1]]
     assert across == [(r, r + 1) for r in range(1, len(plan) - 1)]
+    assert optimizer._trained_round == len(plan) - 2 and optimizer._fitted_points == total
     fit = optimizer.recommend()
     assert abs(fit.point[0] - 0.3) < 4 * math.sqrt(optimizer.covariance[0, 0])
 

@@ -25,7 +25,9 @@ summaries as they are) and the summaries start to learn from the pool in a drive
 meanwhile the loop asks the next round's first half from that fit (:meth:`asks_ahead`) and
 the workers simulate it beside this round's second half. When the second half is told, the
 fit takes every point in the new summaries, and the next round's second half is asked from
-it. (The space-filling start trains in the foreground, and round 1 waits for its fit.)
+it. (The space-filling start trains in the foreground, round 1 waits for its fit, and the
+last round trains nothing: its fit takes the round before's summaries, as a training then
+would only idle the workers at the end. Warm starts stop after half the patience.)
 Right after training, the summary moments of the points told so far and of the reference
 are computed too (:mod:`advopt.pooled.summary_moments`), so that later only the new points
 remain to be summarised before a fit.
@@ -51,7 +53,7 @@ from advopt.optimizers.base import OptimizerBase, Recommendation, check_int_opti
 from advopt.pooled.model import PooledModel
 from advopt.pooled.design import Segment, fold_into_cube, kernel_weights, round_sizes, without_fold
 from advopt.pooled.schedule import BackgroundJob, HalfRounds
-from advopt.pooled.moments import closest_point, solve_at_width, widest_consistent
+from advopt.pooled.moments import chi2_per_summary, closest_point, solve_at_width, widest_consistent
 from advopt.pooled.summary import SummaryNetwork
 from advopt.pooled.summary_moments import SummaryMoments
 
@@ -208,7 +210,7 @@ class PooledOptimizer(OptimizerBase):
             self._refit()
         elif segment.round == 0 or self._centre is None:
             self._train()
-        else:
+        elif not self._in_last_round():  # nothing is asked after the last round: its end fits in these summaries
             self._fit_told_points()  # with the summaries as they are: the next round's first half is asked from it
             self._training.start(self._train)  # in a driver thread; every use of the networks waits for it
 
@@ -250,14 +252,18 @@ class PooledOptimizer(OptimizerBase):
 
     # -- the fit ---------------------------------------------------------------------------------
     def _refit(self) -> None:
-        """Retrain the summaries on the pool (warm start) unless they learnt this round
-        already, then solve the moment fit with every point's events."""
-        if self._trained_round != self._round:
-            self._train()
+        """Retrain the summaries on the pool (warm start) unless they learnt this round, or
+        this is the last (training then only idles the workers); then solve the moment fit."""
+        trained = self._trained_round == self._round or (self._in_last_round() and self._trained_round >= 0)
+        if not trained:
+            trained = self._train()
         self._fitted_points = len(self._points)
-        if self._trained_round == self._round:
+        if trained:
             self._fit_told_points()
             self._drop_far_events(self._alive())
+
+    def _in_last_round(self) -> bool:
+        return self._round >= len(self._plan) - 1
 
     def _fit_told_points(self) -> None:
         """Solve the moment fit with every point told so far."""
@@ -268,26 +274,29 @@ class PooledOptimizer(OptimizerBase):
         moments = [self._fold_moments(alive, fold) for fold in range(self.folds)]
         self._solve(points, moments)
 
-    def _train(self) -> None:
+    def _train(self) -> bool:
         """The summary networks learn from the events told so far, weighted towards the
-        current estimate (warm start after the first round)."""
+        current estimate (warm start after the first round); False if they could not."""
         alive = self._alive()
         if len(alive) < 2:
-            return
+            return False
         points = np.array([self._points[j] for j in alive])
-        training_weights = self._kernel(points, self._training_width()) if self._centre is not None else np.ones(len(alive))
+        weights = np.ones(len(alive)) if self._centre is None else kernel_weights(points, self._centre, self._training_width())
         first = self._round == 0 or self._centre is None
         self._moments.forget()
         for fold, net in enumerate(self._nets):
-            x, u, w = self._training_set(alive, fold, training_weights)
+            x, u, w = self._training_set(alive, fold, weights)
             try:
-                net.fit(x, u, w, max_epochs=self.max_epochs if first else self.warm_epochs, patience=self.patience,
+                # a warm start gains in its first epoch or two (4-parameter Pythia): it waits half as long
+                net.fit(x, u, w, max_epochs=self.max_epochs if first else self.warm_epochs,
+                        patience=self.patience if first else max(1, self.patience // 2),
                         seed=seeds.pooled_seed(self.seed, self._round, fold, seeds.POOLED_NETWORK_TRAINING))
             except FloatingPointError as err:  # keep the last fit; the next round tries again
                 logger.warning("pooled fit, round %d: %s; the previous fit stands", self._round, err)
-                return
+                return False
         self._trained_round = self._round
         self._moments.prepare({j: self._events[j] for j in alive})  # while the round's rest simulates
+        return True
 
     def _alive(self) -> list[int]:
         """The points whose events are kept, enough of them for every fold."""
@@ -352,9 +361,6 @@ class PooledOptimizer(OptimizerBase):
         base = widen * np.maximum(self._spread, self.min_spread)
         return [factor * base for factor in (1.5, 3.0, 6.0, 12.0)]
 
-    def _kernel(self, points: np.ndarray, width: np.ndarray) -> np.ndarray:
-        return kernel_weights(points, self._centre, width)
-
     def _closest_point(self) -> int:
         distances = [self._distance(e)[0] if e is not None else np.inf for e in self._events]
         return int(np.argmin(distances))
@@ -363,12 +369,7 @@ class PooledOptimizer(OptimizerBase):
         """A point's chi-square per summary against the reference: the first network's
         summaries once trained, the standardised features before."""
         transform, ref_mean, ref_cov = self._distance_basis()
-        sim = transform(sample)
-        noise = np.atleast_2d(np.cov(sim, rowvar=False)) / len(sim) + ref_cov
-        diff = sim.mean(axis=0) - ref_mean
-        k = len(diff)
-        chi2 = float(diff @ np.linalg.pinv(noise) @ diff)
-        return chi2 / k, math.sqrt(2 * k + 4 * max(chi2 - k, 0.0)) / k
+        return chi2_per_summary(transform(sample), ref_mean, ref_cov)
 
     def _distance_basis(self):
         """(transform, reference mean, reference mean's covariance): the first network's
@@ -389,7 +390,7 @@ class PooledOptimizer(OptimizerBase):
         if self._centre is None:
             return
         total = sum(len(self._events[j]) for j in alive)
-        weights = self._kernel(np.array([self._points[j] for j in alive]), self._training_width())
+        weights = kernel_weights(np.array([self._points[j] for j in alive]), self._centre, self._training_width())
         for position in np.argsort(weights):
             if total <= self.max_pool_events:
                 break

@@ -204,6 +204,16 @@ def folds_covariance(fits: list, moments: list[dict]) -> tuple[np.ndarray, np.nd
     return symmetric(reference_part), symmetric(simulation_part / len(fits)**2)
 
 
+def chi2_per_summary(summaries: np.ndarray, reference_mean: np.ndarray, reference_mean_cov: np.ndarray):
+    """A sample's chi-square per summary against the reference's mean (about 1 when they
+    agree), and its standard error: the noise of both means counts."""
+    noise = np.atleast_2d(np.cov(summaries, rowvar=False)) / len(summaries) + reference_mean_cov
+    diff = summaries.mean(axis=0) - reference_mean
+    k = len(diff)
+    chi2 = float(diff @ np.linalg.pinv(noise) @ diff)
+    return chi2 / k, float(np.sqrt(2 * k + 4 * max(chi2 - k, 0.0))) / k
+
+
 def closest_point(points: np.ndarray, moments: list[dict]) -> int:
     """The evaluated point whose summary means are nearest the reference's (chi-square)."""
     total = np.zeros(len(points))
