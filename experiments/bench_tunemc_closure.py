@@ -165,7 +165,7 @@ def run_all(args) -> list[dict]:
         # set by set, so that the 6-parameter table is complete first; seeds before methods
         for budget in (int(b) for b in args.budgets.split(",")):
             for set_name in args.sets.split(","):
-                for seed in range(args.seeds):
+                for seed in range(args.first_seed, args.first_seed + args.seeds):
                     truth = pseudo_truth(simulator, SETS[set_name], args.truth_offset)
                     tag = _tag(args) and f"_{set_name}{_tag(args)}"
                     reference = reference_for(simulator, executor, store, args.reference_events, seed, truth, tag)
@@ -186,7 +186,7 @@ def stored_runs(args) -> list[dict]:
     for budget in args.budgets.split(","):
         for set_name in args.sets.split(","):
             for method in args.methods.split(","):
-                for seed in range(args.seeds):
+                for seed in range(args.first_seed, args.first_seed + args.seeds):
                     path = Path(args.store) / f"{set_name}{_tag(args)}_{method}_{int(budget)}_seed{seed}.json"
                     if path.exists():
                         runs.append(json.loads(path.read_text()))
@@ -227,6 +227,7 @@ def main() -> None:
     parser.add_argument("--methods", default="adaptive-bo,chi2-bo,avo")
     parser.add_argument("--budgets", default="500000")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
     parser.add_argument("--reference-events", type=int, default=200_000)
     parser.add_argument("--events-per-point", type=int, default=5_000)
     parser.add_argument("--workers", type=int, default=2)
@@ -266,7 +267,7 @@ def main() -> None:
     path = write_result(args.name, {
         "truth_offset": args.truth_offset,
         "reference_events": args.reference_events, "events_per_point": args.events_per_point,
-        "workers": args.workers, "seeds_asked": args.seeds, "sets": {k: SETS[k] for k in args.sets.split(",")},
+        "workers": args.workers, "seeds_asked": args.seeds, "first_seed": args.first_seed, "sets": {k: SETS[k] for k in args.sets.split(",")},
         "methods": {k: METHODS[k] for k in args.methods.split(",")},
         "monash_quantile_mse_ratio": float(np.median(list(baseline.values()))), "distance_ratio_chi2_over_adversarial": ratios,
         "summary": rows, "runs": runs,

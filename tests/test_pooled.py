@@ -160,6 +160,7 @@ def test_failed_points_are_recorded_and_the_fit_goes_on(gaussian_reference):
 @pytest.mark.parametrize("option, message", [
     ({"folds": 1}, "optimizer_options['folds']: must be an integer >= 2"),
     ({"max_epochs": -3}, "optimizer_options['max_epochs']: must be an integer >= 1"),
+    ({"warm_epoch_events": 0}, "optimizer_options['warm_epoch_events']: must be an integer >= 1"),
     ({"device": "tpu"}, "optimizer_options['device']:"),
     ({"summary": "mean"}, "optimizer_options['summary']: must be 'score' or 'regression'"),
     ({"initial_fraction": 1.5}, "optimizer_options['initial_fraction']: must be in (0, 1)"),
@@ -208,3 +209,23 @@ def test_summary_moments_are_those_of_the_current_networks():
     assert not np.array_equal(moments.fold_moments(0, events)["means"], direct(0)[0])  # kept until forgotten
     moments.forget()
     assert np.array_equal(moments.fold_moments(0, events)["means"], direct(0)[0])
+
+
+def test_a_replay_epoch_trains_on_a_fixed_number_of_events():
+    """With epoch_events an epoch takes that many events, however large the set: here 2 steps
+    of 512 an epoch instead of 36 (Adam counts the steps)."""
+    import torch
+
+    from advopt.pooled.summary import SummaryNetwork
+
+    rng = np.random.default_rng(5)
+    x, u = rng.normal(size=(20_000, 2)).astype(np.float32), rng.uniform(size=(20_000, 1))
+
+    def steps(epoch_events):
+        net = SummaryNetwork(2, 1, np.zeros(2), np.ones(2), hidden=(8,), learning_rate=1e-3, batch_size=512,
+                             device=torch.device("cpu"), threads=1, seed=0)
+        epochs = net.fit(x, u, np.ones(len(x)), max_epochs=3, patience=10, seed=1, epoch_events=epoch_events)
+        return epochs, int(net._optimiser.state[net.alpha]["step"])
+
+    assert steps(1024) == (3, 6)
+    assert steps(None) == (3, 3 * 36)  # 18,000 training events (10% held out) in batches of 512

@@ -25,12 +25,12 @@ summaries as they are) and the summaries start to learn from the pool in a drive
 meanwhile the loop asks the next round's first half from that fit (:meth:`asks_ahead`) and
 the workers simulate it beside this round's second half. When the second half is told, the
 fit takes every point in the new summaries, and the next round's second half is asked from
-it. (The space-filling start trains in the foreground, round 1 waits for its fit, and the
-last round trains nothing: its fit takes the round before's summaries, as a training then
-would only idle the workers at the end. Warm starts stop after half the patience.)
+it. (The space-filling start trains in the foreground, round 1 waits for its fit; the last
+round trains nothing, as a training then would only idle the workers: its fit takes the
+round before's summaries. Warm starts stop after half the patience, and each of their
+epochs replays ``warm_epoch_events`` events drawn afresh.)
 Right after training, the summary moments of the points told so far and of the reference
-are computed too (:mod:`advopt.pooled.summary_moments`), so that later only the new points
-remain to be summarised before a fit.
+are computed (:mod:`advopt.pooled.summary_moments`): later only new points are summarised.
 
 The covariance of the estimate (delta method) adds the reference's share, S_ref / N_ref
 through the fit's gain, to the simulation's share, the polynomial's prediction noise; the
@@ -79,8 +79,8 @@ class PooledOptimizer(OptimizerBase):
 
     def __init__(self, dim: int, seed: int, upper_bound: float | None = None, *, total_points: int,
                  initial_fraction: float = 0.25, rounds: int = 8, hidden=(64, 64), learning_rate: float = 1e-3,
-                 batch_size: int = 512, max_epochs: int = 60, warm_epochs: int = 20, patience: int = 4,
-                 max_train_events: int = 400_000, max_pool_events: int = 2_000_000, min_spread: float = 0.002,
+                 batch_size: int = 512, max_epochs: int = 60, warm_epochs: int = 20, warm_epoch_events: int = 65_536,
+                 patience: int = 4, max_train_events: int = 400_000, max_pool_events: int = 2_000_000, min_spread: float = 0.002,
                  folds: int = 2, device: str = "auto", threads: int = 1, summary: str = "score", start=None):
         check_int_option("total_points", total_points, 1)
         check_int_option("rounds", rounds, 1)
@@ -88,7 +88,7 @@ class PooledOptimizer(OptimizerBase):
         self.folds = int(folds)
         for field, value in (("max_epochs", max_epochs), ("warm_epochs", warm_epochs), ("patience", patience),
                              ("batch_size", batch_size), ("max_train_events", max_train_events),
-                             ("max_pool_events", max_pool_events)):
+                             ("max_pool_events", max_pool_events), ("warm_epoch_events", warm_epoch_events)):
             check_int_option(field, value, 1)
         if not 0 < initial_fraction < 1:
             raise ValueError(f"optimizer.initial_fraction: must be in (0, 1), got {initial_fraction!r}")
@@ -108,7 +108,7 @@ class PooledOptimizer(OptimizerBase):
         self.learning_rate, self.batch_size = float(learning_rate), int(batch_size)
         self.max_epochs, self.warm_epochs, self.patience = int(max_epochs), int(warm_epochs), int(patience)
         self.max_train_events, self.max_pool_events = int(max_train_events), int(max_pool_events)
-        self.min_spread = float(min_spread)
+        self.min_spread, self.warm_epoch_events = float(min_spread), int(warm_epoch_events)
         if summary not in ("score", "regression"):
             raise ValueError(f"optimizer.summary: must be 'score' or 'regression', got {summary!r}")
         self.summary = summary
@@ -286,11 +286,12 @@ class PooledOptimizer(OptimizerBase):
         self._moments.forget()
         for fold, net in enumerate(self._nets):
             x, u, w = self._training_set(alive, fold, weights)
-            try:
-                # a warm start gains in its first epoch or two (4-parameter Pythia): it waits half as long
+            try:  # a warm start gains in its first epoch or two (4-parameter Pythia): it waits half as
+                # long, and its epochs replay a fixed number of events, so its cost stays bounded
                 net.fit(x, u, w, max_epochs=self.max_epochs if first else self.warm_epochs,
                         patience=self.patience if first else max(1, self.patience // 2),
-                        seed=seeds.pooled_seed(self.seed, self._round, fold, seeds.POOLED_NETWORK_TRAINING))
+                        seed=seeds.pooled_seed(self.seed, self._round, fold, seeds.POOLED_NETWORK_TRAINING),
+                        epoch_events=None if first else self.warm_epoch_events)
             except FloatingPointError as err:  # keep the last fit; the next round tries again
                 logger.warning("pooled fit, round %d: %s; the previous fit stands", self._round, err)
                 return False

@@ -80,10 +80,12 @@ class SummaryNetwork:
         return z @ self.alpha + ((z @ self.quadratic) * z).sum(-1)
 
     def fit(self, x: np.ndarray, u: np.ndarray, weights: np.ndarray, *, max_epochs: int, patience: int,
-            seed: int) -> int:
+            seed: int, epoch_events: int | None = None) -> int:
         """Train (continuing from the current weights) on events x (n, d) from points u
         (n, dim), with per-event weights; stop when the held-out loss stops falling and keep
-        the best epoch. Returns the epochs run."""
+        the best epoch. With ``epoch_events``, an epoch is that many training events drawn
+        afresh from the whole set (a replay sample), so its cost does not grow with the pool.
+        Returns the epochs run."""
         rng = np.random.default_rng(seed)
         order = rng.permutation(len(x))
         n_hold = max(2, int(_VALIDATION_SHARE * len(x)))
@@ -98,15 +100,16 @@ class SummaryNetwork:
         train_index = torch.as_tensor(train, device=self.device)
         hold_index = torch.as_tensor(hold, device=self.device)
         hold_partner = hold_index[torch.randperm(len(hold_index), generator=generator).to(self.device)]
+        per_epoch = len(train) if epoch_events is None else min(len(train), int(epoch_events))
         # at most ~256 steps an epoch: large pools train in larger batches, not longer epochs
-        batch_size = max(self.batch_size, -(-len(train) // _STEPS_PER_EPOCH))
+        batch_size = max(self.batch_size, -(-per_epoch // _STEPS_PER_EPOCH))
         with torch_threads(self.threads):
             best_loss = self._held_out_loss(inputs, z, w, hold_index, hold_partner)
             best_state, best_epoch, epoch = self._state(), 0, 0
             for epoch in range(1, max_epochs + 1):
                 self.model.train()
-                permuted = train_index[torch.randperm(len(train_index), generator=generator).to(self.device)]
-                partners = train_index[torch.randperm(len(train_index), generator=generator).to(self.device)]
+                permuted = train_index[torch.randperm(len(train_index), generator=generator).to(self.device)][:per_epoch]
+                partners = train_index[torch.randperm(len(train_index), generator=generator).to(self.device)][:per_epoch]
                 for batch, partner in zip(permuted.split(batch_size), partners.split(batch_size)):
                     loss = self._batch_loss(inputs, z, w, batch, partner)
                     self._optimiser.zero_grad(set_to_none=True)
