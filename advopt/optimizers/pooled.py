@@ -286,8 +286,7 @@ class PooledOptimizer(OptimizerBase):
         self._moments.forget()
         for fold, net in enumerate(self._nets):
             x, u, w = self._training_set(alive, fold, weights)
-            try:  # a warm start gains in its first epoch or two (4-parameter Pythia): it waits half as
-                # long, and its epochs replay a fixed number of events, so its cost stays bounded
+            try:  # warm starts gain in their first epochs (4-parameter Pythia): half the patience, bounded epochs
                 net.fit(x, u, w, max_epochs=self.max_epochs if first else self.warm_epochs,
                         patience=self.patience if first else max(1, self.patience // 2),
                         seed=seeds.pooled_seed(self.seed, self._round, fold, seeds.POOLED_NETWORK_TRAINING),
