@@ -104,8 +104,21 @@ def make_result(loop, reference_size: int, seed: int, truth, wall: float) -> Tun
     optimizer_spread = physical_spread(space, centred(recommendation.samples, recommendation.point))
     samples = centred(_with_reference_scatter(loop, recommendation, reference_size, seed), recommendation.point)
     uncertainty, interval = physical_spread(space, samples)
+    warn_at_bounds(space, recommendation.point)
     return TuneResult(space.from_unit(recommendation.point), recommendation.value, uncertainty, interval,
                       optimizer_uncertainty=optimizer_spread[0], **common)
+
+
+def warn_at_bounds(space: Space, point: np.ndarray, tolerance: float = 1e-6) -> list[str]:
+    """Warn of the parameters that end at a bound of their range: there the fit's interval
+    is the local one (seen from inside the range) and says nothing of how far beyond the
+    bound the data point. Returns their names."""
+    at_bounds = [name for name, u in zip(space.names, np.asarray(point, dtype=float))
+                 if u <= tolerance or u >= 1.0 - tolerance]
+    for name in at_bounds:
+        logger.warning("%s ends at a bound of its range: its interval is the fit's from inside the range and may "
+                       "be too narrow; widen the range to see where the data point", name)
+    return at_bounds
 
 
 def _in_divergence_units(recommendation, divergence, history):

@@ -66,3 +66,19 @@ def test_summary_states_the_68_percent_interval(gaussian_reference):
     assert "68% interval" in result.summary() and f"[{low:.5g}, {high:.5g}]" in result.summary()
     again = advopt.TuneResult.from_dict(result.to_dict())
     assert again.optimizer_uncertainty == result.optimizer_uncertainty
+
+
+def test_a_parameter_ending_at_a_bound_is_named(gaussian_reference, caplog):
+    """The truth (mean 0.5) lies outside the range given: the fit ends at its upper bound and
+    the run says that its interval there may be too narrow; a parameter inside is not named."""
+    import logging
+
+    import advopt
+
+    simulator, reference = gaussian_reference
+    with caplog.at_level(logging.WARNING, logger="advopt"):
+        result = advopt.tune(simulator, reference, {"mean": (-1.0, 0.3), "width": (0.5, 2.0)}, optimizer="pooled",
+                             budget=30_000, events_per_point=500, seed=3, progress=False)
+    assert result.best_params["mean"] == pytest.approx(0.3, abs=1e-6)
+    named = [r.getMessage() for r in caplog.records if "ends at a bound of its range" in r.getMessage()]
+    assert len(named) == 1 and named[0].startswith("mean ")
