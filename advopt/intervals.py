@@ -109,16 +109,14 @@ def make_result(loop, reference_size: int, seed: int, truth, wall: float) -> Tun
                       optimizer_uncertainty=optimizer_spread[0], **common)
 
 
-def warn_at_bounds(space: Space, point: np.ndarray, tolerance: float = 1e-6) -> list[str]:
+def warn_at_bounds(space: Space, point: np.ndarray, tolerance: float = 1e-6) -> None:
     """Warn of the parameters that end at a bound of their range: there the fit's interval
     is the local one (seen from inside the range) and says nothing of how far beyond the
-    bound the data point. Returns their names."""
-    at_bounds = [name for name, u in zip(space.names, np.asarray(point, dtype=float))
-                 if u <= tolerance or u >= 1.0 - tolerance]
-    for name in at_bounds:
-        logger.warning("%s ends at a bound of its range: its interval is the fit's from inside the range and may "
-                       "be too narrow; widen the range to see where the data point", name)
-    return at_bounds
+    bound the data point."""
+    for name, u in zip(space.names, np.asarray(point, dtype=float)):
+        if u <= tolerance or u >= 1.0 - tolerance:
+            logger.warning("%s ends at a bound of its range: its interval is the fit's from inside the range and may "
+                           "be too narrow; widen the range to see where the data point", name)
 
 
 def _in_divergence_units(recommendation, divergence, history):

@@ -165,7 +165,7 @@ def run_all(args) -> list[dict]:
         # set by set, so that the 6-parameter table is complete first; seeds before methods
         for budget in (int(b) for b in args.budgets.split(",")):
             for set_name in args.sets.split(","):
-                for seed in range(args.first_seed, args.first_seed + args.seeds):
+                for seed in seeds_asked(args):
                     truth = pseudo_truth(simulator, SETS[set_name], args.truth_offset)
                     tag = _tag(args) and f"_{set_name}{_tag(args)}"
                     reference = reference_for(simulator, executor, store, args.reference_events, seed, truth, tag)
@@ -180,13 +180,17 @@ def run_all(args) -> list[dict]:
     return runs
 
 
+def seeds_asked(args) -> range:
+    return range(args.first_seed, args.first_seed + args.seeds)
+
+
 def stored_runs(args) -> list[dict]:
     """The finished runs in the store for the asked sets, methods, budgets and seeds."""
     runs = []
     for budget in args.budgets.split(","):
         for set_name in args.sets.split(","):
             for method in args.methods.split(","):
-                for seed in range(args.first_seed, args.first_seed + args.seeds):
+                for seed in seeds_asked(args):
                     path = Path(args.store) / f"{set_name}{_tag(args)}_{method}_{int(budget)}_seed{seed}.json"
                     if path.exists():
                         runs.append(json.loads(path.read_text()))

@@ -49,8 +49,7 @@ def folds_line(best, fold_moments) -> str:
     (fit0, model0), (fit1, model1) = best[2]
     difference = fit0.point - fit1.point
     stacked_gain = np.hstack([fit0.gain, -fit1.gain])
-    joint = np.cov(np.hstack([m["reference"] for m in fold_moments]), rowvar=False) / len(fold_moments[0]["reference"])
-    predicted = (stacked_gain @ joint @ stacked_gain.T + fit0.gain @ model0.prediction_cov(fit0.point) @ fit0.gain.T
+    predicted = (stacked_gain @ moments.joint_reference_covariance(fold_moments) @ stacked_gain.T + fit0.gain @ model0.prediction_cov(fit0.point) @ fit0.gain.T
                  + fit1.gain @ model1.prediction_cov(fit1.point) @ fit1.gain.T)
     chi2 = float(difference @ np.linalg.pinv(predicted) @ difference)
     standardised = difference / np.sqrt(np.diag(predicted))

@@ -197,11 +197,16 @@ def folds_covariance(fits: list, moments: list[dict]) -> tuple[np.ndarray, np.nd
     reference events; the simulation parts, from disjoint events, add independently."""
     gains = [fit.gain for fit, _ in fits]
     stacked_gain = np.hstack(gains) / len(fits)
-    joint = np.cov(np.hstack([m["reference"] for m in moments]), rowvar=False) / len(moments[0]["reference"])
-    reference_part = stacked_gain @ np.atleast_2d(joint) @ stacked_gain.T
+    reference_part = stacked_gain @ joint_reference_covariance(moments) @ stacked_gain.T
     simulation_part = sum(gain @ model.prediction_cov(fit.point) @ gain.T for (fit, model), gain in zip(fits, gains))
     symmetric = lambda c: 0.5 * (c + c.T)  # noqa: E731
     return symmetric(reference_part), symmetric(simulation_part / len(fits)**2)
+
+
+def joint_reference_covariance(moments: list[dict]) -> np.ndarray:
+    """Covariance of every fold's summary means over the same reference events, stacked fold by fold."""
+    joint = np.cov(np.hstack([m["reference"] for m in moments]), rowvar=False) / len(moments[0]["reference"])
+    return np.atleast_2d(joint)
 
 
 def chi2_per_summary(summaries: np.ndarray, reference_mean: np.ndarray, reference_mean_cov: np.ndarray):
