@@ -9,7 +9,7 @@ Per fit two lines (the estimator's results are unchanged: this only reads its so
   covariance (each fold's simulation share plus their differing response to the same
   reference); about 1 when the stated simulation share is right. Then each parameter's
   standardised difference, and the simulation share over the reference share (variances).
-- ``WIDTHS``: the width kept, and for each candidate its score (simulation over reference
+- ``WIDTHS``: the candidate kept (width and polynomial), and for each candidate its polynomial, score (simulation over reference
   variance, summed) and how far its solution sits from the kept one, in the kept one's sd.
 """
 
@@ -28,8 +28,8 @@ _solve_at_width, _widest_consistent = moments.solve_at_width, moments.widest_con
 _moments_of_fits: dict[int, list] = {}
 
 
-def solve_at_width(points, fold_moments, centre, width):
-    solution = _solve_at_width(points, fold_moments, centre, width)
+def solve_at_width(points, fold_moments, centre, width, degree=None):
+    solution = _solve_at_width(points, fold_moments, centre, width, degree)
     if solution is not None:
         _moments_of_fits[id(solution[2])] = fold_moments
     return solution
@@ -63,7 +63,7 @@ def widths_line(best, solutions) -> str:
     parts = []
     for index, solution in enumerate(solutions):
         shift = np.abs(solution[1] - best[1]) / kept_sd
-        parts.append(f"w{index}{'*' if solution is best else ''} score={solution[0]:.3g} "
+        parts.append(f"c{index}{'*' if solution is best else ''} {solution[2][0][1].degree} score={solution[0]:.3g} "
                      f"shift/sd max={shift.max():.2f} median={np.median(shift):.2f}")
     return "WIDTHS " + " | ".join(parts)
 
@@ -72,7 +72,7 @@ def main() -> None:
     if len(sys.argv) < 2:
         raise SystemExit("usage: python experiments/diagnose_pooled_fits.py BENCHMARK.py [its arguments]")
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.path.basename(sys.argv[1]))
-    moments.solve_at_width = pooled.solve_at_width = solve_at_width
+    moments.solve_at_width = solve_at_width
     pooled.widest_consistent = widest_consistent
     sys.argv = [f"{os.path.basename(__file__)} {os.path.basename(script)}", *sys.argv[2:]]
     sys.path.insert(0, os.path.dirname(script))

@@ -53,7 +53,7 @@ from advopt.optimizers.base import OptimizerBase, Recommendation, check_int_opti
 from advopt.pooled.model import PooledModel
 from advopt.pooled.design import Segment, fold_into_cube, kernel_weights, round_sizes, without_fold
 from advopt.pooled.schedule import BackgroundJob, HalfRounds
-from advopt.pooled.moments import chi2_per_summary, closest_point, solve_at_width, widest_consistent
+from advopt.pooled.moments import candidate_solutions, chi2_per_summary, closest_point, widest_consistent
 from advopt.pooled.summary import SummaryNetwork
 from advopt.pooled.summary_moments import SummaryMoments
 
@@ -333,8 +333,7 @@ class PooledOptimizer(OptimizerBase):
         """Fit and solve the moment model per fold around the current centre; re-centre and
         repeat (no retraining) until the solution settles; then the combined covariance."""
         centre = self._centre if self._centre is not None else points[closest_point(points, moments)]
-        best = widest_consistent([solve_at_width(points, moments, centre, width)
-                                   for width in self._candidate_widths()])
+        best = widest_consistent(candidate_solutions(points, moments, centre, self._candidate_widths()))
         if best is None:
             return
         _, centre, fits, reference_cov, simulation_cov = best

@@ -45,6 +45,22 @@ def polynomial_terms(u: np.ndarray, centre: np.ndarray, scale: np.ndarray, degre
     return np.column_stack(columns)
 
 
+def polynomial_jacobian(u: np.ndarray, centre: np.ndarray, scale: np.ndarray, degree: str) -> np.ndarray:
+    """d terms / d u at one point u, shape (n_terms, dim), in the order of :func:`polynomial_terms`."""
+    z = (np.asarray(u, dtype=float) - centre) / scale
+    dim = len(z)
+    rows = [np.zeros(dim), *np.diag(1.0 / scale)]
+    if degree in ("diagonal", "full"):
+        rows += list(np.diag(2.0 * z / scale))
+    if degree == "full":
+        for i in range(dim):
+            for k in range(i + 1, dim):
+                row = np.zeros(dim)
+                row[i], row[k] = z[k] / scale[i], z[i] / scale[k]
+                rows.append(row)
+    return np.array(rows)
+
+
 def n_terms(dim: int, degree: str) -> int:
     return {"linear": 1 + dim, "diagonal": 1 + 2 * dim, "full": 1 + 2 * dim + dim * (dim - 1) // 2}[degree]
 
@@ -75,19 +91,14 @@ class MomentModel:
         x = polynomial_terms(u, self.centre, self.scale, self.degree)[0]
         return float(x @ self.design_cov @ x) * self.summary_cov
 
-    def jacobian(self, u: np.ndarray, step: float = 1e-5) -> np.ndarray:
-        """d m / d u, shape (k, dim), by central differences of the polynomial (exact up to rounding)."""
-        u = np.asarray(u, dtype=float)
-        columns = []
-        for i in range(len(u)):
-            offset = np.zeros_like(u)
-            offset[i] = step
-            columns.append((self.predict(u + offset)[0] - self.predict(u - offset)[0]) / (2 * step))
-        return np.column_stack(columns)
+    def jacobian(self, u: np.ndarray) -> np.ndarray:
+        """d m / d u at one point, shape (k, dim)."""
+        return self.coef.T @ polynomial_jacobian(u, self.centre, self.scale, self.degree)
 
 
 def fit_moment_model(points: np.ndarray, means: np.ndarray, counts: np.ndarray, point_covs: np.ndarray,
-                     weights: np.ndarray, centre: np.ndarray, scale: np.ndarray) -> MomentModel | None:
+                     weights: np.ndarray, centre: np.ndarray, scale: np.ndarray,
+                     degrees: list[str] | None = None) -> MomentModel | None:
     """Kernel-weighted least squares of the per-point summary means on a polynomial in u.
 
     points (P, dim) in the unit cube; means (P, k); counts (P,) events behind each mean;
@@ -100,13 +111,14 @@ def fit_moment_model(points: np.ndarray, means: np.ndarray, counts: np.ndarray, 
     linear model wins, and its prediction at the centre is ~2x less noisy per dimension
     than a quadratic's. The coefficient covariance assumes each mean's noise is S / n_j,
     inflated by the residuals' reduced chi-square when that exceeds 1 (the polynomial does
-    not fit exactly), so a poor model widens the interval instead of hiding.
+    not fit exactly), so a poor model widens the interval instead of hiding. ``degrees``,
+    when given, replaces the supported ones.
     """
     dim = points.shape[1]
     summary_cov = np.einsum("j,jab->ab", weights * counts, point_covs) / float(np.sum(weights * counts))
     precision = np.linalg.pinv(summary_cov)
     best, best_aic = None, np.inf
-    for degree in supported_degrees(dim, float(weights.sum())):
+    for degree in degrees or supported_degrees(dim, float(weights.sum())):
         model, chi2 = _least_squares(points, means, counts, summary_cov, precision, weights, centre, scale, degree)
         aic = chi2 + 2 * means.shape[1] * n_terms(dim, degree)
         if aic < best_aic:
@@ -145,13 +157,13 @@ def solve_moments(model: MomentModel, reference_mean: np.ndarray, reference_cov:
     noise = reference_cov + model.prediction_cov(start)
     precision = np.linalg.pinv(noise)
 
-    def objective(u):
+    def objective(u):  # the generalised chi-square and its gradient (the polynomial is known exactly)
         r = reference_mean - model.predict(u)[0]
-        return float(r @ precision @ r)
+        return float(r @ precision @ r), -2.0 * model.jacobian(u).T @ (precision @ r)
 
     best = None
     for guess in _starting_points(model, reference_mean, precision, start):
-        found = minimize(objective, guess, method="L-BFGS-B", bounds=[(0.0, 1.0)] * len(start))
+        found = minimize(objective, guess, jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * len(start))
         if best is None or found.fun < best.fun:
             best = found
     jac = model.jacobian(best.x)
@@ -173,10 +185,11 @@ def _starting_points(model: MomentModel, reference_mean, precision, start) -> li
 
 
 def widest_consistent(solutions: list) -> tuple | None:
-    """The kernel width to trust (Lepski's rule): going from narrow to wide, a wider fit is
-    kept while its solution agrees with every narrower one within 2 sd of the narrower's
-    simulation share (the reference is the same for all, so its noise cancels in the
-    difference), and while it lowers the simulation's share. A wide kernel averages more
+    """The kernel width and polynomial to trust (Lepski's rule): going through the candidates
+    in order (least biased first, see :func:`candidate_solutions`), one is kept while its solution agrees
+    with every one kept before within 2 sd of that one's simulation share (the reference is
+    the same for all, so its noise cancels in the difference); of those kept, the one with
+    the least simulation share is returned. A wide kernel averages more
     points, but where the polynomial no longer holds it moves the solution: that move, not
     the residuals alone, is what shows the bias."""
     accepted = []
@@ -229,14 +242,29 @@ def closest_point(points: np.ndarray, moments: list[dict]) -> int:
     return int(np.argmin(total))
 
 
-def solve_at_width(points: np.ndarray, moments: list[dict], centre: np.ndarray, width: np.ndarray):
-    """Fit and solve per fold with one kernel width, re-centring (no retraining) until
-    the solution settles. Returns (score, centre, fits, reference part, simulation part)
-    with score the simulation's share of the variance relative to the reference's,
-    summed over parameters; None when no model can be fitted."""
+def candidate_solutions(points: np.ndarray, moments: list[dict], centre: np.ndarray, widths: list[np.ndarray]) -> list:
+    """The solutions :func:`widest_consistent` reads, in its order: first the full quadratic
+    (cross terms included) at each kernel width, narrow to wide, where the points support
+    it; then the polynomial AIC picks at each width. Every candidate after the first must
+    agree with those before it, so the simpler polynomials are kept only where they agree
+    with the full ones. Why: with 20 Pythia parameters, AIC's diagonal model at the widest
+    kernel ended 4-5 sd from the truth against independent references (the cross terms it
+    leaves out alias into its intercept where the kernel takes in earlier rounds' points; it
+    misfit the truth's summary mean by chi2/k = 8.5), the full one within 2.2 of its sd."""
+    return ([solve_at_width(points, moments, centre, width, "full") for width in widths]
+            + [solve_at_width(points, moments, centre, width) for width in widths])
+
+
+def solve_at_width(points: np.ndarray, moments: list[dict], centre: np.ndarray, width: np.ndarray,
+                   degree: str | None = None):
+    """Fit and solve per fold with one kernel width (and the polynomial ``degree``, or the
+    one AIC picks), re-centring (no retraining) until the solution settles. Returns (score,
+    centre, fits, reference part, simulation part) with score the simulation's share of the
+    variance relative to the reference's, summed over parameters; None when no model can be
+    fitted."""
     fits = None
     for _ in range(4):
-        fits = _fold_fits(points, moments, centre, width)
+        fits = _fold_fits(points, moments, centre, width, degree)
         if fits is None:
             return None
         new_centre = np.mean([fit.point for fit, _ in fits], axis=0)
@@ -249,9 +277,12 @@ def solve_at_width(points: np.ndarray, moments: list[dict], centre: np.ndarray, 
     return score, centre, fits, reference_cov, simulation_cov
 
 
-def _fold_fits(points, moments, centre, width):
-    """The moment model and its solution for each fold; None when no model can be fitted."""
+def _fold_fits(points, moments, centre, width, degree=None):
+    """The moment model and its solution for each fold; None when no model can be fitted
+    (a given ``degree``: when the points within this width do not support it)."""
     weights = kernel_weights(points, centre, width)
+    if degree is not None and weights.sum() < n_terms(points.shape[1], degree) + _SPARE_POINTS:
+        return None
     while not supported_degrees(points.shape[1], float(weights.sum())):  # too few points nearby: widen
         if np.all(width > 2.0):
             return None
@@ -259,6 +290,7 @@ def _fold_fits(points, moments, centre, width):
         weights = kernel_weights(points, centre, width)
     fits = []
     for m in moments:
-        model = fit_moment_model(points, m["means"], m["counts"], m["covs"], weights, centre, width)
+        model = fit_moment_model(points, m["means"], m["counts"], m["covs"], weights, centre, width,
+                                 degrees=None if degree is None else [degree])
         fits.append((solve_moments(model, m["reference_mean"], m["reference_cov"], centre), model))
     return fits
