@@ -9,8 +9,9 @@ Per fit two lines (the estimator's results are unchanged: this only reads its so
   covariance (each fold's simulation share plus their differing response to the same
   reference); about 1 when the stated simulation share is right. Then each parameter's
   standardised difference, and the simulation share over the reference share (variances).
-- ``WIDTHS``: the candidate kept (width and polynomial), and for each candidate its polynomial, score (simulation over reference
-  variance, summed) and how far its solution sits from the kept one, in the kept one's sd.
+- ``WIDTHS``: the candidate kept (width and polynomial), and for each candidate its
+  polynomial, its score (simulation over reference variance, summed) and how far its
+  solution sits from the kept one, in the kept one's sd.
 """
 
 from __future__ import annotations

@@ -55,12 +55,12 @@ def polynomial_jacobian(u: np.ndarray, centre: np.ndarray, scale: np.ndarray, de
     rows = [np.zeros(dim), *np.diag(1.0 / scale)]
     if degree in ("diagonal", "full"):
         rows += list(np.diag(2.0 * z / scale))
-    if degree == "full":
-        for i in range(dim):
-            for k in range(i + 1, dim):
-                row = np.zeros(dim)
-                row[i], row[k] = z[k] / scale[i], z[i] / scale[k]
-                rows.append(row)
+    if degree == "full":  # d(z_i z_k) = z_k dz_i + z_i dz_k, pairs in polynomial_terms' order
+        first, second = np.triu_indices(dim, 1)
+        cross = np.zeros((len(first), dim))
+        cross[np.arange(len(first)), first] = z[second] / scale[first]
+        cross[np.arange(len(first)), second] = z[first] / scale[second]
+        rows += list(cross)
     return np.array(rows)
 
 
@@ -72,7 +72,12 @@ def supported_degrees(dim: int, effective_points: float) -> list[str]:
     """The polynomials that ``effective_points`` (kernel-weighted) points support, simplest
     first (cross terms only up to 4 dimensions: their number grows as dim^2)."""
     return [degree for degree in ("linear", "diagonal", "full")
-            if effective_points >= n_terms(dim, degree) + _SPARE_POINTS and (degree != "full" or dim <= _AIC_CROSS_TERMS_DIM)]
+            if supports(dim, effective_points, degree) and (degree != "full" or dim <= _AIC_CROSS_TERMS_DIM)]
+
+
+def supports(dim: int, effective_points: float, degree: str) -> bool:
+    """Whether ``effective_points`` (kernel-weighted) points are enough to fit ``degree``."""
+    return effective_points >= n_terms(dim, degree) + _SPARE_POINTS
 
 
 @dataclass(frozen=True)
@@ -189,10 +194,10 @@ def _starting_points(model: MomentModel, reference_mean, precision, start) -> li
 
 def widest_consistent(solutions: list) -> tuple | None:
     """The kernel width and polynomial to trust (Lepski's rule): going through the candidates
-    in order (least biased first, see :func:`candidate_solutions`), one is kept while its solution agrees
-    with every one kept before within 2 sd of that one's simulation share (the reference is
-    the same for all, so its noise cancels in the difference); of those kept, the one with
-    the least simulation share is returned. A wide kernel averages more
+    in order (least biased first, see :func:`candidate_solutions`), one is kept while its
+    solution agrees with every one kept before within 2 sd of that one's simulation share
+    (the reference is the same for all, so its noise cancels in the difference); of those
+    kept, the one with the least simulation share is returned. A wide kernel averages more
     points, but where the polynomial no longer holds it moves the solution: that move, not
     the residuals alone, is what shows the bias."""
     accepted = []
@@ -256,7 +261,9 @@ def candidate_solutions(points: np.ndarray, moments: list[dict], centre: np.ndar
     earlier rounds' points; it misfit the truth's summary mean by chi2/k = 8.5), the full one
     within 2.2 of its sd. Up to 4 dimensions AIC weighs the cross terms itself (a separate
     check there made smeared decay's resolution at 2x worse on one seed in three)."""
-    checks = [solve_at_width(points, moments, centre, width, "full") for width in widths] if points.shape[1] > _AIC_CROSS_TERMS_DIM else []
+    checks = []
+    if points.shape[1] > _AIC_CROSS_TERMS_DIM:
+        checks = [solve_at_width(points, moments, centre, width, "full") for width in widths]
     return checks + [solve_at_width(points, moments, centre, width) for width in widths]
 
 
@@ -286,7 +293,7 @@ def _fold_fits(points, moments, centre, width, degree=None):
     """The moment model and its solution for each fold; None when no model can be fitted
     (a given ``degree``: when the points within this width do not support it)."""
     weights = kernel_weights(points, centre, width)
-    if degree is not None and weights.sum() < n_terms(points.shape[1], degree) + _SPARE_POINTS:
+    if degree is not None and not supports(points.shape[1], float(weights.sum()), degree):
         return None
     while not supported_degrees(points.shape[1], float(weights.sum())):  # too few points nearby: widen
         if np.all(width > 2.0):
