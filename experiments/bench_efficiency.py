@@ -17,7 +17,10 @@ seeds whose 68% interval holds the truth; the median wall time. Methods:
 
 - ``pooled``: ``optimizer = "pooled"`` (learnt summaries of all events, one moment fit);
 - ``jsd-bo``: per-point JSD (the ``mlp`` divergence) + Bayesian optimisation;
-- ``chi2-bo``: the binned chi-square + Bayesian optimisation.
+- ``chi2-bo``: the binned chi-square + Bayesian optimisation;
+- ``sbi-nre``: sbi's neural ratio estimation on single-event simulations from a uniform prior,
+  fit by maximising the learnt log ratio summed over the reference (``_sbi_nre.py``; needs
+  ``pip install sbi``, which advopt does not depend on).
 
 Resumable: each finished tune is a JSON file in --store; --summarise-only tabulates them.
 Writes results/efficiency.json.
@@ -74,6 +77,7 @@ METHODS = {
     "pooled": {"optimizer": "pooled"},
     "jsd-bo": {"optimizer": "bayes", "divergence": "mlp"},
     "chi2-bo": {"optimizer": "bayes", "divergence": "chi2"},
+    "sbi-nre": None,  # not an advopt route: _sbi_nre.tune_nre
 }
 
 
@@ -132,13 +136,17 @@ def run_one(task: str, method: str, multiple: int, seed: int, n_reference: int, 
         return json.loads(path.read_text())
     simulator = advopt.get_simulator(task)
     budget = multiple * n_reference
+    reference = reference_sample(task, seed, n_reference)
     started = time.perf_counter()
-    result = advopt.tune(simulator, reference_sample(task, seed, n_reference), budget=budget,
-                         events_per_point=events_per_point(method, budget), seed=seed, truth=simulator.truth,
-                         progress=False, **METHODS[method])
+    if method == "sbi-nre":
+        from _sbi_nre import tune_nre  # imported here: sbi is needed by this method only
+        found = tune_nre(simulator, reference, budget, seed)
+    else:
+        result = advopt.tune(simulator, reference, budget=budget, events_per_point=events_per_point(method, budget),
+                             seed=seed, truth=simulator.truth, progress=False, **METHODS[method])
+        found = {"tuned": result.best_params, "interval68": result.interval68, "events_used": result.events_used}
     record = {"task": task, "method": method, "multiple": multiple, "seed": seed, "truth": simulator.truth,
-              "tuned": result.best_params, "interval68": result.interval68, "events_used": result.events_used,
-              "wall_seconds": time.perf_counter() - started}
+              **found, "wall_seconds": time.perf_counter() - started}
     path.write_text(json.dumps(record, indent=1))
     return record
 
