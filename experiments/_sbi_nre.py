@@ -23,7 +23,7 @@ try:
     from sbi.inference import NRE_C
     from sbi.utils import BoxUniform
 except ImportError as missing:  # pragma: no cover - the benchmark names the missing package
-    raise SystemExit("the sbi-nre method needs sbi: pip install sbi") from missing
+    raise SystemExit('the sbi-nre method needs sbi: pip install -e ".[peers]"') from missing
 
 # sbi's default batch up to 40k pairs; above, the batch grows with the budget so that an epoch
 # stays 200 steps: at the default batch, 200k pairs would cost ~5x the 40k run's minutes
@@ -52,27 +52,27 @@ def summed_log_ratio(estimator, theta: torch.Tensor, reference: torch.Tensor) ->
     return estimator.unnormalized_log_ratio(theta.expand(len(reference), -1), reference).sum()
 
 
+def _value_and_gradient(estimator, reference: torch.Tensor, values: np.ndarray) -> tuple[float, np.ndarray]:
+    """The summed log ratio at ``values`` and its gradient in theta (torch autograd)."""
+    theta = torch.tensor(values, dtype=torch.float32, requires_grad=True)
+    summed = summed_log_ratio(estimator, theta, reference)
+    summed.backward()
+    return float(summed.detach()), theta.grad.double().numpy()
+
+
 def fit(estimator, reference: torch.Tensor, low: np.ndarray, high: np.ndarray, seed: int) -> np.ndarray:
     """Maximise the summed log ratio inside the box by L-BFGS-B with torch's gradient, from the
     best of FIT_STARTS prior draws."""
     def negative(values: np.ndarray) -> tuple[float, np.ndarray]:
-        theta = torch.tensor(values, dtype=torch.float32, requires_grad=True)
-        loss = -summed_log_ratio(estimator, theta, reference)
-        loss.backward()
-        return float(loss.detach()), theta.grad.double().numpy()
+        value, gradient = _value_and_gradient(estimator, reference, values)
+        return -value, -gradient
 
     starts = np.random.default_rng(seed).uniform(low, high, size=(FIT_STARTS, len(low)))
     with torch.no_grad():
-        start = min(starts, key=lambda s: -float(summed_log_ratio(estimator, torch.tensor(s, dtype=torch.float32),
-                                                                   reference)))
+        start = max(starts, key=lambda s: float(summed_log_ratio(estimator, torch.tensor(s, dtype=torch.float32),
+                                                                  reference)))
     found = optimize.minimize(negative, start, jac=True, method="L-BFGS-B", bounds=list(zip(low, high)))
     return found.x
-
-
-def _gradient(estimator, reference: torch.Tensor, values: np.ndarray) -> np.ndarray:
-    theta = torch.tensor(values, dtype=torch.float32, requires_grad=True)
-    summed_log_ratio(estimator, theta, reference).backward()
-    return theta.grad.double().numpy()
 
 
 def laplace_sd(estimator, reference: torch.Tensor, theta: np.ndarray, ranges: np.ndarray) -> np.ndarray:
@@ -82,8 +82,8 @@ def laplace_sd(estimator, reference: torch.Tensor, theta: np.ndarray, ranges: np
     gradient, first over 1% of each range, then over the sd that step gives (the posterior's scale)."""
     steps = 0.01 * ranges
     for _ in range(2):
-        columns = [(_gradient(estimator, reference, theta + step * unit) -
-                    _gradient(estimator, reference, theta - step * unit)) / (2 * step)
+        columns = [(_value_and_gradient(estimator, reference, theta + step * unit)[1] -
+                    _value_and_gradient(estimator, reference, theta - step * unit)[1]) / (2 * step)
                    for step, unit in zip(steps, np.eye(len(theta)))]
         hessian = np.array(columns)
         hessian = 0.5 * (hessian + hessian.T)
@@ -115,4 +115,4 @@ def tune_nre(simulator, reference: np.ndarray, budget: int, seed: int) -> dict:
     interval = {n: [float(max(lo, t - s)), float(min(hi, t + s))] if np.isfinite(s) else [float(lo), float(hi)]
                 for n, t, s, lo, hi in zip(names, tuned, sd, low, high)}
     return {"tuned": dict(zip(names, tuned.tolist())), "interval68": interval, "events_used": budget,
-            "epochs": len(inference.summary["epochs_trained"]) and int(inference.summary["epochs_trained"][-1])}
+            "epochs": int(inference.summary["epochs_trained"][-1])}
