@@ -20,7 +20,7 @@ seeds whose 68% interval holds the truth; the median wall time. Methods:
 - ``chi2-bo``: the binned chi-square + Bayesian optimisation;
 - ``sbi-nre``: sbi's neural ratio estimation on single-event simulations from a uniform prior,
   fit by maximising the learnt log ratio summed over the reference (``_sbi_nre.py``; needs
-  ``pip install sbi``, which advopt does not depend on).
+  ``pip install -e ".[peers]"``: sbi, which advopt does not depend on).
 
 Resumable: each finished tune is a JSON file in --store; --summarise-only tabulates them.
 Writes results/efficiency.json.
