@@ -26,6 +26,13 @@ def git_commit() -> str:
         return "unknown"
 
 
+def space_bounds(simulator) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The simulator's default space as parameter names and arrays of lower and upper bounds."""
+    names = list(simulator.default_space)
+    low, high = (np.array([simulator.default_space[n][i] for n in names], dtype=float) for i in (0, 1))
+    return names, low, high
+
+
 def write_result(name: str, figures: dict) -> Path:
     """Write figures with the command, the commit and the date to results/NAME.json."""
     record = {

@@ -1,5 +1,5 @@
 """sbi's neural ratio estimation as a peer route for bench_efficiency.py (sbi is installed for
-the benchmark only: ``pip install sbi``; it is not a dependency of advopt).
+the benchmark only: ``pip install -e ".[peers]"``; it is not a dependency of advopt).
 
 The route a user of sbi would take for many i.i.d. reference events: spend the budget on
 single-event simulations at parameters drawn from a uniform prior over the space, train sbi's
@@ -17,13 +17,11 @@ import io
 
 import numpy as np
 import torch
+from sbi.inference import NRE_C  # the peer under test: pip install -e ".[peers]"
+from sbi.utils import BoxUniform
 from scipy import optimize
 
-try:
-    from sbi.inference import NRE_C
-    from sbi.utils import BoxUniform
-except ImportError as missing:  # pragma: no cover - the benchmark names the missing package
-    raise SystemExit('the sbi-nre method needs sbi: pip install -e ".[peers]"') from missing
+from _common import space_bounds
 
 # sbi's default batch up to 40k pairs; above, the batch grows with the budget so that an epoch
 # stays 200 steps: at the default batch, 200k pairs would cost ~5x the 40k run's minutes
@@ -32,15 +30,9 @@ STEPS_PER_EPOCH = 200
 FIT_STARTS = 16  # best of this many prior draws starts the fit (the summed ratio can be multimodal)
 
 
-def _bounds(simulator) -> tuple[list[str], np.ndarray, np.ndarray]:
-    names = list(simulator.default_space)
-    low, high = (np.array([simulator.default_space[n][i] for n in names], dtype=float) for i in (0, 1))
-    return names, low, high
-
-
 def simulate_pairs(simulator, budget: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``budget`` single-event simulations at parameters drawn uniformly from the space."""
-    names, low, high = _bounds(simulator)
+    names, low, high = space_bounds(simulator)
     thetas = np.random.default_rng(seed).uniform(low, high, size=(budget, len(names)))
     events = np.concatenate([simulator.simulate(dict(zip(names, t.tolist())), 1, seed * budget + i)
                              for i, t in enumerate(thetas)])
@@ -99,7 +91,7 @@ def laplace_sd(estimator, reference: torch.Tensor, theta: np.ndarray, ranges: np
 def tune_nre(simulator, reference: np.ndarray, budget: int, seed: int) -> dict:
     """The tuned point, its 68% interval and the events used, in the benchmark's record form."""
     torch.manual_seed(seed)
-    names, low, high = _bounds(simulator)
+    names, low, high = space_bounds(simulator)
     thetas, events = simulate_pairs(simulator, budget, seed)
     prior = BoxUniform(torch.as_tensor(low, dtype=torch.float32), torch.as_tensor(high, dtype=torch.float32))
     inference = NRE_C(prior=prior, show_progress_bars=False)

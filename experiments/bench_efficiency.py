@@ -1,7 +1,7 @@
 """Statistical efficiency: how close each route comes to the limit the reference itself allows.
 
     python experiments/bench_efficiency.py [--tasks gaussian,camel,xor,smeared-decay]
-        [--methods pooled,jsd-bo,chi2-bo] [--seeds 5] [--budgets 2,10] [--reference-events 20000]
+        [--methods pooled,jsd-bo,chi2-bo[,sbi-nre]] [--seeds 5] [--budgets 2,10] [--reference-events 20000]
         [--replicas 400] [--store experiments/efficiency_runs] [--summarise-only]
 
 On toys whose density is known, the limit is the spread of the maximum-likelihood fit
@@ -29,6 +29,7 @@ Writes results/efficiency.json.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import time
@@ -38,7 +39,7 @@ import numpy as np
 from scipy import optimize, stats
 
 import advopt
-from _common import write_result
+from _common import space_bounds, write_result
 
 SQRT_2PI_LOG = 0.5 * math.log(2 * math.pi)
 
@@ -95,8 +96,7 @@ def reference_sample(task: str, replica: int, n_events: int) -> np.ndarray:
 def ml_fit(task: str, reference: np.ndarray) -> dict[str, float]:
     """The maximum-likelihood estimate inside the default space, started at the truth."""
     simulator = advopt.get_simulator(task)
-    names = list(simulator.default_space)
-    low, high = (np.array([simulator.default_space[n][i] for n in names]) for i in (0, 1))
+    names, low, high = space_bounds(simulator)
 
     def nll(unit):
         return -float(np.mean(TASKS[task](dict(zip(names, low + unit * (high - low))), reference)))
@@ -186,7 +186,8 @@ def print_markdown(rows: list[dict], methods: list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", default=",".join(TASKS))
-    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--methods", default="pooled,jsd-bo,chi2-bo",
+                        help=f"comma-separated, of {', '.join(METHODS)} (sbi-nre needs the peers extra)")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--budgets", default="2,10", help="budgets as multiples of the reference size")
     parser.add_argument("--reference-events", type=int, default=20_000)
@@ -197,6 +198,8 @@ def main() -> None:
     args = parser.parse_args()
     args.store.mkdir(parents=True, exist_ok=True)
     tasks, methods = args.tasks.split(","), args.methods.split(",")
+    if "sbi-nre" in methods and importlib.util.find_spec("sbi") is None:  # one line, before any tune
+        raise SystemExit('--methods: sbi-nre needs sbi: pip install -e ".[peers]"')
     multiples = [int(b) for b in args.budgets.split(",")]
     limits = {task: ml_limit(task, max(args.replicas, args.seeds), args.reference_events) for task in tasks}
     cramer_rao = {task: cramer_rao_median(task, args.reference_events) for task in tasks}
