@@ -3,7 +3,7 @@ stated simulation shares say, and which kernel width did Lepski's rule keep?
 
     python experiments/diagnose_pooled_fits.py bench_tunemc_closure.py --sets twenty ... 2> fits.log
 
-Per fit two lines (the estimator's results are unchanged: this only reads its solutions):
+Per fit three lines (the estimator's results are unchanged: this only reads its solutions):
 
 - ``FOLDS``: chi-square per parameter of the two folds' difference against its predicted
   covariance (each fold's simulation share plus their differing response to the same
@@ -12,6 +12,7 @@ Per fit two lines (the estimator's results are unchanged: this only reads its so
 - ``WIDTHS``: the candidate kept (width and polynomial), and for each candidate its
   polynomial, its score (simulation over reference variance, summed) and how far its
   solution sits from the kept one, in the kept one's sd.
+- ``CENTRE``: the kept solution and its sd (unit cube), so a run's path can be followed.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def widest_consistent(solutions):
         if len(best[2]) == 2:
             print(folds_line(best, _moments_of_fits[id(best[2])]), file=sys.stderr, flush=True)
         print(widths_line(best, [s for s in solutions if s is not None]), file=sys.stderr, flush=True)
+        print(f"CENTRE u={np.round(best[1], 3).tolist()} sd={np.round(np.sqrt(np.diag(best[3] + best[4])), 3).tolist()}",
+              file=sys.stderr, flush=True)
     _moments_of_fits.clear()
     return best
 
