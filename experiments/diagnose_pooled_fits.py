@@ -53,8 +53,8 @@ def folds_line(best, fold_moments) -> str:
     (fit0, model0), (fit1, model1) = best[2]
     difference = fit0.point - fit1.point
     stacked_gain = np.hstack([fit0.gain, -fit1.gain])
-    predicted = (stacked_gain @ moments.joint_reference_covariance(fold_moments) @ stacked_gain.T + fit0.gain @ model0.prediction_cov(model0.centre) @ fit0.gain.T
-                 + fit1.gain @ model1.prediction_cov(model1.centre) @ fit1.gain.T)
+    predicted = (stacked_gain @ moments.joint_reference_covariance(fold_moments) @ stacked_gain.T + fit0.gain @ model0.prediction_cov(fit0.point) @ fit0.gain.T
+                 + fit1.gain @ model1.prediction_cov(fit1.point) @ fit1.gain.T)
     chi2 = float(difference @ np.linalg.pinv(predicted) @ difference)
     standardised = difference / np.sqrt(np.diag(predicted))
     share = np.diag(best[4]) / np.diag(best[3])

@@ -52,18 +52,3 @@ def test_the_full_polynomial_is_a_candidate_only_where_the_points_support_it():
     narrow = np.full(len(truth), 1e-3)  # almost no point within it
     assert solve_at_width(points, folds, truth, narrow, "full") is None
     assert moments.n_terms(len(truth), "full") == 28
-
-
-def test_the_gain_is_the_slope_at_the_model_centre_wherever_the_solution_lands():
-    """A curved moment model (a parabola in one summary): the delta method's gain is read at
-    the polynomial's centre, so two references that put the solution at different slopes get
-    the same stated spread, 1 / slope at the centre (the fitted curvature's noise would
-    otherwise decide the interval)."""
-    centre, scale = np.array([0.5]), np.array([0.1])
-    coef = np.array([[0.0], [1.0], [0.5]])  # m(u) = z + z^2 / 2 with z = (u - 0.5) / 0.1
-    model = moments.MomentModel(coef, np.zeros((3, 3)), np.eye(1), centre, scale, "diagonal")
-    reference_cov = np.eye(1) * 1e-6
-    fits = [moments.solve_moments(model, np.array([target]), reference_cov, centre) for target in (-0.2, 0.6)]
-    assert fits[0].point[0] < 0.49 < 0.51 < fits[1].point[0]  # solutions on either side, where the slopes are 0.78 and 1.48
-    for fit in fits:
-        np.testing.assert_allclose(fit.gain, [[scale[0] / 1.0]], rtol=1e-9)  # slope dm/du = 1 / scale at the centre

@@ -161,8 +161,7 @@ class MomentFit:
 def solve_moments(model: MomentModel, reference_mean: np.ndarray, reference_cov: np.ndarray,
                   start: np.ndarray) -> MomentFit:
     """The point in the unit cube whose predicted summary mean is closest to the reference's,
-    in the metric of their combined noise (fixed at ``start``), and its gain (at the model's
-    centre)."""
+    in the metric of their combined noise (fixed at ``start``)."""
     noise = reference_cov + model.prediction_cov(start)
     precision = np.linalg.pinv(noise)
 
@@ -175,11 +174,7 @@ def solve_moments(model: MomentModel, reference_mean: np.ndarray, reference_cov:
         found = minimize(objective, guess, jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * len(start))
         if best is None or found.fun < best.fun:
             best = found
-    # The gain at the polynomial's expansion point, where its slope is best known: at the
-    # solution the fitted curvature's noise moves the slope (six Pythia parameters: one
-    # candidate's stated aExtraDiquark sd ranged 0.016-0.16 over seven references at one
-    # truth, and the rule kept the smallest: -5.2 sd; at the centre 0.05-0.09).
-    jac = model.jacobian(model.centre)
+    jac = model.jacobian(best.x)
     gain = _floored_inverse(jac.T @ precision @ jac) @ jac.T @ precision
     return MomentFit(np.clip(best.x, 0.0, 1.0), gain, float(best.fun))
 
@@ -224,7 +219,7 @@ def folds_covariance(fits: list, moments: list[dict]) -> tuple[np.ndarray, np.nd
     gains = [fit.gain for fit, _ in fits]
     stacked_gain = np.hstack(gains) / len(fits)
     reference_part = stacked_gain @ joint_reference_covariance(moments) @ stacked_gain.T
-    simulation_part = sum(gain @ model.prediction_cov(model.centre) @ gain.T for (_, model), gain in zip(fits, gains))
+    simulation_part = sum(gain @ model.prediction_cov(fit.point) @ gain.T for (fit, model), gain in zip(fits, gains))
     symmetric = lambda c: 0.5 * (c + c.T)  # noqa: E731
     return symmetric(reference_part), symmetric(simulation_part / len(fits)**2)
 
