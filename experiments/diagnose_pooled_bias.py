@@ -33,6 +33,7 @@ import bench_tunemc_closure as bench  # noqa: E402
 from advopt.execution import make_executor  # noqa: E402
 from advopt.optimizers.pooled import PooledOptimizer  # noqa: E402
 from advopt.pooled.moments import candidate_solutions, widest_consistent  # noqa: E402
+from advopt.pooled.summary_moments import SummaryMoments  # noqa: E402
 from advopt.space import Space  # noqa: E402
 from _common import simulate_reference, write_result  # noqa: E402
 
@@ -42,21 +43,16 @@ _original_solve = PooledOptimizer._solve
 
 def _recording_solve(self, points, moments):
     """The optimiser's own solve, after keeping what it reads (the last call wins)."""
-    centre = self._centre if self._centre is not None else None
-    _last_fit.update(optimizer=self, points=points, moments=moments, centre=centre,
+    _last_fit.update(optimizer=self, points=points, moments=moments, centre=self._centre,
                      widths=self._candidate_widths())
     return _original_solve(self, points, moments)
 
 
 def moments_with_reference(sample: np.ndarray) -> list[dict]:
     """The last fit's per-fold moments with ``sample`` in place of the reference."""
-    nets = _last_fit["optimizer"]._nets
-    moments = []
-    for fold, m in enumerate(_last_fit["moments"]):
-        summaries = nets[fold].transform(sample)
-        moments.append({**m, "reference": summaries, "reference_mean": summaries.mean(axis=0),
-                        "reference_cov": np.atleast_2d(np.cov(summaries, rowvar=False)) / len(summaries)})
-    return moments
+    sample_moments = SummaryMoments(_last_fit["optimizer"]._nets, sample)
+    return [{**m, **dict(zip(("reference", "reference_mean", "reference_cov"), sample_moments.reference(fold)))}
+            for fold, m in enumerate(_last_fit["moments"])]
 
 
 def resolve(moments: list[dict]) -> tuple[list, int]:
@@ -81,7 +77,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=6, help="fresh pseudo-data samples to re-solve against")
     parser.add_argument("--truth-offset", type=float, default=0.1)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--store", default="experiments/results/tunemc_store")
+    parser.add_argument("--store", default=str(Path(__file__).parent / "tunemc_runs"),
+                        help="the benchmark's store (its references are shared)")
     parser.add_argument("--name", default="pooled_bias")
     args = parser.parse_args()
     if args.samples < 2:
@@ -132,17 +129,22 @@ def fresh_sample(simulator, executor, path: Path, truth: dict, n_events: int, se
     return np.load(path)
 
 
+def over_samples(entries, truth_unit):
+    """Over re-solves (solution, reference sd, simulation sd, ...): the mean error, its z
+    against the simulation share (common to every re-solve) plus the reference noise /
+    sqrt(K) the mean still holds, and the median stated reference and simulation sds."""
+    ref_sd = np.median([e[1] for e in entries], axis=0)
+    sim_sd = np.median([e[2] for e in entries], axis=0)
+    mean_error = np.mean([e[0] for e in entries], axis=0) - truth_unit
+    return mean_error, mean_error / np.sqrt(sim_sd**2 + ref_sd**2 / len(entries)), ref_sd, sim_sd
+
+
 def kept_rows(names, truth_unit, own, kept) -> list[dict]:
     """Per parameter: the run's own error and sds, and over the fresh samples the mean error of
     the kept solutions (against the simulation share, which every re-solve shares), their
     spread and the reference sd they state."""
-    solutions = np.array([k[0] for k in kept])
-    sim_sd = np.median([k[2] for k in kept], axis=0)
-    stated_ref_sd = np.median([k[1] for k in kept], axis=0)
-    mean_error = solutions.mean(axis=0) - truth_unit
-    # the mean over samples still holds the reference noise / sqrt(K) besides the simulation share
-    mean_error_sd = np.sqrt(sim_sd**2 + stated_ref_sd**2 / len(kept))
-    spread = solutions.std(axis=0, ddof=1)
+    mean_error, z, stated_ref_sd, sim_sd = over_samples(kept, truth_unit)
+    spread = np.std([k[0] for k in kept], axis=0, ddof=1)
     own_error, own_sd = own[0] - truth_unit, np.hypot(own[1], own[2])
     print(f"the final fit re-solved against {len(kept)} fresh samples (unit cube; kept candidates)")
     print(f"{'parameter':>26} {'own err':>9} {'own sd':>8} {'mean err':>9} {'z(mean)':>8} {'spread':>8} "
@@ -151,7 +153,7 @@ def kept_rows(names, truth_unit, own, kept) -> list[dict]:
     for i, name in enumerate(names):
         rows.append({"parameter": name, "own_error": float(own_error[i]), "own_reference_sd": float(own[1][i]),
                      "own_simulation_sd": float(own[2][i]), "mean_error": float(mean_error[i]),
-                     "z_mean_error": float(mean_error[i] / mean_error_sd[i]), "spread_over_samples": float(spread[i]),
+                     "z_mean_error": float(z[i]), "spread_over_samples": float(spread[i]),
                      "stated_reference_sd": float(stated_ref_sd[i]), "simulation_sd": float(sim_sd[i])})
         print(f"{name:>26} {own_error[i]:9.4f} {own_sd[i]:8.4f} {mean_error[i]:9.4f} {rows[-1]['z_mean_error']:8.2f} "
               f"{spread[i]:8.4f} {stated_ref_sd[i]:13.4f} {sim_sd[i]:8.4f}")
@@ -168,16 +170,14 @@ def per_candidate_rows(names, truth_unit, own, samples) -> list[dict]:
         found = [candidates[c] for candidates, _ in samples if candidates[c] is not None]
         if own_candidate is None or len(found) < 2:
             continue
-        sim_sd = np.median([f[2] for f in found], axis=0)
-        ref_sd = np.median([f[1] for f in found], axis=0)
-        mean_error = np.mean([f[0] for f in found], axis=0) - truth_unit
-        z = mean_error / np.sqrt(sim_sd**2 + ref_sd**2 / len(found))
+        _, z, _, sim_sd = over_samples(found, truth_unit)
         times_kept = sum(index == c for _, index in samples)
         rows.append({"candidate": c, "degree": own_candidate[3], "times_kept": times_kept, "kept_for_own": own[1] == c,
                      "z_mean_error": dict(zip(names, z.tolist())), "simulation_sd": dict(zip(names, sim_sd.tolist()))})
         print(f"c{c}{'*' if own[1] == c else ' '} {own_candidate[3]:>8} kept {times_kept}/{len(samples)} "
               f"z={np.round(z, 2).tolist()} sim sd={np.round(sim_sd, 4).tolist()}")
     return rows
+
 
 if __name__ == "__main__":
     main()

@@ -339,7 +339,7 @@ class PooledOptimizer(OptimizerBase):
         _, centre, fits, reference_cov, simulation_cov = best
         covariance = reference_cov + simulation_cov
         # The first fit's polynomial spans the cube and its sds are not trusted (six Pythia
-        # parameters: aExtraDiquark at 0.0 +- 0.04 against a truth at 0.59): its round keeps _FIRST_SPREAD.
+        # parameters: aExtraDiquark at 0.0 +- 0.05 against a truth at 0.585): its round keeps _FIRST_SPREAD.
         if self._centre is not None:
             self._spread = np.minimum(self._spread, np.maximum.reduce([_DESIGN_SDS * np.sqrt(np.diag(covariance)),
                                                                        2 * np.abs(centre - self._centre),
