@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.stats import chi2 as chi2_distribution
 
 from advopt.pooled.design import kernel_weights
 
@@ -216,42 +215,13 @@ def widest_consistent(solutions: list) -> tuple | None:
 def folds_covariance(fits: list, moments: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     """Covariance of the folds' average, as (reference part, simulation part): the first
     through both folds' gains with the joint covariance of their summaries over the same
-    reference events; the simulation parts, from disjoint events, add independently. The
-    simulation part is then scaled by the folds' disagreement where that is significant
-    (:func:`folds_disagreement`)."""
+    reference events; the simulation parts, from disjoint events, add independently."""
     gains = [fit.gain for fit, _ in fits]
     stacked_gain = np.hstack(gains) / len(fits)
-    joint = joint_reference_covariance(moments)
-    reference_part = stacked_gain @ joint @ stacked_gain.T
-    fold_simulation = [gain @ model.prediction_cov(fit.point) @ gain.T for (fit, model), gain in zip(fits, gains)]
-    simulation_part = sum(fold_simulation) / len(fits)**2
-    inflation = folds_disagreement([fit.point for fit, _ in fits], gains, joint, fold_simulation)
+    reference_part = stacked_gain @ joint_reference_covariance(moments) @ stacked_gain.T
+    simulation_part = sum(gain @ model.prediction_cov(fit.point) @ gain.T for (fit, model), gain in zip(fits, gains))
     symmetric = lambda c: 0.5 * (c + c.T)  # noqa: E731
-    return symmetric(reference_part), symmetric(inflation * simulation_part)
-
-
-def folds_disagreement(points: list[np.ndarray], gains: list[np.ndarray], joint_reference_cov: np.ndarray,
-                       fold_simulation: list[np.ndarray]) -> float:
-    """How much more the folds' solutions scatter than their stated noise: the chi-square per
-    parameter of a fold's solution against the folds' mean (averaged over folds; with two
-    folds, that of their difference), when it exceeds its 95% quantile (otherwise 1). The folds' networks summarise disjoint simulated events, so
-    their solutions differ by the simulation noise of each plus the gap between their
-    summaries of the same reference; where they differ by more, the moment model's
-    prediction noise is understated (six Pythia parameters, a full quadratic at a narrow
-    kernel: folds 3-10x apart in chi-square per parameter, aExtraDiquark pulls to -2.9 on
-    fresh references) and this widens it, so that Lepski's rule does not prefer it."""
-    folds, dim = len(points), len(points[0])
-    mean = np.mean(points, axis=0)
-    chi2 = 0.0  # each fold's term is chi-square with dim degrees of freedom; their mean is kept
-    for fold in range(folds):
-        # fold - mean = sum_g c_g p_g with c = e_fold - 1/folds: its covariance from both parts
-        weights = np.full(folds, -1.0 / folds)
-        weights[fold] += 1.0
-        gain = np.hstack([w * g for w, g in zip(weights, gains)])
-        noise = gain @ joint_reference_cov @ gain.T + sum(w**2 * s for w, s in zip(weights, fold_simulation))
-        difference = points[fold] - mean
-        chi2 += float(difference @ np.linalg.pinv(noise) @ difference) / folds
-    return chi2 / dim if chi2 > chi2_distribution.ppf(0.95, dim) else 1.0
+    return symmetric(reference_part), symmetric(simulation_part / len(fits)**2)
 
 
 def joint_reference_covariance(moments: list[dict]) -> np.ndarray:
