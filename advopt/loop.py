@@ -28,11 +28,6 @@ from advopt.result import Evaluation
 
 logger = logging.getLogger(__name__)
 
-# Batches asked and simulating at once when the optimiser asks ahead: the pooled estimator's
-# next round (both halves) beside this round's second half, so that the workers stay busy
-# through a training that lasts longer than one half-round's simulation.
-_MAX_BATCHES_IN_FLIGHT = 3
-
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -75,8 +70,8 @@ class TuneLoop:
         re-used instead of simulated and counted again.
 
         When the optimiser's next points do not depend on the batch in hand (``asks_ahead``)
-        and the sample size is fixed, the next batches (up to ``_MAX_BATCHES_IN_FLIGHT`` in
-        all) are asked and simulated while the driver estimates and tells this one; the order of asks and tells is the same on every run,
+        and the sample size is fixed, the next batch is asked and simulated while the driver
+        estimates and tells this one; the order of asks and tells is the same on every run,
         so the history does not depend on timing."""
         by_iteration = _by_iteration(recorded or [])
         bar = _progress_bar(self.budget) if progress else None
@@ -86,9 +81,8 @@ class TuneLoop:
             while not stopped:
                 if not in_flight and not self._begin_next(in_flight, by_iteration):
                     break
-                while len(in_flight) < _MAX_BATCHES_IN_FLIGHT and self._may_ask_ahead():
-                    if not self._begin_next(in_flight, by_iteration):
-                        break
+                if self._may_ask_ahead():
+                    self._begin_next(in_flight, by_iteration)
                 evaluations = self._complete(in_flight.popleft())
                 self._report(evaluations, bar)
                 stopped = callback is not None and callback(self.snapshot()) is True

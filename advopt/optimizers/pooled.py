@@ -22,11 +22,10 @@ A round-by-round design (an ask/tell optimiser whose ``tell`` takes the events):
 A round is asked in two halves, and the workers are kept fed across rounds. When a local
 round's first half is told, the moment fit is solved with every point told so far (in the
 summaries as they are) and the summaries start to learn from the pool in a driver thread;
-meanwhile the loop asks the whole next round from that fit (:meth:`asks_ahead`) and the
-workers simulate it beside this round's second half, so they stay busy through a training
-longer than a half-round's simulation (4-parameter Pythia at 250k events: ~11 s of training
-against ~5 s per half-round). When the second half is told, the fit takes every point in
-the new summaries: it weighs the next training and is the estimate. (The space-filling start trains in the foreground, round 1 waits for its fit; the last
+meanwhile the loop asks the next round's first half from that fit (:meth:`asks_ahead`) and
+the workers simulate it beside this round's second half. When the second half is told, the
+fit takes every point in the new summaries, and the next round's second half is asked from
+it. (The space-filling start trains in the foreground, round 1 waits for its fit; the last
 round trains nothing, as a training then would only idle the workers: its fit takes the
 round before's summaries. Warm starts stop after half the patience, and each of their
 epochs replays ``warm_epoch_events`` events drawn afresh.)
@@ -168,7 +167,7 @@ class PooledOptimizer(OptimizerBase):
 
     def asks_ahead(self) -> bool:
         """See :meth:`HalfRounds.asks_ahead`: a round's second half, and from round 2 on the
-        whole next round while this round's second half simulates."""
+        next round's first half while this round's second half simulates."""
         return self._half_rounds.asks_ahead()
 
     def ask(self, n: int) -> np.ndarray:

@@ -35,16 +35,15 @@ class HalfRounds:
     def asks_ahead(self) -> bool:
         """Whether the next half-round may be asked before the one in flight is told: a
         round's second half (its design is fixed by the first's); and, from the third round
-        on, both halves of the next round once this round's first half has been told (their
-        design takes the fit solved then; the fit of the whole round comes only later, after
-        a training that may outlast a half-round's simulation). Round 1 waits for the whole
-        space-filling start."""
+        on, a round's first half once the previous round's first half has been told (its
+        design takes the fit solved then; the fit of the whole round comes only later).
+        Round 1 waits for the whole space-filling start."""
         if self.asked == self.told:
             return False
         outstanding, following = self.segment_at(self.told), self.segment_at(self.asked)
         if following.round == outstanding.round:
             return True
-        return following.round == outstanding.round + 1 and following.round >= 2 and outstanding.offset > 0
+        return following.round >= 2 and outstanding.offset > 0
 
     def ask(self, n: int) -> list[tuple[int, int, int]]:
         """Take ``n`` points: (round, position in its design, count) per half-round they span."""
