@@ -30,8 +30,8 @@ _solve_at_width, _widest_consistent = moments.solve_at_width, moments.widest_con
 _moments_of_fits: dict[int, list] = {}
 
 
-def solve_at_width(points, fold_moments, centre, width, degree=None):
-    solution = _solve_at_width(points, fold_moments, centre, width, degree)
+def solve_at_width(points, fold_moments, centre, width, degree=None, **options):
+    solution = _solve_at_width(points, fold_moments, centre, width, degree, **options)
     if solution is not None:
         _moments_of_fits[id(solution[2])] = fold_moments
     return solution

@@ -46,10 +46,12 @@ import warnings
 
 import numpy as np
 from scipy.stats import qmc
+from threadpoolctl import threadpool_limits
 
 from advopt import seeds
 from advopt.divergence.networks import resolve_device
 from advopt.optimizers.base import OptimizerBase, Recommendation, check_int_option
+from advopt.pooled.resampling import half_sample_covariance, half_sample_solutions
 from advopt.pooled.model import PooledModel
 from advopt.pooled.design import Segment, fold_into_cube, kernel_weights, round_sizes, without_fold
 from advopt.pooled.schedule import BackgroundJob, HalfRounds
@@ -81,10 +83,13 @@ class PooledOptimizer(OptimizerBase):
                  initial_fraction: float = 0.25, rounds: int = 8, hidden=(64, 64), learning_rate: float = 1e-3,
                  batch_size: int = 512, max_epochs: int = 60, warm_epochs: int = 20, warm_epoch_events: int = 65_536,
                  patience: int = 4, max_train_events: int = 400_000, max_pool_events: int = 2_000_000, min_spread: float = 0.002,
-                 folds: int = 2, device: str = "auto", threads: int = 1, summary: str = "score", start=None):
+                 folds: int = 2, device: str = "auto", threads: int = 1, summary: str = "score",
+                 resamplings: int = 20, start=None):
         check_int_option("total_points", total_points, 1)
         check_int_option("rounds", rounds, 1)
         check_int_option("folds", folds, 2)
+        check_int_option("resamplings", resamplings, 0)
+        self.resamplings = int(resamplings)
         self.folds = int(folds)
         for field, value in (("max_epochs", max_epochs), ("warm_epochs", warm_epochs), ("patience", patience),
                              ("batch_size", batch_size), ("max_train_events", max_train_events),
@@ -131,6 +136,8 @@ class PooledOptimizer(OptimizerBase):
         self._trained_round = -1  # the last round whose summaries trained
         self._training = BackgroundJob()  # its inputs and seeds are fixed when it starts: no timing in the results
         self._feature_basis = None  # the distance basis before any fit (see _distance_basis)
+        self._fit_inputs = None  # (points, moments, starting centre, kernel widths) of the last fit
+        self._resampled = -1  # the fitted-point count whose fit was resampled
 
     # -- set-up ----------------------------------------------------------------------------------
     def prepare(self, reference: np.ndarray, feature_names=None) -> None:
@@ -195,9 +202,16 @@ class PooledOptimizer(OptimizerBase):
         self._events += samples
         values = [None if sample is None else self._distance(sample) for sample in samples]
         self._awaiting_tell += len(points)
-        for segment in self._half_rounds.tell(len(points)):
-            self._end_of_segment(segment)
+        with self._blas_threads():
+            for segment in self._half_rounds.tell(len(points)):
+                self._end_of_segment(segment)
         return values
+
+    def _blas_threads(self):
+        """The fit's numpy and scipy calls on ``threads`` BLAS threads: with the simulation
+        workers busy on the other cores, OpenBLAS's second thread spins against them (six
+        Pythia parameters: a final moment fit took 15.6 s with two threads, 3.9 s with one)."""
+        return threadpool_limits(self.threads, user_api="blas")
 
     def _end_of_segment(self, segment: "Segment") -> None:
         """A round's end: the fit with every point (after training, if its first half did
@@ -218,8 +232,12 @@ class PooledOptimizer(OptimizerBase):
         self._training.wait()
         if not any(e is not None for e in self._events):
             raise RuntimeError("no successful evaluation yet")
-        if self._fitted_points < len(self._points) and self._half_rounds.asked == self._half_rounds.told:
-            self._refit()  # a round cut short; never with points still to come
+        finished = self._half_rounds.asked == self._half_rounds.told
+        with self._blas_threads():
+            if self._fitted_points < len(self._points) and finished:
+                self._refit()  # a round cut short; never with points still to come
+            if with_uncertainty and finished:
+                self._resample_simulation_share()
         if self._centre is None:  # too few points for any fit: the closest point, as it is
             best = self._closest_point()
             return Recommendation(self._points[best], self._distance(self._events[best])[0], self._points[best][None])
@@ -228,6 +246,21 @@ class PooledOptimizer(OptimizerBase):
             rng = np.random.default_rng([self.seed, len(self._points), seeds.POOLED_INTERVAL])
             samples = np.clip(rng.multivariate_normal(self._centre, self._cov, _INTERVAL_DRAWS, method="eigh"), 0.0, 1.0)
         return Recommendation(self._centre.copy(), self._chi2 / self.dim, samples)
+
+    def _resample_simulation_share(self) -> None:
+        """Replace the last fit's stated simulation share by the spread of the fit repeated
+        on ``resamplings`` random halves of its points (:mod:`advopt.pooled.resampling`),
+        once per fit; kept as stated when fewer than two halves give a solution."""
+        if not self.resamplings or self._fit_inputs is None or self._resampled == self._fitted_points:
+            return
+        self._resampled = self._fitted_points
+        rng = np.random.default_rng([self.seed, len(self._points), seeds.POOLED_RESAMPLING])
+        solutions = half_sample_solutions(*self._fit_inputs, rng, self.resamplings)
+        simulation_cov = half_sample_covariance(solutions, self._centre)
+        if simulation_cov is not None:
+            self._cov = self._reference_cov + simulation_cov
+            logger.info("pooled fit: simulation sd from %d half-samples %s", len(solutions),
+                        np.round(np.sqrt(np.diag(simulation_cov)), 4))
 
     @property
     def covariance(self) -> np.ndarray | None:
@@ -333,9 +366,11 @@ class PooledOptimizer(OptimizerBase):
         """Fit and solve the moment model per fold around the current centre; re-centre and
         repeat (no retraining) until the solution settles; then the combined covariance."""
         centre = self._centre if self._centre is not None else points[closest_point(points, moments)]
-        best = widest_consistent(candidate_solutions(points, moments, centre, self._candidate_widths()))
+        widths = self._candidate_widths()
+        best = widest_consistent(candidate_solutions(points, moments, centre, widths))
         if best is None:
             return
+        self._fit_inputs = (points, moments, centre, widths)  # what a resampling of this fit repeats
         _, centre, fits, reference_cov, simulation_cov = best
         covariance = reference_cov + simulation_cov
         # The first fit's polynomial spans the cube and its sds are not trusted (six Pythia

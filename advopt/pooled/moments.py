@@ -212,13 +212,14 @@ def widest_consistent(solutions: list) -> tuple | None:
     return min(accepted, key=lambda solution: solution[0])
 
 
-def folds_covariance(fits: list, moments: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+def folds_covariance(fits: list, joint_reference_cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Covariance of the folds' average, as (reference part, simulation part): the first
     through both folds' gains with the joint covariance of their summaries over the same
-    reference events; the simulation parts, from disjoint events, add independently."""
+    reference events (:func:`joint_reference_covariance`); the simulation parts, from
+    disjoint events, add independently."""
     gains = [fit.gain for fit, _ in fits]
     stacked_gain = np.hstack(gains) / len(fits)
-    reference_part = stacked_gain @ joint_reference_covariance(moments) @ stacked_gain.T
+    reference_part = stacked_gain @ joint_reference_cov @ stacked_gain.T
     simulation_part = sum(gain @ model.prediction_cov(fit.point) @ gain.T for (fit, model), gain in zip(fits, gains))
     symmetric = lambda c: 0.5 * (c + c.T)  # noqa: E731
     return symmetric(reference_part), symmetric(simulation_part / len(fits)**2)
@@ -250,7 +251,8 @@ def closest_point(points: np.ndarray, moments: list[dict]) -> int:
     return int(np.argmin(total))
 
 
-def candidate_solutions(points: np.ndarray, moments: list[dict], centre: np.ndarray, widths: list[np.ndarray]) -> list:
+def candidate_solutions(points: np.ndarray, moments: list[dict], centre: np.ndarray, widths: list[np.ndarray],
+                        joint_reference_cov: np.ndarray | None = None) -> list:
     """The solutions :func:`widest_consistent` reads, in its order: above 4 dimensions, first
     the full quadratic (cross terms included) at each kernel width, narrow to wide, where
     the points support it; then the polynomial AIC picks at each width. Every candidate
@@ -260,15 +262,17 @@ def candidate_solutions(points: np.ndarray, moments: list[dict], centre: np.ndar
     (the cross terms it leaves out alias into its intercept where the kernel takes in
     earlier rounds' points; it misfit the truth's summary mean by chi2/k = 8.5), the full one
     within 2.2 of its sd. Up to 4 dimensions AIC weighs the cross terms itself (a separate
-    check there made smeared decay's resolution at 2x worse on one seed in three)."""
+    check there made smeared decay's resolution at 2x worse on one seed in three).
+    ``joint_reference_cov``, when given, saves recomputing it from the reference's summaries."""
+    joint = joint_reference_covariance(moments) if joint_reference_cov is None else joint_reference_cov
     checks = []
     if points.shape[1] > _AIC_CROSS_TERMS_DIM:
-        checks = [solve_at_width(points, moments, centre, width, "full") for width in widths]
-    return checks + [solve_at_width(points, moments, centre, width) for width in widths]
+        checks = [solve_at_width(points, moments, centre, width, "full", joint_reference_cov=joint) for width in widths]
+    return checks + [solve_at_width(points, moments, centre, width, joint_reference_cov=joint) for width in widths]
 
 
 def solve_at_width(points: np.ndarray, moments: list[dict], centre: np.ndarray, width: np.ndarray,
-                   degree: str | None = None):
+                   degree: str | None = None, joint_reference_cov: np.ndarray | None = None):
     """Fit and solve per fold with one kernel width (and the polynomial ``degree``, or the
     one AIC picks), re-centring (no retraining) until the solution settles. Returns (score,
     centre, fits, reference part, simulation part) with score the simulation's share of the
@@ -284,7 +288,9 @@ def solve_at_width(points: np.ndarray, moments: list[dict], centre: np.ndarray, 
         centre = new_centre
         if np.all(moved < 0.05 * width):
             break
-    reference_cov, simulation_cov = folds_covariance(fits, moments)
+    if joint_reference_cov is None:
+        joint_reference_cov = joint_reference_covariance(moments)
+    reference_cov, simulation_cov = folds_covariance(fits, joint_reference_cov)
     score = float(np.sum(np.diag(simulation_cov) / np.maximum(np.diag(reference_cov), 1e-300)))
     return score, centre, fits, reference_cov, simulation_cov
 
