@@ -32,6 +32,7 @@ import advopt  # noqa: E402
 import bench_tunemc_closure as bench  # noqa: E402
 from advopt.execution import make_executor  # noqa: E402
 from advopt.optimizers.pooled import PooledOptimizer  # noqa: E402
+from advopt.pooled.design import candidate_widths  # noqa: E402
 from advopt.pooled.moments import candidate_solutions, widest_consistent  # noqa: E402
 from advopt.pooled.summary_moments import SummaryMoments  # noqa: E402
 from advopt.space import Space  # noqa: E402
@@ -44,7 +45,7 @@ _original_solve = PooledOptimizer._solve
 def _recording_solve(self, points, moments):
     """The optimiser's own solve, after keeping what it reads (the last call wins)."""
     _last_fit.update(optimizer=self, points=points, moments=moments, centre=self._centre,
-                     widths=self._candidate_widths())
+                     widths=candidate_widths(self.dim, None if self._centre is None else self._spread, self.min_spread))
     return _original_solve(self, points, moments)
 
 

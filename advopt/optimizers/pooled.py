@@ -42,18 +42,18 @@ from __future__ import annotations
 
 import logging
 import math
-import warnings
 
 import numpy as np
-from scipy.stats import qmc
 from threadpoolctl import threadpool_limits
 
 from advopt import seeds
 from advopt.divergence.networks import resolve_device
-from advopt.optimizers.base import OptimizerBase, Recommendation, check_int_option
+from advopt.optimizers.base import OptimizerBase, Recommendation
 from advopt.pooled.resampling import half_sample_covariance, half_sample_solutions
 from advopt.pooled.model import PooledModel
-from advopt.pooled.design import Segment, fold_into_cube, kernel_weights, round_sizes, without_fold
+from advopt.pooled.options import check_pooled_options
+from advopt.pooled.design import (Segment, candidate_widths, kernel_weights, local_design, round_sizes, sobol_points,
+                                  without_fold)
 from advopt.pooled.schedule import BackgroundJob, HalfRounds
 from advopt.pooled.moments import candidate_solutions, chi2_per_summary, closest_point, widest_consistent
 from advopt.pooled.summary import SummaryNetwork
@@ -85,25 +85,9 @@ class PooledOptimizer(OptimizerBase):
                  patience: int = 4, max_train_events: int = 400_000, max_pool_events: int = 2_000_000, min_spread: float = 0.002,
                  folds: int = 2, device: str = "auto", threads: int = 1, summary: str = "score",
                  resamplings: int = 20, start=None):
-        check_int_option("total_points", total_points, 1)
-        check_int_option("rounds", rounds, 1)
-        check_int_option("folds", folds, 2)
-        check_int_option("resamplings", resamplings, 0)
-        self.resamplings = int(resamplings)
-        self.folds = int(folds)
-        for field, value in (("max_epochs", max_epochs), ("warm_epochs", warm_epochs), ("patience", patience),
-                             ("batch_size", batch_size), ("max_train_events", max_train_events),
-                             ("max_pool_events", max_pool_events), ("warm_epoch_events", warm_epoch_events)):
-            check_int_option(field, value, 1)
-        if not 0 < initial_fraction < 1:
-            raise ValueError(f"optimizer.initial_fraction: must be in (0, 1), got {initial_fraction!r}")
-        if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
-            raise ValueError(f"optimizer.learning_rate: must be a positive number, got {learning_rate!r}")
-        if not (isinstance(min_spread, (int, float)) and 0 < min_spread < 0.5):
-            raise ValueError(f"optimizer.min_spread: must be in (0, 0.5), got {min_spread!r}")
+        check_pooled_options({name: value for name, value in locals().items() if name not in ("self", "dim", "seed", "start")})
+        self.resamplings, self.folds = int(resamplings), int(folds)
         self.hidden = tuple(int(h) for h in hidden)
-        if not self.hidden or min(self.hidden) < 1:
-            raise ValueError(f"optimizer.hidden: layer sizes must be positive integers, got {list(hidden)}")
         self.dim, self.seed = int(dim), int(seed)
         try:
             self.device = resolve_device(device)
@@ -114,8 +98,6 @@ class PooledOptimizer(OptimizerBase):
         self.max_epochs, self.warm_epochs, self.patience = int(max_epochs), int(warm_epochs), int(patience)
         self.max_train_events, self.max_pool_events = int(max_train_events), int(max_pool_events)
         self.min_spread, self.warm_epoch_events = float(min_spread), int(warm_epoch_events)
-        if summary not in ("score", "regression"):
-            raise ValueError(f"optimizer.summary: must be 'score' or 'regression', got {summary!r}")
         self.summary = summary
         self._start = None if start is None else np.clip(np.asarray(start, dtype=float).reshape(dim), 0.0, 1.0)
         self._plan = round_sizes(int(total_points), self.dim, float(initial_fraction), int(rounds))
@@ -255,12 +237,10 @@ class PooledOptimizer(OptimizerBase):
             return
         self._resampled = self._fitted_points
         rng = np.random.default_rng([self.seed, len(self._points), seeds.POOLED_RESAMPLING])
-        solutions = half_sample_solutions(*self._fit_inputs, rng, self.resamplings)
-        simulation_cov = half_sample_covariance(solutions, self._centre)
+        simulation_cov = half_sample_covariance(half_sample_solutions(*self._fit_inputs, rng, self.resamplings), self._centre)
         if simulation_cov is not None:
             self._cov = self._reference_cov + simulation_cov
-            logger.info("pooled fit: simulation sd from %d half-samples %s", len(solutions),
-                        np.round(np.sqrt(np.diag(simulation_cov)), 4))
+            logger.info("pooled fit: half-sampled simulation sd %s", np.round(np.sqrt(np.diag(simulation_cov)), 4))
 
     @property
     def covariance(self) -> np.ndarray | None:
@@ -270,18 +250,13 @@ class PooledOptimizer(OptimizerBase):
     # -- design ----------------------------------------------------------------------------------
     def _design(self, round_index: int, first: int, n: int) -> np.ndarray:
         """Points ``first .. first+n`` of a round's design: Sobol over the cube for round 0
-        (the ``start`` point first, if given); later, a Sobol box of half-width sqrt(3) x the
-        spread (the spread is its sd) around the estimate, folded back into the cube."""
-        sobol = qmc.Sobol(self.dim, scramble=True, seed=np.random.default_rng([self.seed, round_index, seeds.POOLED_DESIGN]))
-        with warnings.catch_warnings():  # rounds need not be powers of 2; the points stay low-discrepancy
-            warnings.simplefilter("ignore", UserWarning)
-            cube = sobol.random(first + n)[first:]
+        (the ``start`` point first, if given); later, a Sobol box around the estimate."""
+        cube = sobol_points(self.dim, np.random.default_rng([self.seed, round_index, seeds.POOLED_DESIGN]), first, n)
         if round_index == 0 or self._centre is None:
             if self._start is not None and first == 0 and n > 0:
                 cube[0] = self._start
             return cube
-        local = self._centre + math.sqrt(3) * self._spread * (2 * cube - 1)
-        return fold_into_cube(local)
+        return local_design(cube, self._centre, self._spread)
 
     # -- the fit ---------------------------------------------------------------------------------
     def _refit(self) -> None:
@@ -366,7 +341,7 @@ class PooledOptimizer(OptimizerBase):
         """Fit and solve the moment model per fold around the current centre; re-centre and
         repeat (no retraining) until the solution settles; then the combined covariance."""
         centre = self._centre if self._centre is not None else points[closest_point(points, moments)]
-        widths = self._candidate_widths()
+        widths = candidate_widths(self.dim, None if self._centre is None else self._spread, self.min_spread)
         best = widest_consistent(candidate_solutions(points, moments, centre, widths))
         if best is None:
             return
@@ -383,17 +358,6 @@ class PooledOptimizer(OptimizerBase):
         self._chi2 = float(np.mean([fit.chi2 for fit, _ in fits]))
         logger.info("pooled fit, round %d: centre %s, sd %s", self._round, np.round(centre, 4),
                     np.round(np.sqrt(np.diag(covariance)), 4))
-
-    def _candidate_widths(self) -> list[np.ndarray]:
-        """Kernel widths (unit cube, per dimension) to fit the moment model over, narrow to
-        wide: 1.5 to 12 design spreads (one, 0.3, before any fit). Wider kernels take in more
-        points but need the polynomial to hold further out (``widest_consistent`` chooses);
-        widened with the dimension, so that a round's design keeps comparable weights."""
-        widen = max(1.0, math.sqrt(self.dim / 4))
-        if self._centre is None:
-            return [np.full(self.dim, 0.3 * widen)]
-        base = widen * np.maximum(self._spread, self.min_spread)
-        return [factor * base for factor in (1.5, 3.0, 6.0, 12.0)]
 
     def _closest_point(self) -> int:
         distances = [self._distance(e)[0] if e is not None else np.inf for e in self._events]

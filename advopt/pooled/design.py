@@ -1,11 +1,14 @@
-"""The pooled estimator's design: how many points each round gets, which events each
-cross-fitting fold trains on, and how a local design is folded back into the unit cube."""
+"""The pooled estimator's design: how many points each round gets and where they go, which
+events each cross-fitting fold trains on, and the kernel widths the moment fit tries."""
 
 from __future__ import annotations
 
+import math
+import warnings
 from typing import NamedTuple
 
 import numpy as np
+from scipy.stats import qmc
 
 
 def round_sizes(total_points: int, dim: int, initial_fraction: float, rounds: int) -> list[int]:
@@ -56,3 +59,29 @@ def round_segments(round_index: int, round_size: int, start: int) -> list[Segmen
 def kernel_weights(points: np.ndarray, centre: np.ndarray, width: np.ndarray) -> np.ndarray:
     """Gaussian weights of points around ``centre`` (per-dimension ``width``, unit cube)."""
     return np.exp(-0.5 * np.sum(((points - centre) / width) ** 2, axis=1))
+
+
+def sobol_points(dim: int, rng: np.random.Generator, first: int, n: int) -> np.ndarray:
+    """Points ``first .. first+n`` of a scrambled Sobol sequence over the unit cube."""
+    sobol = qmc.Sobol(dim, scramble=True, seed=rng)
+    with warnings.catch_warnings():  # rounds need not be powers of 2; the points stay low-discrepancy
+        warnings.simplefilter("ignore", UserWarning)
+        return sobol.random(first + n)[first:]
+
+
+def local_design(cube: np.ndarray, centre: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """Unit-cube points mapped to a box of half-width sqrt(3) x ``spread`` (its sd) around
+    ``centre``, folded back into the cube."""
+    return fold_into_cube(centre + math.sqrt(3) * spread * (2 * cube - 1))
+
+
+def candidate_widths(dim: int, spread: np.ndarray | None, min_spread: float) -> list[np.ndarray]:
+    """Kernel widths (unit cube, per dimension) to fit the moment model over, narrow to
+    wide: 1.5 to 12 design spreads (one, 0.3, before any fit, ``spread`` None). Wider kernels
+    take in more points but need the polynomial to hold further out (``widest_consistent``
+    chooses); widened with the dimension, so that a round's design keeps comparable weights."""
+    widen = max(1.0, math.sqrt(dim / 4))
+    if spread is None:
+        return [np.full(dim, 0.3 * widen)]
+    base = widen * np.maximum(spread, min_spread)
+    return [factor * base for factor in (1.5, 3.0, 6.0, 12.0)]
