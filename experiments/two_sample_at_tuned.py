@@ -37,16 +37,18 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import advopt  # noqa: E402
 from advopt.execution import make_executor  # noqa: E402
+from advopt.pooled.moments import chi2_per_summary  # noqa: E402
 from _common import simulate_reference, write_result  # noqa: E402
 
 
 def hotelling(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
-    """Chi-square of the difference of two samples' means (their own covariances), its
+    """Chi-square of the difference of two samples' means (the noise of both counts), its
     p-value, and the largest per-observable |difference| / sd."""
-    diff = a.mean(axis=0) - b.mean(axis=0)
-    cov = np.cov(a, rowvar=False) / len(a) + np.cov(b, rowvar=False) / len(b)
-    chi2 = float(diff @ np.linalg.pinv(cov) @ diff)
-    return chi2, float(stats.chi2.sf(chi2, len(diff))), float(np.max(np.abs(diff) / np.sqrt(np.diag(cov))))
+    b_mean_cov = np.cov(b, rowvar=False) / len(b)
+    k = a.shape[1]
+    chi2 = chi2_per_summary(a, b.mean(axis=0), b_mean_cov)[0] * k
+    sd = np.sqrt(a.var(axis=0, ddof=1) / len(a) + np.diag(b_mean_cov))
+    return chi2, float(stats.chi2.sf(chi2, k)), float(np.max(np.abs(a.mean(axis=0) - b.mean(axis=0)) / sd))
 
 
 def classifier_auc(a: np.ndarray, b: np.ndarray, seed: int) -> tuple[float, float]:
