@@ -11,7 +11,9 @@ point's sample in tasks of that many events, as a tune's points are) and compare
 - the 45 observables' means: Hotelling's chi-square of their difference with its p-value
   (45 degrees of freedom), and the largest per-observable difference in its sd;
 - a gradient-boosted classifier (scikit-learn) trained on half of each sample: its held-out
-  AUC against 0.5, in units of the AUC's sd under no difference.
+  AUC against 0.5, in units of the AUC's sd under no difference;
+- with ``--reference PATH`` (the closure's stored reference), each sample's means against the
+  reference's: how well the tuned point describes the data it was fitted to, beside the truth.
 
 If neither tells them apart with as many events as the reference has, the tuned point's
 error lies along a direction the data do not see at that size (the maximum-likelihood fit
@@ -73,6 +75,8 @@ def main() -> None:
                         help="put this parameter at its truth in the tuned point (repeatable): which errors the events see")
     parser.add_argument("--chunk", type=int, default=10_000,
                         help="events per simulation task of the tuned-point sample (the truth's: 10,000)")
+    parser.add_argument("--reference", default=None, metavar="PATH",
+                        help="the closure's stored reference (.npy): also compare each sample's means with it")
     parser.add_argument("--name", default="two_sample_at_tuned")
     args = parser.parse_args()
     if args.events < 1_000:
@@ -95,18 +99,29 @@ def main() -> None:
         at_truth = simulate_reference(simulator, executor, truth, args.events, 61_000 + args.seed)
     finally:
         executor.close()
+    against_reference = {} if args.reference is None else means_against_reference(np.load(args.reference), at_tuned, at_truth)
     chi2, p_value, worst = hotelling(at_tuned, at_truth)
     auc, auc_sd = classifier_auc(at_tuned, at_truth, args.seed)
     print(f"{run['set']} seed {run['seed']}: {args.events:,} events at the tuned point and at the truth"
           + (f" (at the truth in the tuned point: {', '.join(args.truth_for)})" if args.truth_for else ""))
     print(f"  means: chi2 {chi2:.1f} for {at_tuned.shape[1]} observables (p = {p_value:.3g}), largest difference {worst:.2f} sd")
     print(f"  classifier: held-out AUC {auc:.4f} ({(auc - 0.5) / auc_sd:+.1f} sd from 0.5)")
+    for label, (chi2_ref, p_ref, worst_ref) in against_reference.items():
+        print(f"  {label} against the stored reference: means chi2 {chi2_ref:.1f} (p = {p_ref:.3g}), largest {worst_ref:.2f} sd")
     write_result(args.name, {"record": os.path.basename(args.record), "set": run["set"], "seed": run["seed"],
                              "events": args.events, "tuned": run["tuned"], "truth": run["truth"],
                              "at_truth_in_tuned_point": args.truth_for, "tuned_sample_chunk": args.chunk,
                              "means_chi2": chi2, "observables": int(at_tuned.shape[1]), "means_p_value": p_value,
                              "largest_mean_difference_sd": worst, "auc": auc, "auc_sd_if_same": auc_sd,
-                             "auc_z": (auc - 0.5) / auc_sd})
+                             "auc_z": (auc - 0.5) / auc_sd, "reference": args.reference,
+                             "means_against_reference": {label: {"chi2": c, "p_value": p, "largest_difference_sd": w}
+                                                         for label, (c, p, w) in against_reference.items()}})
+
+
+def means_against_reference(reference: np.ndarray, at_tuned: np.ndarray, at_truth: np.ndarray) -> dict:
+    """Hotelling's chi-square of each sample's means against the stored reference's: how well
+    the tuned point describes the data it was fitted to, beside the truth's (the null)."""
+    return {"tuned": hotelling(at_tuned, reference), "truth": hotelling(at_truth, reference)}
 
 
 if __name__ == "__main__":
