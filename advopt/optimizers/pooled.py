@@ -15,7 +15,8 @@ A round-by-round design (an ask/tell optimiser whose ``tell`` takes the events):
    solved for t_ref = m(u) against the mean over the whole reference
    (:mod:`advopt.pooled.moments`); the kernel width by Lepski's rule
    (:func:`~advopt.pooled.moments.widest_consistent`); the folds' solutions are averaged.
-4. **Next round.** Points around the new estimate, spread over ~1.5 sd of it (never more than
+4. **Next round.** Points around the new estimate, spread over 1.5 sd of it (3 sd from 7
+   parameters on, :func:`~advopt.pooled.design.design_sds`; never more than
    the last round's spread, never less than ``min_spread``; the first local round over 0.25 of
    the cube), so the budget goes where the information is and the polynomial stays local.
 
@@ -52,8 +53,8 @@ from advopt.optimizers.base import OptimizerBase, Recommendation
 from advopt.pooled.resampling import half_sample_covariance, half_sample_solutions
 from advopt.pooled.model import PooledModel
 from advopt.pooled.options import check_pooled_options
-from advopt.pooled.design import (Segment, candidate_widths, kernel_weights, local_design, round_sizes, sobol_points,
-                                  without_fold)
+from advopt.pooled.design import (Segment, candidate_widths, design_sds, kernel_weights, local_design, round_sizes,
+                                  sobol_points, without_fold)
 from advopt.pooled.schedule import BackgroundJob, HalfRounds
 from advopt.pooled.moments import candidate_solutions, chi2_per_summary, closest_point, widest_consistent
 from advopt.pooled.summary import SummaryNetwork
@@ -64,11 +65,6 @@ logger = logging.getLogger(__name__)
 _FIRST_SPREAD = 0.25  # the largest design spread (sd, unit cube) of a local round
 _INTERVAL_DRAWS = 4000
 _MIN_REFERENCE = 100  # events; fewer leave the covariance of the reference's summary mean a guess
-# A local round spreads its points over this many sd of the current estimate. 3 left the
-# kernel-weighted fit only ~40% of a round's weight in 5 dimensions; 1.5 brought camel's
-# |tuned - same-reference MLE| from 1.69 to 1.21 x the ML limit (10 seeds, x2 budget),
-# 1.0 to 1.37 (the slope is then less well known); Gaussian, XOR, smeared decay unchanged.
-_DESIGN_SDS = 1.5
 
 
 class PooledOptimizer(OptimizerBase):
@@ -351,7 +347,7 @@ class PooledOptimizer(OptimizerBase):
         # The first fit's polynomial spans the cube and its sds are not trusted (six Pythia
         # parameters: aExtraDiquark at 0.0 +- 0.05 against a truth at 0.585): its round keeps _FIRST_SPREAD.
         if self._centre is not None:
-            self._spread = np.minimum(self._spread, np.maximum.reduce([_DESIGN_SDS * np.sqrt(np.diag(covariance)),
+            self._spread = np.minimum(self._spread, np.maximum.reduce([design_sds(self.dim) * np.sqrt(np.diag(covariance)),
                                                                        2 * np.abs(centre - self._centre),
                                                                        np.full(self.dim, self.min_spread)]))
         self._centre, self._cov, self._reference_cov = centre, covariance, reference_cov
