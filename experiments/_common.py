@@ -56,3 +56,12 @@ def simulate_reference(simulator, executor, params, n_events: int, seed: int, ch
     if failed:
         raise RuntimeError(f"reference simulation failed: {failed[0]}")
     return np.concatenate([o.events for o in outcomes]).astype(np.float64)
+
+
+def pooled_run(record_path: str) -> dict:
+    """The first pooled run of a ``bench_tunemc_closure.py`` record; exits naming the record if it has none."""
+    record = json.loads(Path(record_path).read_text())
+    run = next((r for r in record.get("runs", []) if r.get("method") == "pooled"), None)
+    if run is None:
+        raise SystemExit(f"record: {record_path} holds no pooled run")
+    return run

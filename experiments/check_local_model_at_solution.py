@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import advopt  # noqa: E402
 from advopt.execution import SimulationTask, make_executor, run_simulation  # noqa: E402
-from _common import simulate_reference, write_result  # noqa: E402
+from _common import pooled_run, simulate_reference, write_result  # noqa: E402
 from two_sample_at_tuned import hotelling  # noqa: E402
 
 
@@ -64,9 +64,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.last < 3:
         raise SystemExit(f"--last: at least 3 points, got {args.last}")
-    run = next((r for r in json.loads(Path(args.record).read_text()).get("runs", []) if r.get("method") == "pooled"), None)
-    if run is None:
-        raise SystemExit(f"record: {args.record} holds no pooled run")
+    run = pooled_run(args.record)
     history = [json.loads(line) for line in (Path(args.run_dir) / "history.jsonl").read_text().splitlines()]
     simulator = advopt.get_simulator("pythia-ee")
     tasks = [SimulationTask({**simulator.truth, **h["params"]}, h["n_events"], h["seed"])

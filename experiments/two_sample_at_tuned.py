@@ -25,10 +25,8 @@ Writes ``experiments/results/NAME.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from pathlib import Path
 
 import numpy as np
 from scipy import stats
@@ -40,7 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import advopt  # noqa: E402
 from advopt.execution import make_executor  # noqa: E402
 from advopt.pooled.moments import chi2_per_summary  # noqa: E402
-from _common import simulate_reference, write_result  # noqa: E402
+from _common import pooled_run, simulate_reference, write_result  # noqa: E402
 
 
 def hotelling(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
@@ -83,10 +81,7 @@ def main() -> None:
         raise SystemExit(f"--events: at least 1000, got {args.events}")
     if args.chunk < 1:
         raise SystemExit(f"--chunk: at least 1 event per task, got {args.chunk}")
-    record = json.loads(Path(args.record).read_text())
-    run = next((r for r in record.get("runs", []) if r.get("method") == "pooled"), None)
-    if run is None:
-        raise SystemExit(f"record: {args.record} holds no pooled run")
+    run = pooled_run(args.record)
     unknown = [name for name in args.truth_for if name not in run["tuned"]]
     if unknown:
         raise SystemExit(f"--truth-for: {unknown[0]!r} is not a tuned parameter of this run")
