@@ -1,6 +1,6 @@
 """Statistical efficiency: how close each route comes to the limit the reference itself allows.
 
-    python experiments/bench_efficiency.py [--tasks gaussian,camel,xor,smeared-decay]
+    python experiments/bench_efficiency.py [--tasks gaussian,camel,xor,smeared-decay,mixed-gaussians]
         [--methods pooled,jsd-bo,chi2-bo[,sbi-nre]] [--seeds 5] [--budgets 2,10] [--reference-events 20000]
         [--replicas 400] [--store experiments/efficiency_runs] [--summarise-only]
 
@@ -39,6 +39,7 @@ import numpy as np
 from scipy import optimize, stats
 
 import advopt
+from simulators.toy import MixedGaussians
 from _common import space_bounds, write_result
 
 SQRT_2PI_LOG = 0.5 * math.log(2 * math.pi)
@@ -50,6 +51,14 @@ def _normal_logpdf(x, mean, sd):
 
 def gaussian_logpdf(p, x):
     return _normal_logpdf(x[:, 0], p["mean"], p["width"])
+
+
+def mixed_gaussians_logpdf(p, x):
+    """Unmix (y = M^-1 x, M the simulator's fixed mixing), then independent Gaussians."""
+    mixing = MixedGaussians(features=x.shape[1]).mixing
+    y = np.linalg.solve(mixing, x.T).T
+    terms = [_normal_logpdf(y[:, i], p[f"mean{i}"], p[f"width{i}"]) for i in range(x.shape[1])]
+    return np.sum(terms, axis=0) - math.log(abs(np.linalg.det(mixing)))
 
 
 def camel_logpdf(p, x):
@@ -73,13 +82,21 @@ def smeared_decay_logpdf(p, x):
     return stats.exponnorm.logpdf(x[:, 0], p["lifetime"] / p["resolution"], scale=p["resolution"])
 
 
-TASKS = {"gaussian": gaussian_logpdf, "camel": camel_logpdf, "xor": xor_logpdf, "smeared-decay": smeared_decay_logpdf}
+TASKS = {"gaussian": gaussian_logpdf, "camel": camel_logpdf, "xor": xor_logpdf, "smeared-decay": smeared_decay_logpdf,
+         "mixed-gaussians": mixed_gaussians_logpdf, "mixed-gaussians-20": mixed_gaussians_logpdf}
+# Tasks that are a registered simulator with options: name -> (simulator, options).
+TASK_SIMULATORS = {"mixed-gaussians-20": ("mixed-gaussians", {"features": 10})}
 METHODS = {
     "pooled": {"optimizer": "pooled"},
     "jsd-bo": {"optimizer": "bayes", "divergence": "mlp"},
     "chi2-bo": {"optimizer": "bayes", "divergence": "chi2"},
     "sbi-nre": None,  # not an advopt route: _sbi_nre.tune_nre
 }
+
+
+def simulator_for(task: str):
+    name, options = TASK_SIMULATORS.get(task, (task, {}))
+    return advopt.get_simulator(name, **options)
 
 
 def events_per_point(method: str, budget: int) -> int:
@@ -89,13 +106,13 @@ def events_per_point(method: str, budget: int) -> int:
 
 
 def reference_sample(task: str, replica: int, n_events: int) -> np.ndarray:
-    simulator = advopt.get_simulator(task)
+    simulator = simulator_for(task)
     return simulator.simulate(simulator.truth, n_events, 50_000 + replica)
 
 
 def ml_fit(task: str, reference: np.ndarray) -> dict[str, float]:
     """The maximum-likelihood estimate inside the default space, started at the truth."""
-    simulator = advopt.get_simulator(task)
+    simulator = simulator_for(task)
     names, low, high = space_bounds(simulator)
 
     def nll(unit):
@@ -108,7 +125,7 @@ def ml_fit(task: str, reference: np.ndarray) -> dict[str, float]:
 
 def ml_limit(task: str, replicas: int, n_events: int) -> dict[str, float]:
     """Per parameter, the median |MLE - truth| over independent reference replicas."""
-    truth = advopt.get_simulator(task).truth
+    truth = simulator_for(task).truth
     fits = [ml_fit(task, reference_sample(task, r, n_events)) for r in range(replicas)]
     return {name: float(np.median([abs(f[name] - truth[name]) for f in fits])) for name in truth}
 
@@ -117,7 +134,7 @@ def cramer_rao_median(task: str, n_events: int, n_draws: int = 1_000_000) -> dic
     """The same figure from the Fisher information (a check on ``ml_limit``): per parameter,
     0.6745 sqrt((I^-1)_ii / N), the median |error| of an efficient Gaussian estimator, with I
     the covariance of the per-event score, by central differences, at the truth."""
-    simulator = advopt.get_simulator(task)
+    simulator = simulator_for(task)
     truth, names = simulator.truth, list(simulator.truth)
     x = simulator.simulate(truth, n_draws, 7)
     scores = []
@@ -134,7 +151,7 @@ def run_one(task: str, method: str, multiple: int, seed: int, n_reference: int, 
     path = store / f"{task}_{method}_x{multiple}_seed{seed}.json"
     if path.exists():
         return json.loads(path.read_text())
-    simulator = advopt.get_simulator(task)
+    simulator = simulator_for(task)
     budget = multiple * n_reference
     reference = reference_sample(task, seed, n_reference)
     started = time.perf_counter()

@@ -8,11 +8,11 @@ used, never global random state); ``feature_names``, ``default_space`` (a plain 
 ``{name: (low, high)}``) and ``truth`` (inside the default space, neither at its centre
 nor at a bound) are plain attributes, so the objects pickle to worker processes. This
 module holds their shared validation (:class:`_Toy` and the option checks) and the simple
-densities :class:`Gaussian` and :class:`CamelBack`; the rotated patterns and shells live in
+densities :class:`Gaussian`, :class:`MixedGaussians` and :class:`CamelBack`; the rotated patterns and shells live in
 :mod:`simulators.toys_geometric`, the physics-like toys in :mod:`simulators.toys_physics`.
 
 Registered in the entry-point group ``advopt.simulators`` (as ``MODULE:<class>``) as
-``xor``, ``swiss-roll``, ``gaussian``, ``camel``, ``ring``, ``nsphere``, ``weinberg`` and
+``xor``, ``swiss-roll``, ``gaussian``, ``mixed-gaussians``, ``camel``, ``ring``, ``nsphere``, ``weinberg`` and
 ``smeared-decay``.
 
 Sources:
@@ -32,7 +32,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["Gaussian", "CamelBack"]
+__all__ = ["Gaussian", "MixedGaussians", "CamelBack"]
 
 
 # -- shared validation (public entry points validate, private helpers compute) -------------
@@ -146,6 +146,46 @@ class Gaussian(_Toy):
         n = self._n(n)
         rng = np.random.default_rng(seed)
         return p["mean"] + p["width"] * rng.standard_normal((n, self.dim))
+
+
+class MixedGaussians(_Toy):
+    """Independent Gaussians, each with its own mean and width, seen through a fixed mixing.
+
+    ``y_i ~ N(mean_i, width_i^2)`` for ``i < features``, observed as ``x = M y`` with
+    ``M = I + 0.5 S`` (S the cyclic shift: each coordinate leaks half of itself into the one
+    before), so every parameter moves two observed coordinates and the likelihood stays
+    exact (``y = M^-1 x``, a constant Jacobian). ``2 * features`` parameters (``mean0``,
+    ..., ``width0``, ...): a toy for the 7 to 19 parameters between the camel back and the
+    twenty-parameter Pythia tune, whose maximum-likelihood limit is known.
+
+    Default space ``mean_i in [-2, 2]``, ``width_i in [0.5, 2]``; truth: means cycling
+    through 0.5, -0.3, 0.8, -0.6, 0.2 and widths through 1.0, 0.8, 1.3, 0.9, 1.1.
+    Options: ``features`` (default 5, so 10 parameters).
+    """
+
+    _TRUE_MEANS = (0.5, -0.3, 0.8, -0.6, 0.2)
+    _TRUE_WIDTHS = (1.0, 0.8, 1.3, 0.9, 1.1)
+
+    def __init__(self, *, features: int = 5, **unknown):
+        self._reject_unknown_options(unknown)
+        self.features = _int_at_least("MixedGaussians", "features", features, 2)
+        self._options = {"features": self.features}
+        self.feature_names = tuple(f"x{i}" for i in range(self.features))
+        indices = range(self.features)
+        self.default_space = {**{f"mean{i}": (-2.0, 2.0) for i in indices}, **{f"width{i}": (0.5, 2.0) for i in indices}}
+        self.truth = {**{f"mean{i}": self._TRUE_MEANS[i % 5] for i in indices},
+                      **{f"width{i}": self._TRUE_WIDTHS[i % 5] for i in indices}}
+        self.mixing = np.eye(self.features) + 0.5 * np.roll(np.eye(self.features), 1, axis=1)
+
+    def simulate(self, params: Mapping[str, float], n: int, seed: int) -> np.ndarray:
+        p = self._params(params)
+        widths = np.array([p[f"width{i}"] for i in range(self.features)])
+        for i, width in enumerate(widths):
+            self._positive(f"width{i}", width)
+        means = np.array([p[f"mean{i}"] for i in range(self.features)])
+        rng = np.random.default_rng(seed)
+        y = means + widths * rng.standard_normal((self._n(n), self.features))
+        return y @ self.mixing.T
 
 
 class CamelBack(_Toy):

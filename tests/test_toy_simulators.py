@@ -17,7 +17,7 @@ from scipy import stats
 import advopt
 from advopt.simulator import check_simulator, get_simulator, registered_simulators
 
-TOYS = ["xor", "swiss-roll", "gaussian", "camel", "ring", "nsphere", "weinberg"]
+TOYS = ["xor", "swiss-roll", "gaussian", "mixed-gaussians", "camel", "ring", "nsphere", "weinberg"]
 N = 200_000  # events for the statistical checks
 Z = 5.0  # tolerance in standard errors
 
@@ -28,7 +28,7 @@ def _within(measured: float, expected: float, stderr: float) -> bool:
 
 # -- contract, for every toy ---------------------------------------------------------------------
 TOY_MODULES = {"xor": "simulators.toys_geometric", "swiss-roll": "simulators.toys_geometric", "gaussian": "simulators.toy",
-               "camel": "simulators.toy", "ring": "simulators.toys_geometric", "nsphere": "simulators.toys_geometric",
+               "mixed-gaussians": "simulators.toy", "camel": "simulators.toy", "ring": "simulators.toys_geometric", "nsphere": "simulators.toys_geometric",
                "weinberg": "simulators.toys_physics"}
 
 
@@ -142,6 +142,7 @@ def test_unknown_option_raises(name):
         ("xor", {"petals": 3}, "petals"),
         ("swiss-roll", {"noise": -0.1}, "noise"),
         ("gaussian", {"dim": 0}, "dim"),
+        ("mixed-gaussians", {"features": 1}, "features"),
         ("nsphere", {"dim": 1}, "dim"),
         ("nsphere", {"dim": 2.5}, "dim"),
         ("weinberg", {"smearing": float("inf")}, "smearing"),
@@ -253,6 +254,25 @@ def test_gaussian_moments(dim, mean, width):
 def test_gaussian_rejects_nonpositive_width():
     with pytest.raises(ValueError, match="'width'"):
         get_simulator("gaussian").simulate({"mean": 0.0, "width": 0.0}, 10, 0)
+
+
+def test_mixed_gaussians_moments_are_the_mixed_ones():
+    """Mean M mu and covariance M diag(width^2) M^T, M = I + 0.5 x (cyclic shift)."""
+    simulator = get_simulator("mixed-gaussians", features=3)
+    params = {"mean0": 1.0, "mean1": -0.5, "mean2": 0.2, "width0": 0.6, "width1": 1.5, "width2": 1.0}
+    x = simulator.simulate(params, N, 3)
+    mixing = np.array([[1.0, 0.5, 0.0], [0.0, 1.0, 0.5], [0.5, 0.0, 1.0]])
+    expected_cov = mixing @ np.diag([0.36, 2.25, 1.0]) @ mixing.T
+    for i, (column, expected) in enumerate(zip(x.T, mixing @ np.array([1.0, -0.5, 0.2]))):
+        assert _within(column.mean(), expected, math.sqrt(expected_cov[i, i] / N))
+    cov = np.cov(x, rowvar=False)
+    assert np.all(np.abs(cov - expected_cov) <= Z * np.sqrt((expected_cov**2 + np.outer(np.diag(expected_cov), np.diag(expected_cov))) / N))
+    assert len(simulator.default_space) == 6
+
+
+def test_mixed_gaussians_rejects_nonpositive_width():
+    with pytest.raises(ValueError, match="'width1'"):
+        get_simulator("mixed-gaussians").simulate({"width1": -1.0}, 10, 0)
 
 
 # -- camel back ------------------------------------------------------------------------------------------
