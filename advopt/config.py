@@ -12,7 +12,7 @@ Sections (all optional but ``simulator``)::
     [divergence]  kind = "mlp"; ...options of the divergence (not with the pooled optimizer)
     [optimizer]   kind = "pooled" | "bayes" | "random" | "variational"; ...options of the optimiser
                   (neither kind given: "pooled"; only a divergence kind: "bayes")
-    [budget]      events = 200000; events_per_point = 2000; chunk_size = 2000
+    [budget]      events = 200000; events_per_point = 2000 (left out: the optimiser's choice); chunk_size = 2000
                   max_events_per_point = 16000; growth_threshold = 0.01   # adaptive sample size
     [execution]   workers = 2; backend = "local" | "serial" | "dask"; retries = 2; task_timeout = 600
                   address = "tcp://scheduler:8786"      # dask: a running scheduler, or
@@ -93,7 +93,7 @@ def tune_arguments(config: Mapping, overrides: Mapping | None = None) -> dict:
         divergence=divergence_table.pop("kind", "mlp" if divergence_table else None),
         divergence_options=divergence_table,
         budget=overrides.get("budget", budget_table.get("events", 200_000)),
-        events_per_point=budget_table.get("events_per_point", 2_000),
+        events_per_point=budget_table.get("events_per_point"),  # None: the optimiser's choice
         chunk_size=budget_table.get("chunk_size"),
         max_events_per_point=budget_table.get("max_events_per_point"),
         growth_threshold=budget_table.get("growth_threshold", 0.01),

@@ -23,7 +23,7 @@ from advopt.evaluator import Evaluator, SampleGrowth
 from advopt.execution import Executor, as_executor, make_executor
 from advopt.intervals import make_result
 from advopt.loop import Snapshot, TuneLoop
-from advopt.optimizers import Optimizer, make_optimizer, planned_options
+from advopt.optimizers import Optimizer, default_events_per_point, make_optimizer, planned_options
 from advopt.optimizers.base import with_defaults as with_optimizer_defaults
 from advopt.result import Evaluation, TuneResult
 from advopt.run_record import run_record
@@ -64,7 +64,7 @@ def tune(
     optimizer: str | Optimizer | None = None,
     divergence: str | Divergence | None = None,
     budget: int = 200_000,
-    events_per_point: int = 2_000,
+    events_per_point: int | None = None,
     batch_size: int | None = None,
     workers: int = 1,
     backend: Executor | str | None = None,
@@ -108,7 +108,9 @@ def tune(
         a divergence gives Bayesian optimisation over it; naming only an optimiser other than
         ``pooled`` gives it the ``mlp`` divergence. The pooled estimator uses no divergence.
     budget: total simulated events, every one counted; each evaluation simulates
-        ``events_per_point`` events, in tasks of ``chunk_size`` events.
+        ``events_per_point`` events, in tasks of ``chunk_size`` events. Left out, the
+        optimiser chooses: 2,000 for the per-point routes; for the pooled estimator enough
+        points for its moment model, budget / (50 x (dim + 2)) events each, within 100-2,000.
     max_events_per_point: adaptive sample size: while a point's estimate cannot rule out a
         divergence below ``growth_threshold`` above its value at agreement (0 nats for a
         JSD, 1 for chi-square per bin: value - 2 standard errors is below it),
@@ -151,6 +153,11 @@ def tune(
         sim.check_space(space)
     ref = _resolve_reference(reference, sim, reference_features)
     _check_positive_int("budget.events", budget)
+    if divergence is None and divergence_options:  # options for a divergence name one: the default "mlp"
+        divergence = "mlp"
+    optimizer, divergence = default_route(optimizer, divergence)
+    if events_per_point is None:
+        events_per_point = default_events_per_point(optimizer, budget, space.dim)
     _check_positive_int("budget.events_per_point", events_per_point)
     if batch_size is not None:
         _check_positive_int("optimizer.batch_size", batch_size)
@@ -164,9 +171,6 @@ def tune(
     if truth is not None:
         truth = {name: float(truth[name]) for name in space.names if name in truth}
 
-    if divergence is None and divergence_options:  # options for a divergence name one: the default "mlp"
-        divergence = "mlp"
-    optimizer, divergence = default_route(optimizer, divergence)
     configured = make_divergence(divergence, **dict(divergence_options or {})) if isinstance(divergence, str) else divergence
     configured = with_divergence_defaults(configured)
     options = _optimizer_options(optimizer_options, space)

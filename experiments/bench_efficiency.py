@@ -9,8 +9,11 @@ On toys whose density is known, the limit is the spread of the maximum-likelihoo
 samples of ``--reference-events`` events: per parameter, the median |MLE - truth| over the
 replicas (400 by default: with 12, the median itself scatters by ~25%, and camel's mu1 limit
 came out 2.4x below its Cramer-Rao value; the Cramer-Rao figure is printed beside it). Every tune gets its own reference (replica ``seed``) and a budget of B x the
-reference's size (``--budgets``), at min(2000, budget / 40) events per point, so every
-route sees the same events per point. Figures per (task, method, budget, parameter): the
+reference's size (``--budgets``); the per-point routes simulate min(2000, budget / 40)
+events per point, the pooled route as many as it chooses (``events_per_point`` left out:
+budget / (50 x (parameters + 2)), within 100-2,000). ``mixed-gaussians`` (10 parameters) and
+``mixed-gaussians-20`` (20) are the toys between the camel back and twenty Pythia
+parameters. Figures per (task, method, budget, parameter): the
 median |tuned - truth| over seeds divided by the limit (1 is the ML fit; an efficient
 estimator with N_sim simulated events reaches about sqrt(1 + N_ref / N_sim)); the share of
 seeds whose 68% interval holds the truth; the median wall time. Methods:
@@ -99,10 +102,11 @@ def simulator_for(task: str):
     return advopt.get_simulator(name, **options)
 
 
-def events_per_point(method: str, budget: int) -> int:
+def events_per_point(method: str, budget: int) -> int | None:
     """BO routes: min(2000, budget / 40) (each point's own estimate needs events); the pooled
-    estimator pools all points, so it takes 4x more points of 4x fewer events."""
-    return min(1000, budget // 160) if method == "pooled" else min(2000, budget // 40)
+    estimator its own default (None: budget / (50 x (dim + 2)) within 100-2,000, see
+    ``advopt.pooled.design.events_per_point``; until it, min(1000, budget / 160) here)."""
+    return None if method == "pooled" else min(2000, budget // 40)
 
 
 def reference_sample(task: str, replica: int, n_events: int) -> np.ndarray:

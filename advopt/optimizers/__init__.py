@@ -1,6 +1,7 @@
 """Optimisers over the unit cube behind one ask/tell interface (advopt/optimizers/base.py)."""
 
 from advopt.optimizers.base import Optimizer, OptimizerBase, Recommendation
+from advopt.optimizers.base import with_defaults as with_optimizer_defaults
 from advopt.optimizers.bayes import BayesOptimizer
 from advopt.optimizers.pooled import PooledOptimizer
 from advopt.optimizers.random_search import RandomSearch
@@ -23,6 +24,13 @@ def planned_options(kind: str, options: dict, total_points: int) -> dict:
     return _registered(kind).planned_options(dict(options), total_points)
 
 
+def default_events_per_point(optimizer, budget: int, dim: int) -> int:
+    """Events per point for a run whose config names none: the optimiser's choice
+    (:meth:`OptimizerBase.default_events_per_point`), by name or for a ready object."""
+    chooser = _registered(optimizer) if isinstance(optimizer, str) else with_optimizer_defaults(optimizer)
+    return int(chooser.default_events_per_point(budget, dim))
+
+
 def make_optimizer(kind: str, dim: int, seed: int, upper_bound: float, **options) -> Optimizer:
     """Build an optimiser by name (``bayes``, ``random``, ``variational`` or ``pooled``) with its options."""
     cls = _registered(kind)
@@ -33,4 +41,4 @@ def make_optimizer(kind: str, dim: int, seed: int, upper_bound: float, **options
 
 
 __all__ = ["Optimizer", "OptimizerBase", "Recommendation", "BayesOptimizer", "RandomSearch", "VariationalOptimizer",
-           "PooledOptimizer", "make_optimizer", "planned_options"]
+           "PooledOptimizer", "default_events_per_point", "make_optimizer", "planned_options"]

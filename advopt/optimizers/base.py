@@ -45,11 +45,16 @@ class Optimizer(Protocol):
         uncertainty, ``samples`` may hold just the point (cheaper)."""
 
 
+DEFAULT_EVENTS_PER_POINT = 2_000
+
+
 class OptimizerBase:
     """The optional capabilities of an optimiser, with their defaults (built-ins subclass it).
 
     - ``planned_options(options, total_points)`` (a classmethod): options planned from the
       budget (the Bayesian initial design, the pooled rounds), before it is built.
+    - ``default_events_per_point(budget, dim)`` (a classmethod): the events per point a run
+      gets when its config names none; by default 2,000.
     - ``check_run(divergence, budget, events_per_point, resuming)``: refuse a run it cannot
       do (ValueError naming the field); called before any side effect.
     - ``divergence_for(divergence)``: the divergence the run evaluates points with, given the
@@ -73,6 +78,11 @@ class OptimizerBase:
         """Options with what it plans from the budget (``total_points`` evaluations) filled
         in; recorded with the run. By default the options as given."""
         return options
+
+    @classmethod
+    def default_events_per_point(cls, budget: int, dim: int) -> int:
+        """Events per point when the run names none: each point's own estimate needs them."""
+        return DEFAULT_EVENTS_PER_POINT
 
     def check_run(self, divergence, budget: int, events_per_point: int, resuming: bool) -> None:
         pass
@@ -101,7 +111,7 @@ class PluginOptimizer(OptimizerBase):
         self.plugin = optimizer
         self.name = optimizer.name
         for member in ("ask", "tell", "recommend", "check_run", "divergence_for", "next_batch_size", "asked_details",
-                       "progress_text", "asks_ahead", "plans_batches"):
+                       "progress_text", "asks_ahead", "plans_batches", "default_events_per_point"):
             if hasattr(optimizer, member):
                 setattr(self, member, getattr(optimizer, member))
 

@@ -53,8 +53,8 @@ from advopt.optimizers.base import OptimizerBase, Recommendation
 from advopt.pooled.resampling import half_sample_covariance, half_sample_solutions
 from advopt.pooled.model import PooledModel
 from advopt.pooled.options import check_pooled_options
-from advopt.pooled.design import (Segment, candidate_widths, design_sds, kernel_weights, local_design, round_sizes,
-                                  sobol_points, without_fold)
+from advopt.pooled.design import (Segment, candidate_widths, design_sds, events_per_point, kernel_weights, local_design,
+                                  round_sizes, sobol_points, without_fold)
 from advopt.pooled.schedule import BackgroundJob, HalfRounds
 from advopt.pooled.moments import candidate_solutions, chi2_per_summary, closest_point, widest_consistent
 from advopt.pooled.summary import SummaryNetwork
@@ -139,6 +139,10 @@ class PooledOptimizer(OptimizerBase):
     def planned_options(cls, options: dict, total_points: int) -> dict:
         """Its rounds are planned over the whole budget."""
         return {"total_points": total_points, **options}
+
+    @classmethod
+    def default_events_per_point(cls, budget: int, dim: int) -> int:
+        return events_per_point(budget, dim)  # many points of fewer events (advopt.pooled.design)
 
     def divergence_for(self, divergence) -> PooledModel:
         """Itself, seen as a stateful divergence: it reads no other (the route refuses one)."""
