@@ -110,7 +110,7 @@ def tune(
     budget: total simulated events, every one counted; each evaluation simulates
         ``events_per_point`` events, in tasks of ``chunk_size`` events. Left out, the
         optimiser chooses: 2,000 for the per-point routes; for the pooled estimator enough
-        points for its moment model, budget / (50 x (dim + 2)) events each, within 100-2,000.
+        points for its moment model, max(200, 2 (dim + 1)(dim + 2)), of 100-2,000 events each.
     max_events_per_point: adaptive sample size: while a point's estimate cannot rule out a
         divergence below ``growth_threshold`` above its value at agreement (0 nats for a
         JSD, 1 for chi-square per bin: value - 2 standard errors is below it),

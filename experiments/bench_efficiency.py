@@ -102,11 +102,14 @@ def simulator_for(task: str):
     return advopt.get_simulator(name, **options)
 
 
-def events_per_point(method: str, budget: int) -> int | None:
+def events_per_point(method: str, budget: int, pooled_points: int | None = None) -> int | None:
     """BO routes: min(2000, budget / 40) (each point's own estimate needs events); the pooled
     estimator its own default (None: budget / (50 x (dim + 2)) within 100-2,000, see
-    ``advopt.pooled.design.events_per_point``; until it, min(1000, budget / 160) here)."""
-    return None if method == "pooled" else min(2000, budget // 40)
+    ``advopt.pooled.design.events_per_point``), or with ``pooled_points`` (``--pooled-points``)
+    min(1000, budget / pooled_points), the rule here before the route chose (160)."""
+    if method != "pooled":
+        return min(2000, budget // 40)
+    return None if pooled_points is None else min(1000, budget // pooled_points)
 
 
 def reference_sample(task: str, replica: int, n_events: int) -> np.ndarray:
@@ -151,7 +154,8 @@ def cramer_rao_median(task: str, n_events: int, n_draws: int = 1_000_000) -> dic
     return {name: float(stats.norm.ppf(0.75) * s) for name, s in zip(names, sd)}
 
 
-def run_one(task: str, method: str, multiple: int, seed: int, n_reference: int, store: Path) -> dict:
+def run_one(task: str, method: str, multiple: int, seed: int, n_reference: int, store: Path,
+            pooled_points: int | None = None) -> dict:
     path = store / f"{task}_{method}_x{multiple}_seed{seed}.json"
     if path.exists():
         return json.loads(path.read_text())
@@ -163,7 +167,7 @@ def run_one(task: str, method: str, multiple: int, seed: int, n_reference: int, 
         from _sbi_nre import tune_nre  # imported here: sbi is needed by this method only
         found = tune_nre(simulator, reference, budget, seed)
     else:
-        result = advopt.tune(simulator, reference, budget=budget, events_per_point=events_per_point(method, budget),
+        result = advopt.tune(simulator, reference, budget=budget, events_per_point=events_per_point(method, budget, pooled_points),
                              seed=seed, truth=simulator.truth, progress=False, **METHODS[method])
         found = {"tuned": result.best_params, "interval68": result.interval68, "events_used": result.events_used}
     record = {"task": task, "method": method, "multiple": multiple, "seed": seed, "truth": simulator.truth,
@@ -214,6 +218,8 @@ def main() -> None:
     parser.add_argument("--reference-events", type=int, default=20_000)
     parser.add_argument("--replicas", type=int, default=400)
     parser.add_argument("--store", type=Path, default=Path(__file__).parent / "efficiency_runs")
+    parser.add_argument("--pooled-points", type=int, default=None,
+                        help="the pooled route at min(1000, budget / N) events per point (default: its own choice)")
     parser.add_argument("--summarise-only", action="store_true")
     parser.add_argument("--name", default="efficiency")
     args = parser.parse_args()
@@ -235,7 +241,7 @@ def main() -> None:
                     path = args.store / f"{task}_{method}_x{multiple}_seed{seed}.json"
                     if args.summarise_only and not path.exists():
                         continue
-                    record = run_one(task, method, multiple, seed, args.reference_events, args.store)
+                    record = run_one(task, method, multiple, seed, args.reference_events, args.store, args.pooled_points)
                     records.append(record)
                     print(f"{task} {method} x{multiple} seed {seed}: "
                           + ", ".join(f"{k}={v:.4g}" for k, v in record["tuned"].items())

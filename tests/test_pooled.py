@@ -134,8 +134,9 @@ def test_twenty_parameters_get_enough_points_and_close(tmp_path):
 def test_events_per_point_left_out_is_the_optimisers_choice():
     from advopt.optimizers import default_events_per_point
 
-    assert default_events_per_point("pooled", 40_000, 20) == 100  # 50 x (dim + 2) points, at least 100 events each
-    assert default_events_per_point("pooled", 200_000, 20) == 181
+    assert default_events_per_point("pooled", 40_000, 20) == 100  # 2 (dim + 1)(dim + 2) points, at least 100 events each
+    assert default_events_per_point("pooled", 200_000, 20) == 216
+    assert default_events_per_point("pooled", 40_000, 5) == 200  # at least 200 points
     assert default_events_per_point("pooled", 400_000, 2) == 2_000  # the default Pythia task: unchanged
     assert default_events_per_point("pooled", 50, 1) == 50  # never more than the budget
     assert default_events_per_point("bayes", 40_000, 20) == 2_000  # a per-point estimate needs its events

@@ -23,18 +23,21 @@ def round_sizes(total_points: int, dim: int, initial_fraction: float, rounds: in
 
 
 def events_per_point(budget: int, dim: int) -> int:
-    """Events per point when the run names none: enough points for the moment model,
-    50 x (dim + 2), each of 100 to 2,000 events (never more than the budget).
+    """Events per point when the run names none: enough points to fit the full quadratic
+    moment model four times over, 2 (dim + 1)(dim + 2), and at least 200; each of 100 to
+    2,000 events (never more than the budget).
 
     The fit pools every event, so a point's own sample only needs to be large enough for its
     summaries' mean and covariance; what a many-parameter fit lacks is points. Measured on
     twenty Gaussian parameters through a mixing (``mixed-gaussians``, features = 10) at 2x a
     20k reference: 160 points of 250 events left the widths 19x the Cramer-Rao sd from the
     same-reference MLE (rms, 3 seeds), 400 of 100 2.8x; at 10x 400 of 1,000 gave 0.92 and
-    1,000 of 400 0.62. The Pythia tunes measured (2 to 20 parameters, 400k to 4M events)
-    keep 2,000."""
-    per_point = budget // (50 * (dim + 2))
-    return int(min(budget, max(100, min(2_000, per_point))))
+    1,000 of 400 0.62. Up to 5 parameters 200 points, as the toys' benchmark used (160 of
+    budget / 160 events before): more points of fewer events there moved camel at 10x from
+    0.42 to 0.72 limits from the same-reference MLE (5 seeds). The Pythia tunes measured (2
+    to 20 parameters, 400k to 4M events) keep 2,000."""
+    points = max(200, 2 * (dim + 1) * (dim + 2))
+    return int(min(budget, max(100, min(2_000, budget // points))))
 
 
 def without_fold(events: np.ndarray, fold: int, folds: int) -> np.ndarray:
@@ -98,10 +101,15 @@ def design_sds(dim: int) -> float:
     return 1.5 if dim <= 6 else 3.0
 
 
-def local_design(cube: np.ndarray, centre: np.ndarray, spread: np.ndarray) -> np.ndarray:
+def local_design(cube: np.ndarray, centre: np.ndarray, spread: np.ndarray, correlation: np.ndarray | None = None) -> np.ndarray:
     """Unit-cube points mapped to a box of half-width sqrt(3) x ``spread`` (its sd) around
-    ``centre``, folded back into the cube."""
-    return fold_into_cube(centre + math.sqrt(3) * spread * (2 * cube - 1))
+    ``centre``, folded back into the cube; with ``correlation``, the box is sheared to it
+    (each coordinate keeps its sd ``spread``)."""
+    steps = math.sqrt(3) * (2 * cube - 1)
+    if correlation is not None:
+        values, vectors = np.linalg.eigh(correlation)
+        steps = steps @ (vectors * np.sqrt(np.maximum(values, 0.0))).T
+    return fold_into_cube(centre + spread * steps)
 
 
 def candidate_widths(dim: int, spread: np.ndarray | None, min_spread: float) -> list[np.ndarray]:
