@@ -256,14 +256,7 @@ class PooledOptimizer(OptimizerBase):
             if self._start is not None and first == 0 and n > 0:
                 cube[0] = self._start
             return cube
-        return local_design(cube, self._centre, self._spread, self._design_correlation(round_index))
-
-    def _design_correlation(self, round_index: int):
-        import os
-        if not os.environ.get("ADVOPT_SHEAR") or self.dim <= 6 or round_index < 2 or self._cov is None:
-            return None
-        sd = np.sqrt(np.diag(self._cov))
-        return self._cov / np.outer(sd, sd)
+        return local_design(cube, self._centre, self._spread)
 
     # -- the fit ---------------------------------------------------------------------------------
     def _refit(self) -> None:

@@ -101,15 +101,10 @@ def design_sds(dim: int) -> float:
     return 1.5 if dim <= 6 else 3.0
 
 
-def local_design(cube: np.ndarray, centre: np.ndarray, spread: np.ndarray, correlation: np.ndarray | None = None) -> np.ndarray:
+def local_design(cube: np.ndarray, centre: np.ndarray, spread: np.ndarray) -> np.ndarray:
     """Unit-cube points mapped to a box of half-width sqrt(3) x ``spread`` (its sd) around
-    ``centre``, folded back into the cube; with ``correlation``, the box is sheared to it
-    (each coordinate keeps its sd ``spread``)."""
-    steps = math.sqrt(3) * (2 * cube - 1)
-    if correlation is not None:
-        values, vectors = np.linalg.eigh(correlation)
-        steps = steps @ (vectors * np.sqrt(np.maximum(values, 0.0))).T
-    return fold_into_cube(centre + spread * steps)
+    ``centre``, folded back into the cube."""
+    return fold_into_cube(centre + math.sqrt(3) * spread * (2 * cube - 1))
 
 
 def candidate_widths(dim: int, spread: np.ndarray | None, min_spread: float) -> list[np.ndarray]:
