@@ -22,7 +22,7 @@ def test_exported_names():
 
 TUNE_PARAMETERS = {  # name: default ("-" for none); the config's fields under the same names (README)
     "simulator": "-", "reference": "-", "space": None, "optimizer": None, "divergence": None, "budget": 200_000,
-    "events_per_point": 2_000, "batch_size": None, "workers": 1, "backend": None, "execution_options": None,
+    "events_per_point": None, "batch_size": None, "workers": 1, "backend": None, "execution_options": None,
     "run_dir": None, "seed": 0, "truth": None, "fixed": None, "optimizer_options": None, "divergence_options": None,
     "simulator_options": None, "reference_features": None, "chunk_size": None, "max_events_per_point": None,
     "growth_threshold": 0.01, "reference_per_point": 1.0, "progress": None, "config": None, "callback": None,
