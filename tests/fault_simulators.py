@@ -45,7 +45,10 @@ class PidReportingGaussian(SlowGaussian):
         self.directory = str(directory)
 
     def simulate(self, params, n, seed):
-        Path(self.directory, f"{seed}-{time.monotonic_ns()}.pid").write_text(str(os.getpid()))
+        name = f"{seed}-{time.monotonic_ns()}"
+        written = Path(self.directory, name + ".tmp")
+        written.write_text(str(os.getpid()))
+        written.replace(Path(self.directory, name + ".pid"))  # atomic: a reader never sees an empty note
         return super().simulate(params, n, seed)
 
 
