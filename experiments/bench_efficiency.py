@@ -11,7 +11,7 @@ replicas (400 by default: with 12, the median itself scatters by ~25%, and camel
 came out 2.4x below its Cramer-Rao value; the Cramer-Rao figure is printed beside it). Every tune gets its own reference (replica ``seed``) and a budget of B x the
 reference's size (``--budgets``); the per-point routes simulate min(2000, budget / 40)
 events per point, the pooled route as many as it chooses (``events_per_point`` left out:
-budget / (50 x (parameters + 2)), within 100-2,000). ``mixed-gaussians`` (10 parameters) and
+max(200, 2 (p + 1)(p + 2)) points for p parameters, of 100-2,000 events). ``mixed-gaussians`` (10 parameters) and
 ``mixed-gaussians-20`` (20) are the toys between the camel back and twenty Pythia
 parameters. Figures per (task, method, budget, parameter): the
 median |tuned - truth| over seeds divided by the limit (1 is the ML fit; an efficient
@@ -104,7 +104,7 @@ def simulator_for(task: str):
 
 def events_per_point(method: str, budget: int, pooled_points: int | None = None) -> int | None:
     """BO routes: min(2000, budget / 40) (each point's own estimate needs events); the pooled
-    estimator its own default (None: budget / (50 x (dim + 2)) within 100-2,000, see
+    estimator its own default (None: max(200, 2 (dim + 1)(dim + 2)) points of 100-2,000 events, see
     ``advopt.pooled.design.events_per_point``), or with ``pooled_points`` (``--pooled-points``)
     min(1000, budget / pooled_points), the rule here before the route chose (160)."""
     if method != "pooled":

@@ -32,8 +32,8 @@ def events_per_point(budget: int, dim: int) -> int:
     twenty Gaussian parameters through a mixing (``mixed-gaussians``, features = 10) at 2x a
     20k reference: 160 points of 250 events left the widths 19x the Cramer-Rao sd from the
     same-reference MLE (rms, 3 seeds), 400 of 100 2.8x; at 10x 400 of 1,000 gave 0.92 and
-    1,000 of 400 0.62. Up to 5 parameters 200 points, as the toys' benchmark used (160 of
-    budget / 160 events before): more points of fewer events there moved camel at 10x from
+    1,000 of 400 0.62. Up to 8 parameters 200 points, near what the toys' benchmark used (160
+    of budget / 160 events before): more points of fewer events there moved camel at 10x from
     0.42 to 0.72 limits from the same-reference MLE (5 seeds). The Pythia tunes measured (2
     to 20 parameters, 400k to 4M events) keep 2,000."""
     points = max(200, 2 * (dim + 1) * (dim + 2))
