@@ -13,7 +13,8 @@ A round-by-round design (an ask/tell optimiser whose ``tell`` takes the events):
    events a network trained on.
 3. **Moment fit.** A polynomial m(u) through the points' summary means near the estimate,
    solved for t_ref = m(u) against the mean over the whole reference
-   (:mod:`advopt.pooled.moments`); the kernel width by Lepski's rule
+   (:mod:`advopt.pooled.moments`; from 7 parameters on, also local linear models that take
+   their curvature from a wider quadratic); the kernel width by Lepski's rule
    (:func:`~advopt.pooled.moments.widest_consistent`); the folds' solutions are averaged.
 4. **Next round.** Points around the new estimate, spread over 1.5 sd of it (3 sd from 7
    parameters on, :func:`~advopt.pooled.design.design_sds`; never more than

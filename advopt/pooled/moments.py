@@ -5,7 +5,8 @@ Each simulated point j gives the mean t_j of the summaries over its held-out eve
 covariance S / n_j (S the covariance of t per event, pooled over the points near the
 estimate). Near the current estimate
 m(u) is smooth, so a polynomial in u (linear, plus squares, plus cross terms when there are
-points enough) fitted by kernel-weighted least squares describes it. The estimate solves
+points enough) fitted by kernel-weighted least squares describes it (in many parameters, a
+local linear one plus a wider quadratic's curvature). The estimate solves
 t_ref = m(u) in the generalised-least-squares sense; its covariance (delta method) holds
 the reference's share (S_ref / N_ref) and the simulation's share (the model's prediction
 covariance). Whatever the summaries are, E_u[t] = E_truth[t] holds at the truth, so the fit
@@ -34,6 +35,11 @@ _BOX_INFORMATION = 12.0
 # AIC weighs cross terms up to this many dimensions; beyond, their number (dim^2 / 2 per
 # summary) costs more than AIC lets them gain, and the full quadratic is a separate check.
 _AIC_CROSS_TERMS_DIM = 4
+# A generalised chi-square below this is the solver's rounding, not a misfit.
+_ROUNDING_CHI2 = 1e-12
+# From this many parameters on, the fit also tries local linear models with a wider fit's
+# curvature (CurvedModel); below, histories stay those the Pythia figures were measured with.
+CURVATURE_DIM = 7
 
 
 def polynomial_terms(u: np.ndarray, centre: np.ndarray, scale: np.ndarray, degree: str) -> np.ndarray:
@@ -103,10 +109,54 @@ class MomentModel:
         """d m / d u at one point, shape (k, dim)."""
         return self.coef.T @ polynomial_jacobian(u, self.centre, self.scale, self.degree)
 
+    def second_order(self, u: np.ndarray) -> np.ndarray:
+        """The squared and cross terms' part of m at points u (rows), shape (n, k)."""
+        return _second_order_terms(self, u) @ self.coef[1 + len(self.centre):]
+
+    def second_order_jacobian(self, u: np.ndarray) -> np.ndarray:
+        """d second_order / d u at one point, shape (k, dim)."""
+        first = 1 + len(self.centre)
+        return self.coef[first:].T @ polynomial_jacobian(u, self.centre, self.scale, self.degree)[first:]
+
+
+def _second_order_terms(model: MomentModel, u: np.ndarray) -> np.ndarray:
+    """The squared and cross terms of ``model``'s polynomial at points u (rows)."""
+    return polynomial_terms(u, model.centre, model.scale, model.degree)[:, 1 + len(model.centre):]
+
+
+@dataclass(frozen=True)
+class CurvedModel:
+    """A local linear model plus a fixed curvature: m(u) = local(u) + pilot's second-order
+    part, the pilot a quadratic fitted over a wider kernel. The local fit then needs no
+    squared terms of its own, whose estimates make a quadratic's value at its centre noisy in
+    many dimensions (about 1 + dim / 2 times a linear fit's variance), and no longer errs
+    by the curvature over its width, as a plain linear fit does (its solution then settles
+    short of the truth, towards the earlier rounds' points). The pilot's noise enters
+    ``prediction_cov`` through what the local fit does not absorb of it: its second-order
+    terms at u less the local linear fit of them over the points."""
+
+    local: MomentModel
+    pilot: MomentModel
+    absorbed: np.ndarray  # (1 + dim, n_second): the local linear coefficients' response to the pilot's second-order terms
+    degree = "linear+curvature"
+
+    def predict(self, u: np.ndarray) -> np.ndarray:
+        return self.local.predict(u) + self.pilot.second_order(np.atleast_2d(u))
+
+    def prediction_cov(self, u: np.ndarray) -> np.ndarray:
+        first = 1 + len(self.pilot.centre)
+        linear = polynomial_terms(u, self.local.centre, self.local.scale, "linear")[0]
+        left = _second_order_terms(self.pilot, u)[0] - linear @ self.absorbed
+        pilot_noise = float(left @ self.pilot.design_cov[first:, first:] @ left)
+        return self.local.prediction_cov(u) + pilot_noise * self.local.summary_cov
+
+    def jacobian(self, u: np.ndarray) -> np.ndarray:
+        return self.local.jacobian(u) + self.pilot.second_order_jacobian(u)
+
 
 def fit_moment_model(points: np.ndarray, means: np.ndarray, counts: np.ndarray, point_covs: np.ndarray,
                      weights: np.ndarray, centre: np.ndarray, scale: np.ndarray,
-                     degrees: list[str] | None = None) -> MomentModel | None:
+                     degrees: list[str] | None = None, pilot: MomentModel | None = None):
     """Kernel-weighted least squares of the per-point summary means on a polynomial in u.
 
     points (P, dim) in the unit cube; means (P, k); counts (P,) events behind each mean;
@@ -120,8 +170,15 @@ def fit_moment_model(points: np.ndarray, means: np.ndarray, counts: np.ndarray, 
     than a quadratic's. The coefficient covariance assumes each mean's noise is S / n_j,
     inflated by the residuals' reduced chi-square when that exceeds 1 (the polynomial does
     not fit exactly), so a poor model widens the interval instead of hiding. ``degrees``,
-    when given, replaces the supported ones.
+    when given, replaces the supported ones. With a ``pilot``, a linear model of the means
+    less the pilot's second-order part: a :class:`CurvedModel`.
     """
+    if pilot is not None:
+        local = fit_moment_model(points, means - pilot.second_order(points), counts, point_covs, weights, centre,
+                                 scale, degrees=["linear"])
+        x, w = polynomial_terms(points, centre, scale, "linear"), weights * counts
+        absorbed = np.linalg.pinv(x.T @ (w[:, None] * x)) @ (x.T @ (w[:, None] * _second_order_terms(pilot, points)))
+        return CurvedModel(local, pilot, absorbed)
     dim = points.shape[1]
     summary_cov = np.einsum("j,jab->ab", weights * counts, point_covs) / float(np.sum(weights * counts))
     precision = np.linalg.pinv(summary_cov)
@@ -176,7 +233,9 @@ def solve_moments(model: MomentModel, reference_mean: np.ndarray, reference_cov:
             best = found
     jac = model.jacobian(best.x)
     gain = _floored_inverse(jac.T @ precision @ jac) @ jac.T @ precision
-    return MomentFit(np.clip(best.x, 0.0, 1.0), gain, float(best.fun))
+    # an exactly determined fit (as many summaries as parameters) leaves the solver's rounding, ~1e-28: 0
+    chi2 = float(best.fun) if best.fun > _ROUNDING_CHI2 else 0.0
+    return MomentFit(np.clip(best.x, 0.0, 1.0), gain, chi2)
 
 
 def _floored_inverse(information: np.ndarray) -> np.ndarray:
@@ -263,24 +322,43 @@ def candidate_solutions(points: np.ndarray, moments: list[dict], centre: np.ndar
     earlier rounds' points; it misfit the truth's summary mean by chi2/k = 8.5), the full one
     within 2.2 of its sd. Up to 4 dimensions AIC weighs the cross terms itself (a separate
     check there made smeared decay's resolution at 2x worse on one seed in three).
+    From ``CURVATURE_DIM`` parameters on, between the two: at each width a local linear model
+    with the curvature of the quadratic over the widest kernel (:class:`CurvedModel`).
     ``joint_reference_cov``, when given, saves recomputing it from the reference's summaries."""
     joint = joint_reference_covariance(moments) if joint_reference_cov is None else joint_reference_cov
-    checks = []
+    checks, curved = [], []
     if points.shape[1] > _AIC_CROSS_TERMS_DIM:
         checks = [solve_at_width(points, moments, centre, width, "full", joint_reference_cov=joint) for width in widths]
-    return checks + [solve_at_width(points, moments, centre, width, joint_reference_cov=joint) for width in widths]
+    if points.shape[1] >= CURVATURE_DIM:
+        pilots = pilot_models(points, moments, centre, widths[-1])
+        if pilots is not None:
+            curved = [solve_at_width(points, moments, centre, width, "linear", joint_reference_cov=joint, pilots=pilots)
+                      for width in widths]
+    return checks + curved + [solve_at_width(points, moments, centre, width, joint_reference_cov=joint) for width in widths]
+
+
+def pilot_models(points: np.ndarray, moments: list[dict], centre: np.ndarray, width: np.ndarray) -> list | None:
+    """Per fold, the quadratic (diagonal or full, by AIC) over the kernel ``width`` whose
+    second-order part the curved candidates take as their curvature; None when the points
+    within it support neither."""
+    weights = kernel_weights(points, centre, width)
+    degrees = [d for d in ("diagonal", "full") if supports(points.shape[1], float(weights.sum()), d)]
+    if not degrees:
+        return None
+    return [fit_moment_model(points, m["means"], m["counts"], m["covs"], weights, centre, width, degrees=degrees)
+            for m in moments]
 
 
 def solve_at_width(points: np.ndarray, moments: list[dict], centre: np.ndarray, width: np.ndarray,
-                   degree: str | None = None, joint_reference_cov: np.ndarray | None = None):
+                   degree: str | None = None, joint_reference_cov: np.ndarray | None = None, pilots: list | None = None):
     """Fit and solve per fold with one kernel width (and the polynomial ``degree``, or the
     one AIC picks), re-centring (no retraining) until the solution settles. Returns (score,
     centre, fits, reference part, simulation part) with score the simulation's share of the
     variance relative to the reference's, summed over parameters; None when no model can be
-    fitted."""
+    fitted. ``pilots`` (one per fold): the curvature of a :class:`CurvedModel`."""
     fits = None
     for _ in range(4):
-        fits = _fold_fits(points, moments, centre, width, degree)
+        fits = _fold_fits(points, moments, centre, width, degree, pilots)
         if fits is None:
             return None
         new_centre = np.mean([fit.point for fit, _ in fits], axis=0)
@@ -295,7 +373,7 @@ def solve_at_width(points: np.ndarray, moments: list[dict], centre: np.ndarray, 
     return score, centre, fits, reference_cov, simulation_cov
 
 
-def _fold_fits(points, moments, centre, width, degree=None):
+def _fold_fits(points, moments, centre, width, degree=None, pilots=None):
     """The moment model and its solution for each fold; None when no model can be fitted
     (a given ``degree``: when the points within this width do not support it)."""
     weights = kernel_weights(points, centre, width)
@@ -307,8 +385,9 @@ def _fold_fits(points, moments, centre, width, degree=None):
         width = width * 1.5
         weights = kernel_weights(points, centre, width)
     fits = []
-    for m in moments:
+    for fold, m in enumerate(moments):
         model = fit_moment_model(points, m["means"], m["counts"], m["covs"], weights, centre, width,
-                                 degrees=None if degree is None else [degree])
+                                 degrees=None if degree is None else [degree],
+                                 pilot=None if pilots is None else pilots[fold])
         fits.append((solve_moments(model, m["reference_mean"], m["reference_cov"], centre), model))
     return fits
