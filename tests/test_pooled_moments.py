@@ -17,21 +17,32 @@ def test_polynomial_jacobian_is_the_terms_derivative(degree):
     assert np.allclose(polynomial_jacobian(u, centre, scale, degree), numeric, atol=1e-5)
 
 
-def interaction_problem(seed: int, dim: int = 6, events: float = 4000.0):
-    """Summary means with an interaction (u1 u2 moves the first summary), from an earlier round
-    off to one side and a last round around the truth; the reference sits at the truth."""
+def two_round_problem(seed: int, dim: int, events: float, earlier_offset: float, earlier_spread: float,
+                      summary_means):
+    """Summary means ``summary_means(u - truth)`` at an earlier round's points (a box of
+    half-width ``earlier_spread`` centred ``earlier_offset`` from the truth in every
+    parameter) and a last round's around the truth, with the noise of ``events`` events a point, for two folds; the reference (200k
+    events) sits at the truth."""
     rng = np.random.default_rng(seed)
     truth = np.full(dim, 0.5)
-    points = np.vstack([truth + 0.03 + 0.02 * rng.uniform(-1, 1, (150, dim)), truth + 0.015 * rng.uniform(-1, 1, (150, dim))])
-    offsets = points - truth
-    mean = offsets.copy()
-    mean[:, 0] += 300 * offsets[:, 1] * offsets[:, 2]
+    points = np.vstack([truth + earlier_offset + earlier_spread * rng.uniform(-1, 1, (150, dim)),
+                        truth + 0.015 * rng.uniform(-1, 1, (150, dim))])
+    mean = summary_means(points - truth)
     reference = rng.normal(0, 0.1, (200_000, dim))
     folds = [{"means": mean + rng.normal(0, 0.1 / np.sqrt(events), mean.shape), "counts": np.full(len(points), events),
               "covs": np.repeat(1e-2 * np.eye(dim)[None], len(points), axis=0), "reference": reference,
               "reference_mean": reference.mean(axis=0), "reference_cov": np.cov(reference, rowvar=False) / len(reference)}
              for _ in range(2)]
     return points, folds, truth
+
+
+def interaction_problem(seed: int, dim: int = 6, events: float = 4000.0):
+    """An interaction (u1 u2 moves the first summary), the earlier round off to one side."""
+    def with_interaction(offsets):
+        mean = offsets.copy()
+        mean[:, 0] += 300 * offsets[:, 1] * offsets[:, 2]
+        return mean
+    return two_round_problem(seed, dim, events, 0.03, 0.02, with_interaction)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -55,19 +66,8 @@ def test_the_full_polynomial_is_a_candidate_only_where_the_points_support_it():
 
 
 def curvature_problem(seed: int, dim: int = 8, events: float = 2000.0):
-    """Convex summary means, m(u) = z + 20 z^2 (z = u - truth), from an earlier round below
-    the truth and a last round around it; the reference sits at the truth."""
-    rng = np.random.default_rng(seed)
-    truth = np.full(dim, 0.5)
-    points = np.vstack([truth - 0.04 + 0.03 * rng.uniform(-1, 1, (150, dim)), truth + 0.015 * rng.uniform(-1, 1, (150, dim))])
-    offsets = points - truth
-    mean = offsets + 20 * offsets**2
-    reference = rng.normal(0, 0.1, (200_000, dim))
-    folds = [{"means": mean + rng.normal(0, 0.1 / np.sqrt(events), mean.shape), "counts": np.full(len(points), events),
-              "covs": np.repeat(1e-2 * np.eye(dim)[None], len(points), axis=0), "reference": reference,
-              "reference_mean": reference.mean(axis=0), "reference_cov": np.cov(reference, rowvar=False) / len(reference)}
-             for _ in range(2)]
-    return points, folds, truth
+    """Convex summary means, m(u) = z + 20 z^2 (z = u - truth), the earlier round below the truth."""
+    return two_round_problem(seed, dim, events, -0.04, 0.03, lambda offsets: offsets + 20 * offsets**2)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
