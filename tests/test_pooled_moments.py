@@ -65,9 +65,14 @@ def test_the_full_polynomial_is_a_candidate_only_where_the_points_support_it():
     assert moments.n_terms(len(truth), "full") == 28
 
 
+def convex_means(offsets):
+    """m(u) = z + 20 z^2, z = u - truth."""
+    return offsets + 20 * offsets**2
+
+
 def curvature_problem(seed: int, dim: int = 8, events: float = 2000.0):
-    """Convex summary means, m(u) = z + 20 z^2 (z = u - truth), the earlier round below the truth."""
-    return two_round_problem(seed, dim, events, -0.04, 0.03, lambda offsets: offsets + 20 * offsets**2)
+    """Convex summary means (:func:`convex_means`), the earlier round below the truth."""
+    return two_round_problem(seed, dim, events, -0.04, 0.03, convex_means)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -88,13 +93,13 @@ def test_a_curved_fits_stated_simulation_share_matches_its_scatter():
     small: 8 parameters and 300 points for a diagonal pilot). Measured: scatter / stated
     0.83-1.14 for seven parameters, 0.56 for one (overstated, with or without the pilot's
     noise); no parameter's share may be understated."""
+    points, folds, truth = curvature_problem(0, events=500.0)
+    widths = [np.full(len(truth), 0.018 * factor) for factor in (1.5, 12.0)]
     solutions, stated = [], []
     for seed in range(40):
-        points, folds, truth = curvature_problem(0, events=500.0)
         rng = np.random.default_rng(100 + seed)
         for fold in folds:  # the same points and reference; fresh noise in the simulated means
-            fold["means"] = points - truth + 20 * (points - truth)**2 + rng.normal(0, 0.1 / np.sqrt(500.0), fold["means"].shape)
-        widths = [np.full(len(truth), 0.018 * factor) for factor in (1.5, 12.0)]
+            fold["means"] = convex_means(points - truth) + rng.normal(0, 0.1 / np.sqrt(500.0), fold["means"].shape)
         pilots = moments.pilot_models(points, folds, truth, widths[-1])
         score, centre, fits, reference_cov, simulation_cov = solve_at_width(points, folds, truth, widths[0], "linear",
                                                                             pilots=pilots)

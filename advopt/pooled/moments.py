@@ -156,7 +156,7 @@ class CurvedModel:
 
 def fit_moment_model(points: np.ndarray, means: np.ndarray, counts: np.ndarray, point_covs: np.ndarray,
                      weights: np.ndarray, centre: np.ndarray, scale: np.ndarray,
-                     degrees: list[str] | None = None, pilot: MomentModel | None = None):
+                     degrees: list[str] | None = None, pilot: MomentModel | None = None) -> MomentModel | CurvedModel | None:
     """Kernel-weighted least squares of the per-point summary means on a polynomial in u.
 
     points (P, dim) in the unit cube; means (P, k); counts (P,) events behind each mean;
