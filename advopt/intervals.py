@@ -33,6 +33,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from advopt.assessment import AT_LOWER, AT_UPPER, CONFIDENCE, CONSTRAINED, NOT_CONSTRAINED, assess
 from advopt.result import TuneResult
 from advopt.space import Space
 
@@ -101,22 +102,63 @@ def make_result(loop, reference_size: int, seed: int, truth, wall: float) -> Tun
         nan = {name: math.nan for name in space.names}
         return TuneResult(nan, math.nan, nan, {n: (math.nan, math.nan) for n in space.names}, **common)
     recommendation = _in_divergence_units(opt.recommend(), div, loop.history)
+    common.update(goodness_of_fit=recommendation.goodness_of_fit, fallbacks=recommendation.fallbacks)
+    if recommendation.covariance is not None:
+        return _assessed_result(space, recommendation, common)
     optimizer_spread = physical_spread(space, centred(recommendation.samples, recommendation.point))
     samples = centred(_with_reference_scatter(loop, recommendation, reference_size, seed), recommendation.point)
     uncertainty, interval = physical_spread(space, samples)
-    warn_at_bounds(space, recommendation.point)
+    status = interval_status(space, interval)
+    collapsed = [name for name in space.names if not interval[name][1] > interval[name][0]]
+    if collapsed:  # never an interval of zero width: nothing is known of these beyond the range
+        for name in collapsed:
+            interval[name], status[name] = (space[name].low, space[name].high), NOT_CONSTRAINED
+            uncertainty[name] = 0.5 * (space[name].high - space[name].low)
+        common["fallbacks"] += (f"no-spread: the optimiser's samples of the optimum do not spread in {collapsed}; "
+                                "their intervals are the whole range",)
+    _warn(space, status)
     return TuneResult(space.from_unit(recommendation.point), recommendation.value, uncertainty, interval,
-                      optimizer_uncertainty=optimizer_spread[0], **common)
+                      optimizer_uncertainty=optimizer_spread[0], parameter_status=status, **common)
 
 
-def warn_at_bounds(space: Space, point: np.ndarray, tolerance: float = 1e-6) -> None:
-    """Warn of the parameters that end at a bound of their range: there the fit's interval
-    is the local one (seen from inside the range) and says nothing of how far beyond the
-    bound the data point."""
-    for name, u in zip(space.names, np.asarray(point, dtype=float)):
-        if u <= tolerance or u >= 1.0 - tolerance:
-            logger.warning("%s ends at a bound of its range: its interval is the fit's from inside the range and may "
-                           "be too narrow; widen the range to see where the data point", name)
+def _assessed_result(space: Space, recommendation, common: dict) -> TuneResult:
+    """A result from the optimiser's stated covariance (advopt.assessment): Feldman-Cousins
+    intervals, the whole range for what the data do not constrain, no draws."""
+    assessment = assess(recommendation.unbounded, recommendation.covariance, recommendation.information)
+    interval, uncertainty = {}, {}
+    for name, (low, high) in zip(space.names, assessment.intervals):
+        ends = sorted((space[name].from_unit(float(np.clip(low, 0, 1))), space[name].from_unit(float(np.clip(high, 0, 1)))))
+        interval[name], uncertainty[name] = tuple(ends), 0.5 * (ends[1] - ends[0])
+    status = dict(zip(space.names, assessment.status))
+    directions = tuple({name: float(c) for name, c in zip(space.names, direction)}
+                       for direction in assessment.unconstrained_directions)
+    _warn(space, status)
+    return TuneResult(space.from_unit(recommendation.point), recommendation.value, uncertainty, interval,
+                      parameter_status=status, unconstrained_directions=directions, **common)
+
+
+def interval_status(space: Space, interval: dict[str, tuple[float, float]]) -> dict[str, str]:
+    """Per parameter, from an interval alone (routes without a covariance): at a bound when
+    the interval reaches it; not constrained when it spans at least the central 68% of the
+    range, what the range alone would give; constrained otherwise."""
+    status = {}
+    for name in space.names:
+        low, high = (space[name].to_unit(v) for v in interval[name])
+        if high - low >= CONFIDENCE:
+            status[name] = NOT_CONSTRAINED
+        else:
+            status[name] = AT_LOWER if low <= 1e-9 else AT_UPPER if high >= 1 - 1e-9 else CONSTRAINED
+    return status
+
+
+def _warn(space: Space, status: dict[str, str]) -> None:
+    """Log the parameters at a bound or not constrained (the result and its summary say it too)."""
+    for name, label in status.items():
+        if label in (AT_LOWER, AT_UPPER):
+            logger.warning("%s is %s of its range: its interval is one-sided (Feldman-Cousins); widen the range to "
+                           "see where the data point", name, label)
+        elif label == NOT_CONSTRAINED:
+            logger.warning("%s is not constrained by the data: its interval is its whole range", name)
 
 
 def _in_divergence_units(recommendation, divergence, history):

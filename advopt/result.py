@@ -14,6 +14,9 @@ from pathlib import Path
 
 from advopt.files import json_float, write_json_atomic
 
+# A goodness-of-fit p-value below this says the simulator does not describe the reference.
+MISFIT_P_VALUE = 0.01
+
 
 class Status(str, enum.Enum):
     """How an evaluation ended: ``ok``; ``failed`` (the simulator raised, returned NaN or the
@@ -85,6 +88,14 @@ class TuneResult:
     the surrogate's minimum lies with the scatter the finite reference sample causes
     (:mod:`advopt.intervals`); ``optimizer_uncertainty`` is the half-width of the first
     part alone.
+
+    What the data do not decide: ``parameter_status`` says per parameter "constrained", "not
+    constrained" (its interval is then the whole range) or "at lower/upper bound" (a
+    one-sided interval); ``unconstrained_directions`` lists the combinations of parameters
+    (unit-cube directions, {name: component}) the data do not constrain, ridges included;
+    ``goodness_of_fit`` ({chi2, dof, p_value, summaries}, where the route tests it) whether the
+    simulator can describe the reference at all; ``fallbacks`` every step that could not be
+    done as designed ("code: why"). :meth:`ok` is False when any fallback was taken.
     """
 
     best_params: dict[str, float]
@@ -101,16 +112,39 @@ class TuneResult:
     truth: dict[str, float] | None = None
     wall_seconds: float = 0.0
     optimizer_uncertainty: dict[str, float] | None = None
+    parameter_status: dict[str, str] | None = None
+    unconstrained_directions: tuple[dict[str, float], ...] = ()
+    goodness_of_fit: dict | None = None
+    fallbacks: tuple[str, ...] = ()
 
     @property
     def n_failed(self) -> int:
         return sum(not e.ok for e in self.history)
+
+    @property
+    def ok(self) -> bool:
+        """True when every step of the fit was done as designed (no fallback)."""
+        return not self.fallbacks
+
+    @property
+    def misfit(self) -> bool:
+        """True when the goodness of fit rejects the simulator at p < 0.01."""
+        p_value = (self.goodness_of_fit or {}).get("p_value")
+        return p_value is not None and math.isfinite(p_value) and p_value < MISFIT_P_VALUE
+
+    def constrained(self, name: str) -> bool:
+        """Whether the data constrain parameter ``name`` (unknown status: assumed so)."""
+        return (self.parameter_status or {}).get(name) != "not constrained"
 
     def to_dict(self) -> dict:
         out = asdict(self)
         out["history"] = [e.to_dict() for e in self.history]
         out["best_value"] = json_float(self.best_value)
         out["interval68"] = {k: list(v) for k, v in self.interval68.items()}
+        out["unconstrained_directions"] = list(self.unconstrained_directions)
+        out["fallbacks"] = list(self.fallbacks)
+        if self.goodness_of_fit is not None:
+            out["goodness_of_fit"] = {k: json_float(v) if isinstance(v, float) else v for k, v in self.goodness_of_fit.items()}
         return out
 
     @classmethod
@@ -121,6 +155,11 @@ class TuneResult:
         data["interval68"] = {k: tuple(_float_or_nan(x) for x in v) for k, v in data["interval68"].items()}
         data["uncertainty"] = _nan_for_none(data["uncertainty"])
         data["optimizer_uncertainty"] = _nan_for_none(data.get("optimizer_uncertainty"))
+        data["unconstrained_directions"] = tuple(data.get("unconstrained_directions", ()))
+        data["fallbacks"] = tuple(data.get("fallbacks", ()))
+        if data.get("goodness_of_fit") is not None:
+            data["goodness_of_fit"] = {k: _float_or_nan(v) if k in ("chi2", "p_value") else v
+                                       for k, v in data["goodness_of_fit"].items()}
         return cls(**data)
 
     def save(self, path: str | Path) -> None:
@@ -141,24 +180,51 @@ class TuneResult:
         }
 
     def closure_verdict(self, max_pull: float = 2.0) -> str:
-        """One line saying whether the truth was recovered within ``max_pull`` uncertainties."""
+        """One line saying whether the truth was recovered within ``max_pull`` uncertainties;
+        a parameter the data do not constrain is never called recovered."""
         pulls = self.pulls()
         if not pulls:
             return "no truth known: not a closure test"
-        off = {name: pull for name, pull in pulls.items() if not abs(pull) <= max_pull}
-        if not off:
-            return f"closure: truth recovered, every parameter within {max_pull:g} standard deviations"
-        listed = ", ".join(f"{name} off by {pull:+.1f} sd" for name, pull in off.items())
-        return f"closure: truth NOT recovered: {listed}"
+        free = [name for name in pulls if not self.constrained(name)]
+        unconstrained = f"; not constrained by the data, so not tested: {', '.join(free)}" if free else ""
+        off = {name: pull for name, pull in pulls.items() if not abs(pull) <= max_pull and name not in free}
+        if off:
+            listed = ", ".join(f"{name} off by {pull:+.1f} sd" for name, pull in off.items())
+            return f"closure: truth NOT recovered: {listed}{unconstrained}"
+        if len(free) == len(pulls):
+            return f"closure: nothing to test{unconstrained}"
+        scope = "every parameter" if not free else "every constrained parameter"
+        return f"closure: truth recovered, {scope} within {max_pull:g} standard deviations{unconstrained}"
+
+    def assessment_lines(self) -> list[str]:
+        """What the fit could not decide, in words: misfit, unconstrained combinations, fallbacks."""
+        lines = []
+        fit = self.goodness_of_fit
+        if fit is not None and fit.get("dof", 0) > 0:
+            verdict = ("the simulator does NOT describe the reference at any point near the estimate (p < 0.01): the "
+                       "intervals are statistical only, for the parameters of a model that misfits" if self.misfit
+                       else "consistent with the reference")
+            lines.append(f"goodness of fit: chi2 {fit['chi2']:.4g} for {fit['dof']} degrees of freedom, "
+                         f"p = {fit['p_value']:.3g} ({fit['summaries']}): {verdict}")
+        for direction in self.unconstrained_directions:
+            big = {name: c for name, c in direction.items() if abs(c) >= 0.1}
+            if len(big) > 1:
+                terms = " ".join(f"{c:+.2f} {name}" for name, c in sorted(big.items(), key=lambda item: -abs(item[1])))
+                lines.append(f"not constrained by the data: the combination {terms} (unit-range coordinates)")
+        lines += [f"fallback: {text}" for text in self.fallbacks]
+        return lines
 
     def summary(self) -> str:
         """A small table: parameter, tuned value +- uncertainty, and the truth where known."""
-        rows = [f"{'parameter':<28} {'tuned':>12} {'+-':>10} {'68% interval':>22} {'truth':>10}"]
+        rows = [f"{'parameter':<28} {'tuned':>12} {'+-':>10} {'68% interval':>22} {'truth':>10}  status"]
         for name, value in self.best_params.items():
             known = f"{self.truth[name]:10.4g}" if self.truth and name in self.truth else f"{'-':>10}"
             low, high = self.interval68.get(name, (math.nan, math.nan))
             interval = f"[{low:.5g}, {high:.5g}]"
-            rows.append(f"{name:<28} {value:12.5g} {self.uncertainty.get(name, math.nan):10.3g} {interval:>22} {known}")
+            status = (self.parameter_status or {}).get(name, "")
+            rows.append(f"{name:<28} {value:12.5g} {self.uncertainty.get(name, math.nan):10.3g} {interval:>22} {known}"
+                        f"  {status}".rstrip())
+        rows += self.assessment_lines()
         rows.append(
             f"divergence {self.best_value:.4g} ({self.divergence}), {len(self.history)} evaluations "
             f"({self.n_failed} failed), {self.events_used:,} of {self.budget:,} simulated events, "

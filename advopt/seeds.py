@@ -23,7 +23,6 @@ REPORT_START, REPORT_TUNED, REPORT_REFERENCE, REPORT_CLASSIFIER = 201, 202, 203,
 # The pooled estimator (advopt/optimizers/pooled.py): numpy streams keyed [seed, count, purpose]
 POOLED_DESIGN = 3  # [seed, round, 3]: a round's Sobol design
 POOLED_SUBSAMPLE = 4  # [seed, round, fold, 4]: a network's training subsample
-POOLED_INTERVAL = 7  # [seed, points, 7]: the interval's draws
 POOLED_RESAMPLING = 8  # [seed, points, 8]: the halves of the last fit's points
 # ... and its networks, through pooled_seed(seed, round, fold, purpose)
 POOLED_NETWORK_INIT = 1

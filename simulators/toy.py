@@ -12,7 +12,7 @@ densities :class:`Gaussian`, :class:`MixedGaussians` and :class:`CamelBack`; the
 :mod:`simulators.toys_geometric`, the physics-like toys in :mod:`simulators.toys_physics`.
 
 Registered in the entry-point group ``advopt.simulators`` (as ``MODULE:<class>``) as
-``xor``, ``swiss-roll``, ``gaussian``, ``mixed-gaussians``, ``camel``, ``ring``, ``nsphere``, ``weinberg`` and
+``xor``, ``swiss-roll``, ``gaussian``, ``mixed-gaussians``, ``camel``, ``degenerate``, ``ring``, ``nsphere``, ``weinberg`` and
 ``smeared-decay``.
 
 Sources:
@@ -32,7 +32,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["Gaussian", "MixedGaussians", "CamelBack"]
+__all__ = ["Gaussian", "MixedGaussians", "CamelBack", "Degenerate"]
 
 
 # -- shared validation (public entry points validate, private helpers compute) -------------
@@ -227,3 +227,33 @@ class CamelBack(_Toy):
         z = rng.standard_normal(n)
         x = np.where(first, p["mu1"] + p["s1"] * z, p["mu2"] + p["s2"] * z)
         return x[:, None]
+
+
+class Degenerate(_Toy):
+    """A toy whose data do not decide every parameter: what an honest fit must report.
+
+    Per event three observables: ``x ~ N(mean, width^2)``; a multiplicity
+    ``k ~ Poisson(2 + 4 rate)`` (discrete); ``y ~ N(left + right, 0.5^2)``, so only the sum
+    of ``left`` and ``right`` is seen (a ridge along left - right). ``inert`` changes
+    nothing at all. Default space: mean in [-2, 2], width in [0.5, 2], rate, left, right and
+    inert in [0, 1]; truth mean 0.5, width 1.0, rate 0.4, left 0.3, right 0.6, inert 0.3.
+    """
+
+    def __init__(self, **unknown):
+        self._reject_unknown_options(unknown)
+        self.feature_names = ("x", "multiplicity", "y")
+        self.default_space = {"mean": (-2.0, 2.0), "width": (0.5, 2.0), "rate": (0.0, 1.0), "left": (0.0, 1.0),
+                              "right": (0.0, 1.0), "inert": (0.0, 1.0)}
+        self.truth = {"mean": 0.5, "width": 1.0, "rate": 0.4, "left": 0.3, "right": 0.6, "inert": 0.3}
+
+    def simulate(self, params: Mapping[str, float], n: int, seed: int) -> np.ndarray:
+        p = self._params(params)
+        self._positive("width", p["width"])
+        if not p["rate"] >= -0.5:
+            raise ValueError(f"Degenerate: parameter 'rate' must be >= -0.5 (a positive Poisson mean), got {p['rate']}")
+        n = self._n(n)
+        rng = np.random.default_rng(seed)
+        x = p["mean"] + p["width"] * rng.standard_normal(n)
+        k = rng.poisson(2.0 + 4.0 * p["rate"], n).astype(np.float64)
+        y = p["left"] + p["right"] + 0.5 * rng.standard_normal(n)
+        return np.column_stack([x, k, y])

@@ -19,12 +19,25 @@ class Recommendation:
     samples of where the optimum may lie (rows in the unit cube) for its uncertainty.
     ``surface``, when the optimiser has a model of the divergence, maps (n, dim) unit-cube
     points to predicted values (its curvature gives the reference's share of the
-    uncertainty, :mod:`advopt.intervals`)."""
+    uncertainty, :mod:`advopt.intervals`).
+
+    An optimiser that states a Gaussian covariance of its estimate (unit cube) gives it as
+    ``covariance``, with ``unbounded`` the estimate before the cube's bounds were imposed;
+    the intervals then come from :mod:`advopt.assessment` and ``samples`` are not read;
+    ``information`` (unit cube), where it states it, what the data say of each direction.
+    ``goodness_of_fit`` (chi2, dof, p_value, summaries) says whether the model can describe
+    the reference at all; ``fallbacks`` names every step that could not be done as designed
+    ("code: why"), for the result."""
 
     point: np.ndarray
     value: float
     samples: np.ndarray
     surface: Callable[[np.ndarray], np.ndarray] | None = None
+    covariance: np.ndarray | None = None
+    information: np.ndarray | None = None
+    unbounded: np.ndarray | None = None
+    goodness_of_fit: dict | None = None
+    fallbacks: tuple[str, ...] = ()
 
 
 class Optimizer(Protocol):

@@ -35,8 +35,13 @@ Right after training, the summary moments of the points told so far and of the r
 are computed (:mod:`advopt.pooled.summary_moments`): later only new points are summarised.
 
 The covariance of the estimate (delta method) adds the reference's share, S_ref / N_ref
-through the fit's gain, to the simulation's share, the polynomial's prediction noise; the
-68% interval comes from draws of that Gaussian. Deterministic for a seed on a given device:
+through the fit's gain, to the simulation's share (measured by refitting on random halves of
+the points, :mod:`advopt.pooled.resampling`); the intervals, the parameters the data do not
+constrain and those at a bound come from it (:mod:`advopt.assessment`), and the goodness of
+fit from an over-identified fit of the observables (:mod:`advopt.pooled.goodness`). Every
+step that cannot be done as designed is named in the recommendation's ``fallbacks``. The
+design and the summaries' training read the covariance held within the box (no direction
+spreads wider than the box's own variance). Deterministic for a seed on a given device:
 the design is keyed by (seed, round), the networks' training by (seed, round, fold).
 """
 
@@ -49,8 +54,10 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from advopt import seeds
+from advopt.assessment import BOX_VARIANCE
 from advopt.divergence.networks import resolve_device
 from advopt.optimizers.base import OptimizerBase, Recommendation
+from advopt.pooled.goodness import goodness_of_fit
 from advopt.pooled.resampling import half_sample_covariance, half_sample_solutions
 from advopt.pooled.model import PooledModel
 from advopt.pooled.options import check_pooled_options
@@ -64,7 +71,6 @@ from advopt.pooled.summary_moments import SummaryMoments
 logger = logging.getLogger(__name__)
 
 _FIRST_SPREAD = 0.25  # the largest design spread (sd, unit cube) of a local round
-_INTERVAL_DRAWS = 4000
 _MIN_REFERENCE = 100  # events; fewer leave the covariance of the reference's summary mean a guess
 
 
@@ -109,6 +115,11 @@ class PooledOptimizer(OptimizerBase):
         self._centre: np.ndarray | None = None
         self._cov: np.ndarray | None = None
         self._reference_cov: np.ndarray | None = None  # the reference's share of _cov
+        self._unbounded: np.ndarray | None = None  # the estimate before the cube's bounds (advopt.assessment)
+        self._information: np.ndarray | None = None  # what the data say of the parameters (MomentFit.information)
+        self._fit_width: np.ndarray | None = None  # the kept fit's kernel width
+        self._goodness: tuple[int, dict] | None = None  # (fitted points, goodness of fit) of the last fit
+        self._fallbacks: dict[str, str] = {}  # code -> why, for the steps of the last fit that could not be done
         self._chi2 = math.nan
         self._spread = np.full(self.dim, _FIRST_SPREAD)
         self._fitted_points = 0
@@ -216,32 +227,65 @@ class PooledOptimizer(OptimizerBase):
         if not any(e is not None for e in self._events):
             raise RuntimeError("no successful evaluation yet")
         finished = self._half_rounds.asked == self._half_rounds.told
+        final = with_uncertainty  # only the run's end asks for it (advopt.intervals.make_result): no point is to come
         with self._blas_threads():
-            if self._fitted_points < len(self._points) and finished:
+            if self._fitted_points < len(self._points) and (finished or final):
                 self._refit()  # a round cut short; never with points still to come
-            if with_uncertainty and finished:
+            if final:
                 self._resample_simulation_share()
-        if self._centre is None:  # too few points for any fit: the closest point, as it is
+        if final and not finished:
+            self._fallbacks["stopped-early"] = (f"the run stopped with {self._half_rounds.asked - self._half_rounds.told} "
+                                                f"asked points not simulated: the fit holds the {len(self._points)} told")
+        if self._centre is None:  # too few points for any fit: the closest point, as it is, and nothing known
             best = self._closest_point()
-            return Recommendation(self._points[best], self._distance(self._events[best])[0], self._points[best][None])
-        samples = self._centre[None]
-        if with_uncertainty:
-            rng = np.random.default_rng([self.seed, len(self._points), seeds.POOLED_INTERVAL])
-            samples = np.clip(rng.multivariate_normal(self._centre, self._cov, _INTERVAL_DRAWS, method="eigh"), 0.0, 1.0)
-        return Recommendation(self._centre.copy(), self._chi2 / self.dim, samples)
+            point = self._points[best]
+            why = ("no-moment-fit: too few points for any moment fit; the closest point to the reference is reported "
+                   "and no parameter is constrained")
+            return Recommendation(point, self._distance(self._events[best])[0], point[None],
+                                  covariance=np.full((self.dim, self.dim), np.nan), unbounded=point.copy(),
+                                  fallbacks=(why,))
+        goodness = self._goodness_of_fit() if final else None
+        return Recommendation(self._centre.copy(), self._chi2 / self.dim, self._centre[None], covariance=self._cov.copy(),
+                              information=self._information.copy(),
+                              unbounded=self._unbounded.copy(), goodness_of_fit=goodness,
+                              fallbacks=tuple(f"{code}: {why}" for code, why in self._fallbacks.items()))
 
     def _resample_simulation_share(self) -> None:
         """Replace the last fit's stated simulation share by the spread of the fit repeated
         on ``resamplings`` random halves of its points (:mod:`advopt.pooled.resampling`),
-        once per fit; kept as stated when fewer than two halves give a solution."""
-        if not self.resamplings or self._fit_inputs is None or self._resampled == self._fitted_points:
+        once per fit; kept as stated, and named in the fallbacks, when fewer than two halves
+        give a solution."""
+        if self._fit_inputs is None or self._resampled == self._fitted_points:
             return
         self._resampled = self._fitted_points
+        if not self.resamplings:
+            self._fallbacks["simulation-share-stated"] = ("resamplings = 0: the simulation's share of the covariance is "
+                                                          "the delta method's, which understates it after the fit's choice")
+            return
         rng = np.random.default_rng([self.seed, len(self._points), seeds.POOLED_RESAMPLING])
-        simulation_cov = half_sample_covariance(half_sample_solutions(*self._fit_inputs, rng, self.resamplings), self._centre)
-        if simulation_cov is not None:
-            self._cov = self._reference_cov + simulation_cov
-            logger.info("pooled fit: half-sampled simulation sd %s", np.round(np.sqrt(np.diag(simulation_cov)), 4))
+        solutions = half_sample_solutions(*self._fit_inputs, rng, self.resamplings)
+        simulation_cov = half_sample_covariance(solutions, self._centre)
+        if simulation_cov is None:
+            self._fallbacks["simulation-share-stated"] = (
+                f"{len(solutions)} of {self.resamplings} half-samples of the points gave a fit: the simulation's share "
+                "of the covariance is the delta method's, which understates it after the fit's choice")
+            return
+        self._cov = self._reference_cov + simulation_cov
+        logger.info("pooled fit: half-sampled simulation sd %s", np.round(np.sqrt(np.diag(simulation_cov)), 4))
+
+    def _goodness_of_fit(self) -> dict | None:
+        """Hansen's J over the observables' summaries around the last fit (:mod:`advopt.pooled.goodness`),
+        once per fit; None (and a fallback named) when too few points are near."""
+        if self._goodness is None or self._goodness[0] != self._fitted_points:
+            alive = self._alive()
+            points = np.array([self._points[j] for j in alive])
+            found = goodness_of_fit(points, [self._events[j] for j in alive], self._reference, self._centre,
+                                    self._fit_width)
+            self._goodness = (self._fitted_points, found.to_dict())
+            if not found.tested:
+                self._fallbacks["no-goodness-of-fit"] = (f"{found.summaries}: not more independent summaries than "
+                                                         "parameters near the estimate, so no test of the fit")
+        return self._goodness[1]
 
     @property
     def covariance(self) -> np.ndarray | None:
@@ -316,7 +360,7 @@ class PooledOptimizer(OptimizerBase):
         event's log-likelihood changes by about 1, sd x sqrt(N_ref) (the per-event Fisher
         information's scale), so that the local exponential family holds and the events
         still carry signal; at least 3 design spreads, at most half the cube."""
-        per_event = np.sqrt(np.diag(self._reference_cov)) * math.sqrt(len(self._reference))
+        per_event = np.sqrt(np.diag(within_box(self._reference_cov))) * math.sqrt(len(self._reference))
         return np.clip(per_event, 3 * self._spread, 0.5)
 
     def _training_set(self, alive: list[int], fold: int, point_weights: np.ndarray):
@@ -352,10 +396,15 @@ class PooledOptimizer(OptimizerBase):
         # The first fit's polynomial spans the cube and its sds are not trusted (six Pythia
         # parameters: aExtraDiquark at 0.0 +- 0.05 against a truth at 0.585): its round keeps _FIRST_SPREAD.
         if self._centre is not None:
-            self._spread = np.minimum(self._spread, np.maximum.reduce([design_sds(self.dim) * np.sqrt(np.diag(covariance)),
+            design_sd = np.sqrt(np.diag(within_box(covariance)))
+            self._spread = np.minimum(self._spread, np.maximum.reduce([design_sds(self.dim) * design_sd,
                                                                        2 * np.abs(centre - self._centre),
                                                                        np.full(self.dim, self.min_spread)]))
         self._centre, self._cov, self._reference_cov = centre, covariance, reference_cov
+        self._unbounded = np.mean([fit.unbounded for fit, _ in fits], axis=0)
+        self._information = np.mean([fit.information for fit, _ in fits], axis=0)
+        self._fit_width = fits[0][1].scale
+        self._fallbacks.pop("simulation-share-stated", None)  # a new fit: its share is yet to be resampled
         self._chi2 = float(np.mean([fit.chi2 for fit, _ in fits]))
         logger.info("pooled fit, round %d: centre %s, sd %s", self._round, np.round(centre, 4),
                     np.round(np.sqrt(np.diag(covariance)), 4))
@@ -396,3 +445,11 @@ class PooledOptimizer(OptimizerBase):
             j = alive[position]
             total -= len(self._events[j])
             self._events[j] = None
+
+
+def within_box(covariance: np.ndarray) -> np.ndarray:
+    """The covariance with no eigen-direction wider than the box's own variance (1/12): what
+    the design and the summaries' training read, so that a direction the data do not
+    constrain is explored over the box, not beyond it."""
+    values, vectors = np.linalg.eigh(0.5 * (covariance + covariance.T))
+    return (vectors * np.minimum(values, BOX_VARIANCE)) @ vectors.T

@@ -24,14 +24,11 @@ from advopt.pooled.design import kernel_weights
 
 # Least-squares fits want a few more points than coefficients before they are trusted.
 _SPARE_POINTS = 3
-# The information of the unit cube itself (a uniform box's variance is 1/12): the least the
-# gain assumes in any direction. Where the data hardly constrain a direction (20 Pythia
-# parameters at 1M events: sds of 30-1000 cube widths in two rounds) the solution is held by
-# the box, so its stated spread is at most the box's; every direction the data know better
-# keeps its gain exactly. (Adding the box's information instead of flooring at it moved the
-# early rounds' spreads: camel at 2x, |tuned - same-reference MLE| rose from 1.35 to 2.33
-# limits for s1 over 10 seeds.)
-_BOX_INFORMATION = 12.0
+# A direction of the parameters whose information is below this (a variance above 10^6 box
+# widths squared) is flat: its variance is held there instead of infinite. Anything with less
+# information than the box's own (12: a uniform box has variance 1/12) is reported as not
+# constrained by the data (advopt.assessment); this floor only keeps the arithmetic finite.
+_FLAT_INFORMATION = 12.0e-6
 # AIC weighs cross terms up to this many dimensions; beyond, their number (dim^2 / 2 per
 # summary) costs more than AIC lets them gain, and the full quadratic is a separate check.
 _AIC_CROSS_TERMS_DIM = 4
@@ -109,6 +106,12 @@ class MomentModel:
         """d m / d u at one point, shape (k, dim)."""
         return self.coef.T @ polynomial_jacobian(u, self.centre, self.scale, self.degree)
 
+    def jacobian_noise(self, u: np.ndarray) -> np.ndarray:
+        """M (dim, dim) with Cov(column a, column b of :meth:`jacobian`) = M[a, b] x S: the
+        slopes' noise from the points' finite samples."""
+        terms = polynomial_jacobian(u, self.centre, self.scale, self.degree)
+        return terms.T @ self.design_cov @ terms
+
     def second_order(self, u: np.ndarray) -> np.ndarray:
         """The squared and cross terms' part of m at points u (rows), shape (n, k)."""
         return _second_order_terms(self, u) @ self.coef[1 + len(self.centre):]
@@ -140,6 +143,11 @@ class CurvedModel:
     absorbed: np.ndarray  # (1 + dim, n_second): the local linear coefficients' response to the pilot's second-order terms
     degree = "linear+curvature"
 
+    @property
+    def scale(self) -> np.ndarray:
+        """The local fit's kernel width."""
+        return self.local.scale
+
     def predict(self, u: np.ndarray) -> np.ndarray:
         return self.local.predict(u) + self.pilot.second_order(np.atleast_2d(u))
 
@@ -152,6 +160,10 @@ class CurvedModel:
 
     def jacobian(self, u: np.ndarray) -> np.ndarray:
         return self.local.jacobian(u) + self.pilot.second_order_jacobian(u)
+
+    def jacobian_noise(self, u: np.ndarray) -> np.ndarray:
+        """The local linear slopes' noise (the pilot's curvature adds less at the centre)."""
+        return self.local.jacobian_noise(u)
 
 
 def fit_moment_model(points: np.ndarray, means: np.ndarray, counts: np.ndarray, point_covs: np.ndarray,
@@ -207,12 +219,22 @@ def _least_squares(points, means, counts, summary_cov, precision, weights, centr
 @dataclass(frozen=True)
 class MomentFit:
     """The solution of t_ref = m(u): the point, the gain that maps noise in the summary means
-    to noise in the point (its covariance, by the delta method), and the generalised
-    chi-square at the solution (0 when there are as many summaries as parameters)."""
+    to noise in the point (its covariance, by the delta method), the generalised chi-square
+    at the solution (0 when there are as many summaries as parameters), and where the
+    linearised solution lies when the cube's bounds are ignored (``unbounded``: the same as
+    ``point`` inside the cube; beyond the bound for a solution held on it).
+
+    ``information`` is what the data say of the parameters: J' P J with P the noise's
+    precision overstates it where a slope is mostly noise (a parameter without effect still
+    gets a fitted slope of the size of its noise, and with it an information of about
+    tr(P S) x the slope's variance); that expected share is subtracted, so a direction the
+    summaries do not move has about none."""
 
     point: np.ndarray
     gain: np.ndarray  # (dim, k): d u / d t_ref, the linear response of the solution
     chi2: float
+    unbounded: np.ndarray  # one Gauss-Newton step from ``point`` without the cube's bounds
+    information: np.ndarray  # (dim, dim): J' P J, less what the slopes' own noise adds to it on average
 
 
 def solve_moments(model: MomentModel, reference_mean: np.ndarray, reference_cov: np.ndarray,
@@ -231,17 +253,21 @@ def solve_moments(model: MomentModel, reference_mean: np.ndarray, reference_cov:
         found = minimize(objective, guess, jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * len(start))
         if best is None or found.fun < best.fun:
             best = found
-    jac = model.jacobian(best.x)
-    gain = _floored_inverse(jac.T @ precision @ jac) @ jac.T @ precision
+    point = np.clip(best.x, 0.0, 1.0)
+    jac = model.jacobian(point)
+    gain = information_inverse(jac.T @ precision @ jac) @ jac.T @ precision
     # an exactly determined fit (as many summaries as parameters) leaves the solver's rounding, ~1e-28: 0
     chi2 = float(best.fun) if best.fun > _ROUNDING_CHI2 else 0.0
-    return MomentFit(np.clip(best.x, 0.0, 1.0), gain, chi2)
+    unbounded = point + gain @ (reference_mean - model.predict(point)[0])
+    noise_information = model.jacobian_noise(point) * float(np.trace(precision @ model.summary_cov))
+    return MomentFit(point, gain, chi2, unbounded, jac.T @ precision @ jac - noise_information)
 
 
-def _floored_inverse(information: np.ndarray) -> np.ndarray:
-    """The inverse of a symmetric information matrix whose eigenvalues are floored at the box's."""
+def information_inverse(information: np.ndarray) -> np.ndarray:
+    """The inverse of a symmetric information matrix, flat directions (eigenvalues below
+    ``_FLAT_INFORMATION``) held at that floor: their variance is then far beyond the box's."""
     values, vectors = np.linalg.eigh(0.5 * (information + information.T))
-    return (vectors / np.maximum(values, _BOX_INFORMATION)) @ vectors.T
+    return (vectors / np.maximum(values, _FLAT_INFORMATION)) @ vectors.T
 
 
 def _starting_points(model: MomentModel, reference_mean, precision, start) -> list[np.ndarray]:
