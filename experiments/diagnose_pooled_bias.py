@@ -33,7 +33,7 @@ import bench_tunemc_closure as bench  # noqa: E402
 from advopt.execution import make_executor  # noqa: E402
 from advopt.optimizers.pooled import PooledOptimizer  # noqa: E402
 from advopt.pooled.design import candidate_widths  # noqa: E402
-from advopt.pooled.moments import candidate_solutions, widest_consistent  # noqa: E402
+from advopt.pooled.candidates import candidate_solutions, widest_consistent  # noqa: E402
 from advopt.pooled.summary_moments import SummaryMoments  # noqa: E402
 from advopt.space import Space  # noqa: E402
 from _common import simulate_reference, write_result  # noqa: E402

@@ -24,7 +24,7 @@ import sys
 import numpy as np
 
 import advopt.optimizers.pooled as pooled
-from advopt.pooled import moments
+from advopt.pooled import candidates as moments
 
 _solve_at_width, _widest_consistent = moments.solve_at_width, moments.widest_consistent
 _moments_of_fits: dict[int, list] = {}

@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 
-from advopt.pooled.moments import candidate_solutions, widest_consistent  # noqa: E402
+from advopt.pooled.candidates import candidate_solutions, widest_consistent  # noqa: E402
 from advopt.pooled.resampling import half_sample_covariance, half_sample_solutions, subset_moments  # noqa: E402
 from _common import write_result  # noqa: E402
 

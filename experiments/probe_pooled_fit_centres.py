@@ -5,7 +5,7 @@
 Reads the final fit's inputs that ``diagnose_pooled_bias.py`` keeps (the points, the summary
 moments against the run's own reference and against fresh pseudo-data at the truth, the
 centre and the kernel widths) and re-solves every candidate (kernel width and polynomial,
-as :func:`advopt.pooled.moments.candidate_solutions` lists them) four ways: centred where the
+as :func:`advopt.pooled.candidates.candidate_solutions` lists them) four ways: centred where the
 run ended or at the truth, with every point or with only the last ``--last`` points (the
 final half-rounds' design around the estimate). Per candidate it prints the mean error over
 the fresh samples for the watched parameters, the candidate's stated simulation sd, and
@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from advopt.pooled.moments import candidate_solutions, widest_consistent  # noqa: E402
+from advopt.pooled.candidates import candidate_solutions, widest_consistent  # noqa: E402
 from advopt.pooled.resampling import subset_moments  # noqa: E402
 from _common import write_result  # noqa: E402
 

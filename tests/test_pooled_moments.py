@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from advopt.pooled import moments
-from advopt.pooled.moments import candidate_solutions, polynomial_jacobian, polynomial_terms, solve_at_width, widest_consistent
+from advopt.pooled import candidates
+from advopt.pooled.candidates import candidate_solutions, solve_at_width, widest_consistent
+from advopt.pooled.moments import polynomial_jacobian, polynomial_terms
 
 
 @pytest.mark.parametrize("degree", ["linear", "diagonal", "full"])
@@ -100,7 +101,7 @@ def test_a_curved_fits_stated_simulation_share_matches_its_scatter():
         rng = np.random.default_rng(100 + seed)
         for fold in folds:  # the same points and reference; fresh noise in the simulated means
             fold["means"] = convex_means(points - truth) + rng.normal(0, 0.1 / np.sqrt(500.0), fold["means"].shape)
-        pilots = moments.pilot_models(points, folds, truth, widths[-1])
+        pilots = candidates.pilot_models(points, folds, truth, widths[-1])
         score, centre, fits, reference_cov, simulation_cov = solve_at_width(points, folds, truth, widths[0], "linear",
                                                                             pilots=pilots)
         solutions.append(centre)

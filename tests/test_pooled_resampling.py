@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from advopt.optimizers.pooled import PooledOptimizer
-from advopt.pooled.moments import candidate_solutions, widest_consistent
+from advopt.pooled.candidates import candidate_solutions, widest_consistent
 from advopt.pooled.resampling import half_sample_covariance, half_sample_solutions, subset_moments
 
 TRUTH = np.array([0.4, 0.6])

@@ -15,22 +15,14 @@ A round-by-round design (an ask/tell optimiser whose ``tell`` takes the events):
    solved for t_ref = m(u) against the mean over the whole reference
    (:mod:`advopt.pooled.moments`; from 7 parameters on, also local linear models that take
    their curvature from a wider quadratic); the kernel width by Lepski's rule
-   (:func:`~advopt.pooled.moments.widest_consistent`); the folds' solutions are averaged.
+   (:func:`~advopt.pooled.candidates.widest_consistent`); the folds' solutions are averaged.
 4. **Next round.** Points around the new estimate, spread over 1.5 sd of it (3 sd from 7
    parameters on, :func:`~advopt.pooled.design.design_sds`; never more than
    the last round's spread, never less than ``min_spread``; the first local round over 0.25 of
    the cube), so the budget goes where the information is and the polynomial stays local.
 
-A round is asked in two halves, and the workers are kept fed across rounds. When a local
-round's first half is told, the moment fit is solved with every point told so far (in the
-summaries as they are) and the summaries start to learn from the pool in a driver thread;
-meanwhile the loop asks the next round's first half from that fit (:meth:`asks_ahead`) and
-the workers simulate it beside this round's second half. When the second half is told, the
-fit takes every point in the new summaries, and the next round's second half is asked from
-it. (The space-filling start trains in the foreground, round 1 waits for its fit; the last
-round trains nothing, as a training then would only idle the workers: its fit takes the
-round before's summaries. Warm starts stop after half the patience, and each of their
-epochs replays ``warm_epoch_events`` events drawn afresh.)
+A round is asked in two halves, the next round's first half while this one's second simulates
+(:mod:`advopt.pooled.schedule`).
 Right after training, the summary moments of the points told so far and of the reference
 are computed (:mod:`advopt.pooled.summary_moments`): later only new points are summarised.
 
@@ -54,17 +46,18 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from advopt import seeds
-from advopt.assessment import BOX_VARIANCE
 from advopt.divergence.networks import resolve_device
 from advopt.optimizers.base import OptimizerBase, Recommendation
 from advopt.pooled.goodness import goodness_of_fit
-from advopt.pooled.resampling import half_sample_covariance, half_sample_solutions
+from advopt.pooled.resampling import resampled_simulation_share
 from advopt.pooled.model import PooledModel
 from advopt.pooled.options import check_pooled_options
 from advopt.pooled.design import (Segment, candidate_widths, design_sds, events_per_point, kernel_weights, local_design,
-                                  round_sizes, sobol_points, without_fold)
+                                  round_sizes, sobol_points, training_set, within_box)
 from advopt.pooled.schedule import BackgroundJob, HalfRounds
-from advopt.pooled.moments import candidate_solutions, chi2_per_summary, closest_point, widest_consistent
+from advopt.pooled.candidates import candidate_solutions, widest_consistent
+from advopt.pooled.distance import ReferenceDistance
+from advopt.pooled.moments import closest_point
 from advopt.pooled.summary import SummaryNetwork
 from advopt.pooled.summary_moments import SummaryMoments
 
@@ -125,7 +118,7 @@ class PooledOptimizer(OptimizerBase):
         self._fitted_points = 0
         self._trained_round = -1  # the last round whose summaries trained
         self._training = BackgroundJob()  # its inputs and seeds are fixed when it starts: no timing in the results
-        self._feature_basis = None  # the distance basis before any fit (see _distance_basis)
+        self._reference_distance: ReferenceDistance | None = None  # what each point records (set in prepare)
         self._fit_inputs = None  # (points, moments, starting centre, kernel widths) of the last fit
         self._resampled = -1  # the fitted-point count whose fit was resampled
 
@@ -145,6 +138,7 @@ class PooledOptimizer(OptimizerBase):
             for fold in range(self.folds)
         ]
         self._moments = SummaryMoments(self._nets, self._reference)
+        self._reference_distance = ReferenceDistance(self._reference)
 
     # -- ask / tell ------------------------------------------------------------------------------
     @classmethod
@@ -237,50 +231,38 @@ class PooledOptimizer(OptimizerBase):
             self._fallbacks["stopped-early"] = (f"the run stopped with {self._half_rounds.asked - self._half_rounds.told} "
                                                 f"asked points not simulated: the fit holds the {len(self._points)} told")
         if self._centre is None:  # too few points for any fit: the closest point, as it is, and nothing known
-            best = self._closest_point()
-            point = self._points[best]
-            why = ("no-moment-fit: too few points for any moment fit; the closest point to the reference is reported "
-                   "and no parameter is constrained")
-            return Recommendation(point, self._distance(self._events[best])[0], point[None],
-                                  covariance=np.full((self.dim, self.dim), np.nan), unbounded=point.copy(),
-                                  fallbacks=(why,))
-        goodness = self._goodness_of_fit() if final else None
+            distances = [self._distance(e)[0] if e is not None else np.inf for e in self._events]
+            point = self._points[int(np.argmin(distances))]
+            return Recommendation(point, min(distances), point[None], covariance=np.full((self.dim, self.dim), np.nan),
+                                  unbounded=point.copy(), fallbacks=("no-moment-fit: too few points for any moment fit; the "
+                                                                     "closest point to the reference is reported",))
         return Recommendation(self._centre.copy(), self._chi2 / self.dim, self._centre[None], covariance=self._cov.copy(),
-                              information=self._information.copy(),
-                              unbounded=self._unbounded.copy(), goodness_of_fit=goodness,
+                              information=self._information.copy(), unbounded=self._unbounded.copy(),
+                              goodness_of_fit=self._goodness_of_fit() if final else None,
                               fallbacks=tuple(f"{code}: {why}" for code, why in self._fallbacks.items()))
 
     def _resample_simulation_share(self) -> None:
-        """Replace the last fit's stated simulation share by the spread of the fit repeated
-        on ``resamplings`` random halves of its points (:mod:`advopt.pooled.resampling`),
-        once per fit; kept as stated, and named in the fallbacks, when fewer than two halves
-        give a solution."""
+        """Replace the last fit's stated simulation share by the spread of the fit repeated on
+        random halves of its points (:mod:`advopt.pooled.resampling`), once per fit; where it
+        cannot, the stated share stays and the fallbacks say so."""
         if self._fit_inputs is None or self._resampled == self._fitted_points:
             return
         self._resampled = self._fitted_points
-        if not self.resamplings:
-            self._fallbacks["simulation-share-stated"] = ("resamplings = 0: the simulation's share of the covariance is "
-                                                          "the delta method's, which understates it after the fit's choice")
-            return
         rng = np.random.default_rng([self.seed, len(self._points), seeds.POOLED_RESAMPLING])
-        solutions = half_sample_solutions(*self._fit_inputs, rng, self.resamplings)
-        simulation_cov = half_sample_covariance(solutions, self._centre)
+        simulation_cov, why = resampled_simulation_share(self._fit_inputs, self._centre, rng, self.resamplings)
         if simulation_cov is None:
-            self._fallbacks["simulation-share-stated"] = (
-                f"{len(solutions)} of {self.resamplings} half-samples of the points gave a fit: the simulation's share "
-                "of the covariance is the delta method's, which understates it after the fit's choice")
-            return
-        self._cov = self._reference_cov + simulation_cov
-        logger.info("pooled fit: half-sampled simulation sd %s", np.round(np.sqrt(np.diag(simulation_cov)), 4))
+            self._fallbacks["simulation-share-stated"] = why
+        else:
+            self._cov = self._reference_cov + simulation_cov
+            logger.info("pooled fit: half-sampled simulation sd %s", np.round(np.sqrt(np.diag(simulation_cov)), 4))
 
-    def _goodness_of_fit(self) -> dict | None:
+    def _goodness_of_fit(self) -> dict:
         """Hansen's J over the observables' summaries around the last fit (:mod:`advopt.pooled.goodness`),
-        once per fit; None (and a fallback named) when too few points are near."""
+        once per fit; a fallback named when it cannot test."""
         if self._goodness is None or self._goodness[0] != self._fitted_points:
             alive = self._alive()
-            points = np.array([self._points[j] for j in alive])
-            found = goodness_of_fit(points, [self._events[j] for j in alive], self._reference, self._centre,
-                                    self._fit_width)
+            found = goodness_of_fit(np.array([self._points[j] for j in alive]), [self._events[j] for j in alive],
+                                    self._reference, self._centre, self._fit_width)
             self._goodness = (self._fitted_points, found.to_dict())
             if not found.tested:
                 self._fallbacks["no-goodness-of-fit"] = (f"{found.summaries}: not more independent summaries than "
@@ -338,7 +320,9 @@ class PooledOptimizer(OptimizerBase):
         first = self._round == 0 or self._centre is None
         self._moments.forget()
         for fold, net in enumerate(self._nets):
-            x, u, w = self._training_set(alive, fold, weights)
+            rng = np.random.default_rng([self.seed, self._round, fold, seeds.POOLED_SUBSAMPLE])
+            x, u, w = training_set([self._events[j] for j in alive], points, weights, fold, self.folds,
+                                   self.max_train_events, rng)
             try:  # warm starts gain in their first epochs (4-parameter Pythia): half the patience, bounded epochs
                 net.fit(x, u, w, max_epochs=self.max_epochs if first else self.warm_epochs,
                         patience=self.patience if first else max(1, self.patience // 2),
@@ -362,21 +346,6 @@ class PooledOptimizer(OptimizerBase):
         still carry signal; at least 3 design spreads, at most half the cube."""
         per_event = np.sqrt(np.diag(within_box(self._reference_cov))) * math.sqrt(len(self._reference))
         return np.clip(per_event, 3 * self._spread, 0.5)
-
-    def _training_set(self, alive: list[int], fold: int, point_weights: np.ndarray):
-        """Events of one fold with their point's parameters and weight, subsampled to the cap."""
-        xs = [without_fold(self._events[j], fold, self.folds) for j in alive]
-        counts = np.array([len(x) for x in xs])
-        x = np.concatenate(xs)
-        u = np.repeat(np.array([self._points[j] for j in alive]), counts, axis=0)
-        w = np.repeat(point_weights, counts)
-        keep = w > 1e-3
-        x, u, w = x[keep], u[keep], w[keep]
-        if len(x) > self.max_train_events:
-            rng = np.random.default_rng([self.seed, self._round, fold, seeds.POOLED_SUBSAMPLE])
-            chosen = rng.choice(len(x), self.max_train_events, replace=False)
-            x, u, w = x[chosen], u[chosen], w[chosen]
-        return x, u, w
 
     def _fold_moments(self, alive: list[int], fold: int) -> dict:
         """Network ``fold``'s summary moments over the reference and the alive points' held-out events."""
@@ -409,28 +378,10 @@ class PooledOptimizer(OptimizerBase):
         logger.info("pooled fit, round %d: centre %s, sd %s", self._round, np.round(centre, 4),
                     np.round(np.sqrt(np.diag(covariance)), 4))
 
-    def _closest_point(self) -> int:
-        distances = [self._distance(e)[0] if e is not None else np.inf for e in self._events]
-        return int(np.argmin(distances))
-
     def _distance(self, sample: np.ndarray) -> tuple[float, float]:
-        """A point's chi-square per summary against the reference: the first network's
-        summaries once trained, the standardised features before."""
-        transform, ref_mean, ref_cov = self._distance_basis()
-        return chi2_per_summary(transform(sample), ref_mean, ref_cov)
-
-    def _distance_basis(self):
-        """(transform, reference mean, reference mean's covariance): the first network's
-        summaries once there is a fit (kept per training), the standardised features before."""
-        if self._centre is not None:
-            _, mean, mean_cov = self._moments.reference(0)
-            return self._nets[0].transform, mean, mean_cov
-        if self._feature_basis is None:
-            scale = np.where(self._reference.std(axis=0) > 0, self._reference.std(axis=0), 1.0)
-            transform = lambda x: np.asarray(x, dtype=np.float64) / scale  # noqa: E731
-            ref = transform(self._reference)
-            self._feature_basis = (transform, ref.mean(axis=0), np.atleast_2d(np.cov(ref, rowvar=False)) / len(ref))
-        return self._feature_basis
+        """A point's chi-square per summary against the reference (:mod:`advopt.pooled.distance`)."""
+        fitted = self._centre is not None
+        return self._reference_distance(sample, self._moments if fitted else None, self._nets[0] if fitted else None)
 
     def _drop_far_events(self, alive: list[int]) -> None:
         """Bound memory: past ``max_pool_events``, forget the events of the points farthest
@@ -446,10 +397,3 @@ class PooledOptimizer(OptimizerBase):
             total -= len(self._events[j])
             self._events[j] = None
 
-
-def within_box(covariance: np.ndarray) -> np.ndarray:
-    """The covariance with no eigen-direction wider than the box's own variance (1/12): what
-    the design and the summaries' training read, so that a direction the data do not
-    constrain is explored over the box, not beyond it."""
-    values, vectors = np.linalg.eigh(0.5 * (covariance + covariance.T))
-    return (vectors * np.minimum(values, BOX_VARIANCE)) @ vectors.T

@@ -10,6 +10,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.stats import qmc
 
+from advopt.assessment import BOX_VARIANCE
+
 
 def round_sizes(total_points: int, dim: int, initial_fraction: float, rounds: int) -> list[int]:
     """Points per round: a space-filling start, then equal local rounds of at least dim + 2."""
@@ -45,6 +47,22 @@ def without_fold(events: np.ndarray, fold: int, folds: int) -> np.ndarray:
     keep = np.ones(len(events), dtype=bool)
     keep[fold::folds] = False
     return events[keep]
+
+
+def training_set(events: list[np.ndarray], points: np.ndarray, point_weights: np.ndarray, fold: int, folds: int,
+                 cap: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(events, their point's parameters, its weight) that network ``fold`` trains on: every
+    point's events but the fold's held-out ones, points of weight below 1e-3 left out, at
+    most ``cap`` of them (a random subsample, drawn with ``rng``)."""
+    xs = [without_fold(sample, fold, folds) for sample in events]
+    counts = np.array([len(x) for x in xs])
+    x, u, w = np.concatenate(xs), np.repeat(points, counts, axis=0), np.repeat(point_weights, counts)
+    keep = w > 1e-3
+    x, u, w = x[keep], u[keep], w[keep]
+    if len(x) > cap:
+        chosen = rng.choice(len(x), cap, replace=False)
+        x, u, w = x[chosen], u[chosen], w[chosen]
+    return x, u, w
 
 
 def fold_into_cube(points: np.ndarray) -> np.ndarray:
@@ -117,3 +135,11 @@ def candidate_widths(dim: int, spread: np.ndarray | None, min_spread: float) -> 
         return [np.full(dim, 0.3 * widen)]
     base = widen * np.maximum(spread, min_spread)
     return [factor * base for factor in (1.5, 3.0, 6.0, 12.0)]
+
+
+def within_box(covariance: np.ndarray) -> np.ndarray:
+    """The covariance with no eigen-direction wider than the box's own variance (1/12): what
+    the design and the summaries' training read, so that a direction the data do not
+    constrain is explored over the box, not beyond it."""
+    values, vectors = np.linalg.eigh(0.5 * (covariance + covariance.T))
+    return (vectors * np.minimum(values, BOX_VARIANCE)) @ vectors.T

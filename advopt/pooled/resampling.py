@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from advopt.pooled.moments import candidate_solutions, joint_reference_covariance, widest_consistent
+from advopt.pooled.candidates import candidate_solutions, joint_reference_covariance, widest_consistent
 
 # The per-point arrays of a fold's moments (the rest belongs to the reference).
 _PER_POINT = ("means", "counts", "covs")
@@ -51,3 +51,18 @@ def half_sample_covariance(solutions: np.ndarray, full_solution: np.ndarray) -> 
         return None
     deviations = solutions - full_solution
     return np.atleast_2d(deviations.T @ deviations / len(deviations))
+
+
+def resampled_simulation_share(fit_inputs: tuple, centre: np.ndarray, rng: np.random.Generator,
+                               replicates: int) -> tuple[np.ndarray | None, str]:
+    """The simulation's share of a fit's covariance from ``replicates`` halves of its points
+    (``fit_inputs``: points, moments, centre, widths), or (None, why) when it cannot be
+    measured: the stated share, the delta method's, is then all there is."""
+    stated = "the simulation's share of the covariance is the delta method's, which understates it after the fit's choice"
+    if not replicates:
+        return None, f"resamplings = 0: {stated}"
+    solutions = half_sample_solutions(*fit_inputs, rng, replicates)
+    covariance = half_sample_covariance(solutions, centre)
+    if covariance is None:
+        return None, f"{len(solutions)} of {replicates} half-samples of the points gave a fit: {stated}"
+    return covariance, ""

@@ -1,6 +1,18 @@
 """The pooled estimator's schedule: which half-round each asked and told point belongs to,
 when the next half-round may be asked before the one in flight is told, and the driver
-thread the summaries train in meanwhile."""
+thread the summaries train in meanwhile.
+
+A round is asked in two halves, and the workers are kept fed across rounds. When a local
+round's first half is told, the moment fit is solved with every point told so far (in the
+summaries as they are) and the summaries start to learn from the pool in a driver thread;
+meanwhile the loop asks the next round's first half from that fit (:meth:`asks_ahead`) and
+the workers simulate it beside this round's second half. When the second half is told, the
+fit takes every point in the new summaries, and the next round's second half is asked from
+it. (The space-filling start trains in the foreground, round 1 waits for its fit; the last
+round trains nothing, as a training then would only idle the workers: its fit takes the
+round before's summaries. Warm starts stop after half the patience, and each of their
+epochs replays ``warm_epoch_events`` events drawn afresh.)
+"""
 
 from __future__ import annotations
 
