@@ -104,7 +104,7 @@ def feldman_cousins(x: float, sigma: float, low: float = 0.0, high: float = 1.0)
     # The mu that can hold x in its acceptance region lie within a few sigma of x (clipped to the range).
     mus = np.linspace(max(low, min(x, high) - _FAR_FROM_BOUNDS * sigma),
                       min(high, max(x, low) + _FAR_FROM_BOUNDS * sigma), _GRID)
-    accepted = np.array([_acceptance(mu, sigma, low, high) for mu in mus])
+    accepted = _acceptance(mus, sigma, low, high)
     inside = mus[(accepted[:, 0] <= x) & (x <= accepted[:, 1])]
     if inside.size == 0:  # x far beyond a bound: only the bound itself is left
         bound = low if x < low else high
@@ -112,17 +112,19 @@ def feldman_cousins(x: float, sigma: float, low: float = 0.0, high: float = 1.0)
     return float(inside.min()), float(inside.max())
 
 
-def _acceptance(mu: float, sigma: float, low: float, high: float) -> tuple[float, float]:
-    """The x interval accepted at mu: the x of largest likelihood ratio
+def _acceptance(mus: np.ndarray, sigma: float, low: float, high: float) -> np.ndarray:
+    """Per mu (rows), the x interval accepted: the x of largest likelihood ratio
     N(x; mu) / N(x; mu_best(x)), mu_best the value in [low, high] nearest x, holding 68.27%."""
-    xs = np.linspace(mu - _FAR_FROM_BOUNDS * sigma, mu + _FAR_FROM_BOUNDS * sigma, _GRID)
+    offsets = np.linspace(-_FAR_FROM_BOUNDS, _FAR_FROM_BOUNDS, _GRID) * sigma
+    xs = mus[:, None] + offsets[None, :]
     best = np.clip(xs, low, high)
-    log_ratio = (-(xs - mu) ** 2 + (xs - best) ** 2) / (2 * sigma**2)
-    order = np.argsort(-log_ratio, kind="stable")
-    density = np.exp(-0.5 * ((xs - mu) / sigma) ** 2)
-    mass = np.cumsum(density[order]) / density.sum()
-    taken = order[: int(np.searchsorted(mass, CONFIDENCE)) + 1]
-    return float(xs[taken].min()), float(xs[taken].max())
+    log_ratio = (-(offsets[None, :]) ** 2 + (xs - best) ** 2) / (2 * sigma**2)
+    order = np.argsort(-log_ratio, axis=1, kind="stable")
+    density = np.exp(-0.5 * (offsets / sigma) ** 2)
+    mass = np.cumsum(density[order], axis=1) / density.sum()
+    taken = np.arange(_GRID)[None, :] <= np.argmax(mass >= CONFIDENCE, axis=1)[:, None]
+    chosen = np.where(taken, np.take_along_axis(xs, order, axis=1), np.nan)
+    return np.column_stack([np.nanmin(chosen, axis=1), np.nanmax(chosen, axis=1)])
 
 
 def direction_text(direction: np.ndarray, names: list[str] | tuple[str, ...], least: float = 0.1) -> str:

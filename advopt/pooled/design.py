@@ -142,4 +142,6 @@ def within_box(covariance: np.ndarray) -> np.ndarray:
     the design and the summaries' training read, so that a direction the data do not
     constrain is explored over the box, not beyond it."""
     values, vectors = np.linalg.eigh(0.5 * (covariance + covariance.T))
+    if values.max() <= BOX_VARIANCE:
+        return covariance  # as it is, not rebuilt from its eigenvectors (rounding would move the design)
     return (vectors * np.minimum(values, BOX_VARIANCE)) @ vectors.T

@@ -12,7 +12,7 @@ parameters, Hansen's J statistic
 
 is chi-square with k - p degrees of freedom when some u describes the reference, m(u) the
 local moment model of the summaries' means (:mod:`advopt.pooled.moments`) fitted over the
-same points and kernel width as the kept pooled fit, V_ref the covariance of the reference's
+same points and kernel width as the kept pooled fit (the richest polynomial they support), V_ref the covariance of the reference's
 summary means and V_model the model's prediction noise. A small p-value says that no point
 near the estimate reproduces the reference's observables: the simulator (or the tuned
 space) cannot describe the data, and the fit's intervals are statistical only.
@@ -27,7 +27,7 @@ from scipy import stats
 
 from advopt.binning import quantile_edges
 from advopt.pooled.design import kernel_weights
-from advopt.pooled.moments import fit_moment_model, solve_moments
+from advopt.pooled.moments import fit_moment_model, solve_moments, supported_degrees
 
 # The summaries' covariance is estimated per point and held for every point: at most this
 # many summaries (quartile fractions are dropped first, then medians only), so that a
@@ -70,8 +70,7 @@ class ObservableSummaries:
         self._mean, self._scale = reference.mean(axis=0)[self._columns], scale[self._columns]
         d = len(self._columns)
         quantiles = 4 if 4 * d <= MAX_SUMMARIES else 2 if 2 * d <= MAX_SUMMARIES else 0
-        self._thresholds = [quantile_edges(reference[:, j], quantiles) if quantiles else np.empty(0)
-                            for j in self._columns]
+        self._thresholds = [_informative_edges(reference[:, j], quantiles) for j in self._columns]
         fractions = {4: "fractions below each quartile", 2: "fractions below each median", 0: ""}[quantiles]
         self.description = f"{d} observables' means" + (f" and {fractions}" if fractions else "")
 
@@ -81,6 +80,19 @@ class ObservableSummaries:
         columns += [(x[:, [j]] < edges[None, :]).astype(np.float64)
                     for j, edges in enumerate(self._thresholds) if len(edges)]
         return np.hstack(columns)
+
+
+def _informative_edges(values: np.ndarray, quantiles: int) -> np.ndarray:
+    """The reference's ``quantiles``-quantiles of one observable whose fractions below are
+    neither 0 nor 1 nor repeated (a discrete observable's edges collapse onto few values)."""
+    if not quantiles:
+        return np.empty(0)
+    edges = quantile_edges(values, quantiles)
+    fractions = np.mean(values[:, None] < edges[None, :], axis=0)
+    _, first = np.unique(fractions, return_index=True)
+    keep = np.zeros(len(edges), dtype=bool)
+    keep[first] = True
+    return edges[keep & (fractions > 0) & (fractions < 1)]
 
 
 def _moments(summaries: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
@@ -100,7 +112,10 @@ def goodness_of_fit(points: np.ndarray, events: list[np.ndarray], reference: np.
     near = weights > 1e-3  # the rest carry no weight in the fit: not summarised
     rows = [_moments(transform(sample)) for sample in (events[j] for j in np.flatnonzero(near))]
     means, counts, covs = (np.array(column) for column in zip(*rows))
-    model = fit_moment_model(points[near], means, counts, covs, weights[near], centre, width)
+    # The richest polynomial the points support: a model's bias inflates J as a misfit would
+    # (a linear model over a curved response: mean J 3.7 for 3 degrees of freedom), its noise is in V_model.
+    degrees = supported_degrees(points.shape[1], float(weights.sum()))[-1:]
+    model = fit_moment_model(points[near], means, counts, covs, weights[near], centre, width, degrees=degrees) if degrees else None
     if model is None:
         return GoodnessOfFit(float("nan"), 0, float("nan"), transform.description)
     fit = solve_moments(model, reference_mean, reference_cov, centre)

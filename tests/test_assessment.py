@@ -1,0 +1,99 @@
+"""What a fit says it does not know: Feldman-Cousins intervals at bounds, parameters and
+ridges the data do not constrain (advopt.assessment), and the goodness of fit's calibration
+(advopt.pooled.goodness)."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from advopt.assessment import CONSTRAINED, IN_COMBINATION, NOT_CONSTRAINED, AT_LOWER, assess, feldman_cousins
+from advopt.pooled.goodness import ObservableSummaries, goodness_of_fit
+
+
+# -- Feldman-Cousins -------------------------------------------------------------------------------
+@pytest.mark.parametrize("x, expected", [(0.0, (0.0, 1.00)), (1.0, (0.24, 2.00)), (-1.0, (0.0, 0.27)),
+                                         (3.0, (2.0, 4.0))])
+def test_feldman_cousins_matches_the_published_table(x, expected):
+    """Feldman & Cousins (1998), Table X (68.27%, Gaussian with mu >= 0), in units of sigma;
+    the table's values are given to 0.01."""
+    low, high = feldman_cousins(0.2 + 0.01 * x, 0.01, low=0.2, high=1.0)
+    assert (low - 0.2) / 0.01 == pytest.approx(expected[0], abs=0.011)
+    assert (high - 0.2) / 0.01 == pytest.approx(expected[1], abs=0.011)
+
+
+def test_far_from_the_bounds_the_interval_is_central():
+    assert feldman_cousins(0.5, 0.01) == pytest.approx((0.49, 0.51))
+
+
+# -- unconstrained directions --------------------------------------------------------------------
+def test_a_direction_without_information_spans_the_range_and_a_ridge_is_named():
+    """Parameters: a (well measured), b - c a ridge (only b + c is seen), d without any effect.
+    The fit's own covariance (a delta method over noisy slopes) states them all narrowly; the
+    information says which directions the data do not move."""
+    information = np.zeros((4, 4))
+    information[0, 0] = 1e6
+    information[1:3, 1:3] = 1e4 * np.array([[1.0, 1.0], [1.0, 1.0]])  # the sum b + c
+    information[3, 3] = 0.5  # d: less than the box's 12
+    information[0, 3] = information[3, 0] = 50.0  # noise mixing d into a
+    covariance = np.diag([1e-6, 4e-3, 4e-3, 2e-2])
+    found = assess(np.array([0.4, 0.3, 0.6, 0.5]), covariance, information)
+    assert found.status == [CONSTRAINED, IN_COMBINATION, IN_COMBINATION, NOT_CONSTRAINED]
+    assert tuple(found.intervals[3]) == (0.0, 1.0)
+    assert found.intervals[0] == pytest.approx((0.399, 0.401))  # the noise mixing d in leaves a as it was
+    (ridge,) = found.unconstrained_directions
+    assert abs(ridge[1]) == pytest.approx(abs(ridge[2]), abs=1e-6) and ridge[1] * ridge[2] < 0
+    assert np.all(found.intervals[1:3, 1] - found.intervals[1:3, 0] > 2 * 0.288 * np.sqrt(0.5))  # widened by the box
+
+
+def test_a_bound_gives_a_one_sided_interval_and_says_so():
+    found = assess(np.array([-0.005]), np.array([[1e-4]]), np.array([[1e4]]))
+    assert found.status == [AT_LOWER]
+    assert found.intervals[0, 0] == 0.0 and 0.0 < found.intervals[0, 1] < 0.01
+
+
+def test_nothing_known_is_not_constrained():
+    found = assess(np.array([0.3, 0.7]), np.full((2, 2), np.nan))
+    assert found.status == [NOT_CONSTRAINED, NOT_CONSTRAINED]
+    assert np.array_equal(found.intervals, [[0.0, 1.0], [0.0, 1.0]])
+
+
+# -- goodness of fit ---------------------------------------------------------------------------------
+def _gaussian_problem(rng, shape: str):
+    """Points u in [0, 1] of a Gaussian N(2u - 1, 1) simulator, 300 events each; a reference of
+    5,000 events at u = 0.4 (``shape`` "gaussian"), or two peaks at -0.8 and 0.8 of sd 0.6
+    (the mean and sd a Gaussian could match roughly, not its shape)."""
+    points = rng.random((80, 1))
+    events = [2 * u[0] - 1 + rng.standard_normal((300, 1)) for u in points]
+    if shape == "gaussian":
+        reference = -0.2 + rng.standard_normal((5_000, 1))
+    else:
+        reference = rng.choice([-0.8, 0.8], (5_000, 1)) + 0.6 * rng.standard_normal((5_000, 1))
+    return points, events, reference
+
+
+def test_goodness_of_fit_is_chi_square_on_a_correct_model():
+    """J over 150 independent problems, kernel width 0.1 around the truth: chi-square with
+    k - p = 4 - 1 = 3 degrees of freedom. Mean 3 +- 0.2 (sd sqrt(6 / 150)), allowed 3 sd; the
+    p-values uniform (KS p > 0.001). (A kernel of 0.3 over this curved response gave a mean
+    of 4.1: the polynomial's bias over a wide kernel inflates J.)"""
+    rng = np.random.default_rng(0)
+    found = [goodness_of_fit(*_gaussian_problem(rng, "gaussian"), np.array([0.4]), np.array([0.1])) for _ in range(150)]
+    assert {f.dof for f in found} == {3}
+    chi2 = np.array([f.chi2 for f in found])
+    assert abs(chi2.mean() - 3) < 3 * np.sqrt(6 / 150), chi2.mean()
+    assert stats.kstest([f.p_value for f in found], "uniform").pvalue > 1e-3
+
+
+def test_goodness_of_fit_rejects_a_shape_the_simulator_cannot_make():
+    rng = np.random.default_rng(1)
+    found = goodness_of_fit(*_gaussian_problem(rng, "two peaks"), np.array([0.5]), np.array([0.3]))
+    assert found.p_value < 1e-6, found
+
+
+def test_observable_summaries_leave_out_constant_observables_and_repeated_quantiles():
+    reference = np.column_stack([np.arange(100.0), np.full(100, 3.0), np.repeat([0.0, 1.0], 50)])
+    transform = ObservableSummaries(reference)
+    summaries = transform(reference)
+    # x: mean + 3 quartile fractions; the constant: nothing; the two-valued one: mean + its one distinct quartile edge
+    assert summaries.shape == (100, 1 + 3 + 1 + 1)
+    assert "2 observables' means" in transform.description
