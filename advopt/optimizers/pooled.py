@@ -31,9 +31,8 @@ through the fit's gain, to the simulation's share (measured by refitting on rand
 the points, :mod:`advopt.pooled.resampling`); the intervals, the parameters the data do not
 constrain and those at a bound come from it (:mod:`advopt.assessment`), and the goodness of
 fit from an over-identified fit of the observables (:mod:`advopt.pooled.goodness`). Every
-step that cannot be done as designed is named in the recommendation's ``fallbacks``. The
-design and the summaries' training read the covariance held within the box (no direction
-spreads wider than the box's own variance). Deterministic for a seed on a given device:
+step that cannot be done as designed is named in the recommendation's ``fallbacks``.
+Deterministic for a seed on a given device:
 the design is keyed by (seed, round), the networks' training by (seed, round, fold).
 """
 
@@ -53,7 +52,7 @@ from advopt.pooled.resampling import resampled_simulation_share
 from advopt.pooled.model import PooledModel
 from advopt.pooled.options import check_pooled_options
 from advopt.pooled.design import (Segment, candidate_widths, design_sds, events_per_point, kernel_weights, local_design,
-                                  round_sizes, sobol_points, training_set, within_box)
+                                  round_sizes, sobol_points, training_set)
 from advopt.pooled.schedule import BackgroundJob, HalfRounds
 from advopt.pooled.candidates import candidate_solutions, widest_consistent
 from advopt.pooled.distance import ReferenceDistance
@@ -344,7 +343,7 @@ class PooledOptimizer(OptimizerBase):
         event's log-likelihood changes by about 1, sd x sqrt(N_ref) (the per-event Fisher
         information's scale), so that the local exponential family holds and the events
         still carry signal; at least 3 design spreads, at most half the cube."""
-        per_event = np.sqrt(np.diag(within_box(self._reference_cov))) * math.sqrt(len(self._reference))
+        per_event = np.sqrt(np.diag(self._reference_cov)) * math.sqrt(len(self._reference))
         return np.clip(per_event, 3 * self._spread, 0.5)
 
     def _fold_moments(self, alive: list[int], fold: int) -> dict:
@@ -365,8 +364,7 @@ class PooledOptimizer(OptimizerBase):
         # The first fit's polynomial spans the cube and its sds are not trusted (six Pythia
         # parameters: aExtraDiquark at 0.0 +- 0.05 against a truth at 0.585): its round keeps _FIRST_SPREAD.
         if self._centre is not None:
-            design_sd = np.sqrt(np.diag(within_box(covariance)))
-            self._spread = np.minimum(self._spread, np.maximum.reduce([design_sds(self.dim) * design_sd,
+            self._spread = np.minimum(self._spread, np.maximum.reduce([design_sds(self.dim) * np.sqrt(np.diag(covariance)),
                                                                        2 * np.abs(centre - self._centre),
                                                                        np.full(self.dim, self.min_spread)]))
         self._centre, self._cov, self._reference_cov = centre, covariance, reference_cov

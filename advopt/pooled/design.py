@@ -10,8 +10,6 @@ from typing import NamedTuple
 import numpy as np
 from scipy.stats import qmc
 
-from advopt.assessment import BOX_VARIANCE
-
 
 def round_sizes(total_points: int, dim: int, initial_fraction: float, rounds: int) -> list[int]:
     """Points per round: a space-filling start, then equal local rounds of at least dim + 2."""
@@ -135,13 +133,3 @@ def candidate_widths(dim: int, spread: np.ndarray | None, min_spread: float) -> 
         return [np.full(dim, 0.3 * widen)]
     base = widen * np.maximum(spread, min_spread)
     return [factor * base for factor in (1.5, 3.0, 6.0, 12.0)]
-
-
-def within_box(covariance: np.ndarray) -> np.ndarray:
-    """The covariance with no eigen-direction wider than the box's own variance (1/12): what
-    the design and the summaries' training read, so that a direction the data do not
-    constrain is explored over the box, not beyond it."""
-    values, vectors = np.linalg.eigh(0.5 * (covariance + covariance.T))
-    if values.max() <= BOX_VARIANCE:
-        return covariance  # as it is, not rebuilt from its eigenvectors (rounding would move the design)
-    return (vectors * np.minimum(values, BOX_VARIANCE)) @ vectors.T
