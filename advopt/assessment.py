@@ -37,6 +37,7 @@ IN_COMBINATION = "constrained only in combination"
 # Shares of a parameter's axis (squared) in the unconstrained directions: from _MOSTLY on it is
 # not constrained; below _HARDLY the share is the noise of the eigenvectors, not a ridge.
 _MOSTLY, _HARDLY = 0.9, 0.1
+_ON_BOUND = 1e-9  # an interval end this close to a bound (unit cube) reaches it
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def assess(unbounded: np.ndarray, covariance: np.ndarray, information: np.ndarra
             intervals[i], label = (0.0, 1.0), NOT_CONSTRAINED
         else:
             intervals[i] = feldman_cousins(x, math.sqrt(max(variance, 1e-300)))
-            label = (AT_LOWER if intervals[i, 0] <= 0.0 else AT_UPPER if intervals[i, 1] >= 1.0
+            label = (AT_LOWER if intervals[i, 0] <= _ON_BOUND else AT_UPPER if intervals[i, 1] >= 1.0 - _ON_BOUND
                      else IN_COMBINATION if partly[i] else CONSTRAINED)
         status.append(label)
     if information is None:  # the covariance's own wide directions
@@ -106,9 +107,8 @@ def feldman_cousins(x: float, sigma: float, low: float = 0.0, high: float = 1.0)
                       min(high, max(x, low) + _FAR_FROM_BOUNDS * sigma), _GRID)
     accepted = _acceptance(mus, sigma, low, high)
     inside = mus[(accepted[:, 0] <= x) & (x <= accepted[:, 1])]
-    if inside.size == 0:  # x far beyond a bound: only the bound itself is left
-        bound = low if x < low else high
-        return bound, bound + (sigma if bound == low else -sigma)
+    if inside.size == 0:  # x far beyond a bound: the bound and (never a zero width) one sigma inside it
+        return (low, low + sigma) if x < low else (high - sigma, high)
     return float(inside.min()), float(inside.max())
 
 

@@ -25,6 +25,11 @@ def test_far_from_the_bounds_the_interval_is_central():
     assert feldman_cousins(0.5, 0.01) == pytest.approx((0.49, 0.51))
 
 
+@pytest.mark.parametrize("x, expected", [(1.3, (0.99, 1.0)), (-0.3, (0.0, 0.01))])
+def test_far_beyond_a_bound_the_interval_is_the_bound_and_one_sigma_inside(x, expected):
+    assert feldman_cousins(x, 0.01) == pytest.approx(expected)
+
+
 # -- unconstrained directions --------------------------------------------------------------------
 def test_a_direction_without_information_spans_the_range_and_a_ridge_is_named():
     """Parameters: a (well measured), b - c a ridge (only b + c is seen), d without any effect.

@@ -69,8 +69,9 @@ def test_summary_states_the_68_percent_interval(gaussian_reference):
 
 
 def test_a_parameter_ending_at_a_bound_is_named(gaussian_reference, caplog):
-    """The truth (mean 0.5) lies outside the range given: the fit ends at its upper bound and
-    the run says that its interval there may be too narrow; a parameter inside is not named."""
+    """The truth (mean 0.5) lies outside the range given: the fit ends at its upper bound, the
+    result flags it and gives a one-sided interval that reaches the bound; the log says so once;
+    a parameter inside is not named."""
     import logging
 
     import advopt
@@ -80,5 +81,10 @@ def test_a_parameter_ending_at_a_bound_is_named(gaussian_reference, caplog):
         result = advopt.tune(simulator, reference, {"mean": (-1.0, 0.3), "width": (0.5, 2.0)}, optimizer="pooled",
                              budget=30_000, events_per_point=500, seed=3, progress=False)
     assert result.best_params["mean"] == pytest.approx(0.3, abs=1e-6)
-    named = [r.getMessage() for r in caplog.records if "ends at a bound of its range" in r.getMessage()]
-    assert len(named) == 1 and named[0].startswith("mean ")
+    named = [r.getMessage() for r in caplog.records if "bound of its range" in r.getMessage()]
+    assert len(named) == 1 and named[0].startswith("mean is at upper bound")
+    assert result.parameter_status == {"mean": "at upper bound", "width": "constrained"}
+    low, high = result.interval68["mean"]
+    assert high == 0.3 and low < 0.3
+    assert "at upper bound" in result.summary()
+    assert advopt.TuneResult.from_dict(result.to_dict()).parameter_status == result.parameter_status

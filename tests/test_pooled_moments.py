@@ -5,7 +5,7 @@ import pytest
 
 from advopt.pooled import candidates
 from advopt.pooled.candidates import candidate_solutions, solve_at_width, widest_consistent
-from advopt.pooled.moments import polynomial_jacobian, polynomial_terms
+from advopt.pooled.moments import n_terms, polynomial_jacobian, polynomial_terms
 
 
 @pytest.mark.parametrize("degree", ["linear", "diagonal", "full"])
@@ -63,7 +63,7 @@ def test_the_full_polynomial_is_a_candidate_only_where_the_points_support_it():
     points, folds, truth = interaction_problem(0)
     narrow = np.full(len(truth), 1e-3)  # almost no point within it
     assert solve_at_width(points, folds, truth, narrow, "full") is None
-    assert moments.n_terms(len(truth), "full") == 28
+    assert n_terms(len(truth), "full") == 28
 
 
 def convex_means(offsets):

@@ -151,6 +151,10 @@ class CurvedModel:
         """The local fit's kernel width."""
         return self.local.scale
 
+    @property
+    def summary_cov(self) -> np.ndarray:
+        return self.local.summary_cov
+
     def predict(self, u: np.ndarray) -> np.ndarray:
         return self.local.predict(u) + self.pilot.second_order(np.atleast_2d(u))
 
