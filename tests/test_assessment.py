@@ -102,3 +102,44 @@ def test_observable_summaries_leave_out_constant_observables_and_repeated_quanti
     # x: mean + 3 quartile fractions; the constant: nothing; the two-valued one: mean + its one distinct quartile edge
     assert summaries.shape == (100, 1 + 3 + 1 + 1)
     assert "2 observables' means" in transform.description
+
+
+# -- end to end: what a tune reports ---------------------------------------------------------------
+def test_a_simulator_that_cannot_describe_the_reference_is_flagged():
+    """The Gaussian tuned to two peaks (-1.5 and 1.5, sd 0.5): before, "divergence 0" and a
+    tight interval; now the goodness of fit rejects it (10 of 10 seeds at p < 1e-40 in
+    experiments/results/honest_fit.json) and says so."""
+    import advopt
+
+    rng = np.random.default_rng(3)
+    reference = np.concatenate([rng.normal(-1.5, 0.5, 10_000), rng.normal(1.5, 0.5, 10_000)])[:, None]
+    result = advopt.tune("gaussian", reference, budget=40_000, seed=0, progress=False)
+    assert result.misfit and result.goodness_of_fit["p_value"] < 1e-6
+    assert "does NOT describe the reference" in result.summary()
+
+
+def test_a_parameter_without_effect_spans_its_range_and_a_ridge_is_named():
+    """The degenerate toy: inert changes nothing, only left + right is seen."""
+    import advopt
+
+    simulator = advopt.get_simulator("degenerate")
+    reference = simulator.simulate(simulator.truth, 20_000, 5_000)
+    result = advopt.tune(simulator, reference, budget=200_000, seed=0, truth=simulator.truth, progress=False)
+    assert result.parameter_status["inert"] == "not constrained"
+    assert result.interval68["inert"] == (0.0, 1.0)
+    assert all(result.parameter_status[n] == "constrained" for n in ("mean", "width", "rate"))
+    assert any(abs(d["left"]) > 0.5 and abs(d["right"]) > 0.5 for d in result.unconstrained_directions)
+    assert "not constrained by the data, so not tested: inert" in result.closure_verdict()
+
+
+def test_too_few_points_for_a_fit_is_named_and_nothing_is_claimed():
+    """Five points of 500 events: no moment fit. Before: "+- 0" intervals of zero width."""
+    import advopt
+
+    simulator = advopt.get_simulator("gaussian")
+    reference = simulator.simulate(simulator.truth, 5_000, 1)
+    result = advopt.tune(simulator, reference, budget=2_500, events_per_point=500, seed=0, progress=False)
+    assert not result.ok and result.fallbacks[0].startswith("no-moment-fit")
+    assert result.interval68 == {"mean": (-2.0, 2.0), "width": (0.5, 2.0)}
+    assert set(result.parameter_status.values()) == {"not constrained"}
+    assert "fallback: no-moment-fit" in result.summary()
