@@ -18,6 +18,10 @@ Rows (each tune gets its own reference, replica = seed; 20k reference events):
   0.5), 100k events: the goodness of fit's p-value per seed.
 - ``null``: the Gaussian at its default truth, 40k events, and the degenerate toy's runs: the
   p-values of correct models, with a Kolmogorov-Smirnov test of their uniformity.
+- ``pythia-null`` / ``pythia-misfit``: the default task's tune (alphaS and probStoUD, 100k
+  reference events, 400k simulated, 2 workers, started at 0.20 / 0.40); the reference at Monash,
+  or at Monash with ``StringZ:aLund`` = 0.9 (Monash 0.68), which the tune cannot move. The
+  goodness of fit's p-values (--pythia-seeds each).
 
 Resumable: each tune is a JSON file in --store. Writes results/NAME.json.
 """
@@ -37,6 +41,8 @@ import advopt
 from _common import write_result
 
 N_REF = 20_000
+PYTHIA_SPACE = ("TimeShower:alphaSvalue", "StringFlav:probStoUD")
+PYTHIA_START = {"TimeShower:alphaSvalue": 0.20, "StringFlav:probStoUD": 0.40}
 
 
 def reference(row: str, seed: int) -> tuple[object, np.ndarray, dict | None, dict | None, int]:
@@ -55,13 +61,38 @@ def reference(row: str, seed: int) -> tuple[object, np.ndarray, dict | None, dic
     return simulator, simulator.simulate(truth, N_REF, 6_000 + seed), space, truth, 2 * N_REF
 
 
+def pythia_reference(row: str, seed: int):
+    """(simulator, 100k reference events, space, truth) of a Pythia row: at Monash, or with aLund moved."""
+    from _common import simulate_reference
+    from advopt.execution import make_executor
+
+    simulator = advopt.get_simulator("pythia-ee")
+    made_at = dict(simulator.truth)
+    if row == "pythia-misfit":
+        made_at["StringZ:aLund"] = 0.9
+    executor = make_executor(2)
+    try:
+        events = simulate_reference(simulator, executor, made_at, 100_000, 300 + seed)
+    finally:
+        executor.close()
+    space = {name: simulator.default_space[name] for name in PYTHIA_SPACE}
+    truth = None if row == "pythia-misfit" else {name: simulator.truth[name] for name in PYTHIA_SPACE}
+    return simulator, events, space, truth
+
+
 def run_one(row: str, seed: int, store: Path) -> dict:
     path = store / f"{row}_seed{seed}.json"
     if path.exists():
         return json.loads(path.read_text())
-    simulator, events, space, truth, budget = reference(row, seed)
     started = time.perf_counter()
-    result = advopt.tune(simulator, events, space=space, budget=budget, seed=seed, truth=truth, progress=False)
+    if row.startswith("pythia"):
+        simulator, events, space, truth = pythia_reference(row, seed)
+        started = time.perf_counter()
+        result = advopt.tune(simulator, events, space=space, budget=400_000, events_per_point=2_000, workers=2,
+                             seed=seed, truth=truth, optimizer_options={"start": PYTHIA_START}, progress=False)
+    else:
+        simulator, events, space, truth, budget = reference(row, seed)
+        result = advopt.tune(simulator, events, space=space, budget=budget, seed=seed, truth=truth, progress=False)
     record = {"row": row, "seed": seed, "truth": truth, "tuned": result.best_params, "interval68": result.interval68,
               "status": result.parameter_status, "unconstrained_directions": list(result.unconstrained_directions),
               "goodness_of_fit": result.goodness_of_fit, "fallbacks": list(result.fallbacks),
@@ -108,7 +139,13 @@ def summarise(records: dict[str, list[dict]]) -> dict:
         p_values = [r["goodness_of_fit"]["p_value"] for r in misfit]
         out["misfit"] = {"seeds": len(misfit), "p_values": p_values, "flagged": sum(p < 0.01 for p in p_values),
                          "chi2": [r["goodness_of_fit"]["chi2"] for r in misfit]}
-    for row in ("null", "inert"):
+    for row in ("pythia-misfit",):
+        runs = records.get(row, [])
+        if runs:
+            p_values = [r["goodness_of_fit"]["p_value"] for r in runs]
+            out[row] = {"seeds": len(runs), "p_values": p_values, "flagged": sum(p < 0.01 for p in p_values),
+                        "chi2": [r["goodness_of_fit"]["chi2"] for r in runs], "dof": runs[0]["goodness_of_fit"]["dof"]}
+    for row in ("null", "inert", "pythia-null"):
         runs = records.get(row, [])
         if runs:
             p_values = [r["goodness_of_fit"]["p_value"] for r in runs]
@@ -124,16 +161,18 @@ def main() -> None:
     parser.add_argument("--rows", default="inert,bound,near-bound,misfit,null")
     parser.add_argument("--seeds", type=int, default=30, help="per row (inert and misfit: at most 10)")
     parser.add_argument("--store", type=Path, default=Path(__file__).parent / "runs" / "honest_fit")
+    parser.add_argument("--pythia-seeds", type=int, default=10)
     parser.add_argument("--name", default="honest_fit")
     args = parser.parse_args()
     args.store.mkdir(parents=True, exist_ok=True)
     records: dict[str, list[dict]] = {}
     for row in args.rows.split(","):
-        seeds = min(args.seeds, 10) if row in ("inert", "misfit") else args.seeds
+        seeds = (args.pythia_seeds if row.startswith("pythia") else min(args.seeds, 10) if row in ("inert", "misfit")
+                 else args.seeds)
         for seed in range(seeds):
             record = run_one(row, seed, args.store)
             records.setdefault(row, []).append(record)
-            print(f"{row} seed {seed}: " + ", ".join(f"{k}={v:.4g}" for k, v in record["tuned"].items())
+            print(f"{row} seed {seed}: " + ", ".join(f"{k.split(':')[-1]}={v:.4g}" for k, v in record["tuned"].items())
                   + f"  p={record['goodness_of_fit']['p_value']:.3g}  {record['status']}  ({record['wall_seconds']:.0f} s)",
                   flush=True)
     figures = summarise(records)
