@@ -51,7 +51,9 @@ def test_reference_share_matches_the_known_statistical_error(gaussian_reference,
     result = advopt.tune(simulator, reference, optimizer="bayes", divergence=divergence, budget=60_000, events_per_point=2_000, seed=1,
                          truth=simulator.truth, progress=False)
     expected = np.array([1 / np.sqrt(20_000), 1 / np.sqrt(40_000)])
-    assert seen["sd"] == pytest.approx(expected, rel=0.5)
+    # measured on this seed: mlp 1.03 and 0.95 x expected, chi2 1.17 and 0.74 (the binned
+    # surface's curvature is cruder); the scatter over seeds is not measured here
+    assert seen["sd"] == pytest.approx(expected, rel=0.15 if divergence == "mlp" else 0.35)
     for name in simulator.truth:
         assert result.uncertainty[name] >= 0.9 * result.optimizer_uncertainty[name]
         low, high = result.interval68[name]

@@ -139,6 +139,8 @@ def test_report_writes_every_figure_and_one_self_contained_page(run_dir, page):
     assert f"{REPORT_EVENTS:,} simulated events at each of the start and tuned points" in text
     assert "not counted in its budget" in text
     assert "mean" in text and "width" in text  # the parameter table
+    result = advopt.TuneResult.load(run_dir / "result.json")  # each parameter's status beside its interval
+    assert "<th>status</th>" in text and all(f"<td>{status}</td>" in text for status in result.parameter_status.values())
 
 
 def test_report_samples_are_saved_with_their_points(run_dir, page):

@@ -33,11 +33,11 @@ def test_xor_rotation_closure():
     simulator = advopt.get_simulator("xor")
     reference = simulator.simulate(simulator.truth, 20_000, 77)
     result = advopt.tune("xor", reference, optimizer="bayes", budget=30_000, events_per_point=1_000, seed=5, progress=False)
-    tolerance = 5 * 0.09 * math.sqrt(1 / 20_000 + 1 / 1_000)
-    assert abs(result.best_params["angle"] - simulator.truth["angle"]) < tolerance
-    assert result.uncertainty["angle"] > 0
-    low, high = result.interval68["angle"]
-    assert low <= result.best_params["angle"] <= high
+    scale = 0.09 * math.sqrt(1 / 20_000 + 1 / 1_000)
+    assert abs(result.best_params["angle"] - simulator.truth["angle"]) < 5 * scale
+    # the stated sd is of the size of that error (measured 0.86 x on this seed), neither collapsed nor the range
+    assert 0.3 * scale < result.uncertainty["angle"] < 3 * scale
+    assert result.parameter_status == {"angle": "constrained"}
 
 
 def test_history_does_not_depend_on_worker_count(gaussian_reference):

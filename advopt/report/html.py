@@ -76,7 +76,7 @@ def _parameter_table(report: Report) -> list[str]:
     space = run.resolved.get("space") or {}
     result = run.result
     rows = ["<table>", "<tr><th>parameter</th><th>range</th><th>start</th><th>tuned</th><th>&plusmn; (half the 68% interval)</th>"
-            "<th>68% interval</th><th>truth</th><th>pull</th></tr>"]
+            "<th>68% interval</th><th>status</th><th>truth</th><th>pull</th></tr>"]
     pulls = result.pulls() if result is not None else {}
     for name in run.parameter_names:
         bounds = space.get(name, {})
@@ -87,11 +87,14 @@ def _parameter_table(report: Report) -> list[str]:
             _number(tuned.get(name)),
             _number(result.uncertainty.get(name)) if result is not None else "",
             ("[" + ", ".join(_number(v) for v in result.interval68[name]) + "]") if result is not None and name in result.interval68 else "",
+            esc((result.parameter_status or {}).get(name, "")) if result is not None else "",
             _number(run.truth.get(name)),
             f"{pulls[name]:+.2f}" if name in pulls and math.isfinite(pulls[name]) else "",
         ]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     rows.append("</table>")
+    if result is not None:  # what the fit could not decide: misfit, unconstrained combinations, fallbacks
+        rows += [f"<p>{esc(line)}</p>" for line in result.assessment_lines()]
     if run.fixed:
         fixed = ", ".join(f"{esc(k)}={v:.4g}" for k, v in run.fixed.items())
         rows.append(f"<p>Fixed (not tuned): {fixed}.</p>")
