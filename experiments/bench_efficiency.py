@@ -19,6 +19,8 @@ estimator with N_sim simulated events reaches about sqrt(1 + N_ref / N_sim)); th
 seeds whose 68% interval holds the truth; the median wall time. Methods:
 
 - ``pooled``: ``optimizer = "pooled"`` (learnt summaries of all events, one moment fit);
+- ``pooled-observables``: the same with the observables' means fitted beside the learnt
+  summaries (``[optimizer] observables = true``: over-identified);
 - ``jsd-bo``: per-point JSD (the ``mlp`` divergence) + Bayesian optimisation;
 - ``chi2-bo``: the binned chi-square + Bayesian optimisation;
 - ``sbi-nre``: sbi's neural ratio estimation on single-event simulations from a uniform prior,
@@ -91,6 +93,7 @@ TASKS = {"gaussian": gaussian_logpdf, "camel": camel_logpdf, "xor": xor_logpdf, 
 TASK_SIMULATORS = {"mixed-gaussians-20": ("mixed-gaussians", {"features": 10})}
 METHODS = {
     "pooled": {"optimizer": "pooled"},
+    "pooled-observables": {"optimizer": "pooled", "optimizer_options": {"observables": True}},
     "jsd-bo": {"optimizer": "bayes", "divergence": "mlp"},
     "chi2-bo": {"optimizer": "bayes", "divergence": "chi2"},
     "sbi-nre": None,  # not an advopt route: _sbi_nre.tune_nre
@@ -107,7 +110,7 @@ def events_per_point(method: str, budget: int, pooled_points: int | None = None)
     estimator its own default (None: max(200, 2 (dim + 1)(dim + 2)) points of 100-2,000 events, see
     ``advopt.pooled.design.events_per_point``), or with ``pooled_points`` (``--pooled-points``)
     min(1000, budget / pooled_points), the rule here before the route chose (160)."""
-    if method != "pooled":
+    if not method.startswith("pooled"):
         return min(2000, budget // 40)
     return None if pooled_points is None else min(1000, budget // pooled_points)
 

@@ -22,10 +22,10 @@ class ReferenceDistance:
     def _standardise(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(x, dtype=np.float64) / self._scale
 
-    def __call__(self, sample: np.ndarray, moments=None, net=None) -> tuple[float, float]:
-        """(chi-square per summary, its standard error); ``moments`` and ``net``, once there is
-        a fit: the :class:`~advopt.pooled.summary_moments.SummaryMoments` and the first network."""
+    def __call__(self, sample: np.ndarray, moments=None) -> tuple[float, float]:
+        """(chi-square per summary, its standard error); ``moments``, once there is a fit: the
+        :class:`~advopt.pooled.summary_moments.SummaryMoments` (its first network's summaries)."""
         if moments is not None:
             _, mean, mean_cov = moments.reference(0)
-            return chi2_per_summary(net.transform(sample), mean, mean_cov)
+            return chi2_per_summary(moments.summaries(0, sample), mean, mean_cov)
         return chi2_per_summary(self._standardise(sample), *self._feature_basis)

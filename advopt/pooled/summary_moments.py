@@ -5,6 +5,10 @@ of the summaries over the events that fold's network did not train on. They chan
 the networks learn, so they are kept until then: the pooled estimator computes them for the
 points told so far right after training, while the rest of the round simulates, and at the
 round's end only the new points remain to be summarised.
+
+With ``observables``, each network's summaries are followed by the observables themselves
+(standardised on the reference): the moment fit then matches their means too, over-identified
+(more summaries than parameters, weighted by their joint noise).
 """
 
 from __future__ import annotations
@@ -16,15 +20,25 @@ class SummaryMoments:
     """Moments of the summaries of ``nets`` (one per fold) over the reference and each point's
     held-out events; :meth:`forget` when the networks change."""
 
-    def __init__(self, nets: list, reference: np.ndarray):
+    def __init__(self, nets: list, reference: np.ndarray, observables: bool = False):
         self._nets = nets
         self._reference_events = reference
+        scale = reference.std(axis=0)
+        self._observables = (reference.mean(axis=0), np.where(scale > 0, scale, 1.0)) if observables else None
         self._reference: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._points: dict[tuple[int, int], tuple[np.ndarray, float, np.ndarray]] = {}
 
     @property
     def folds(self) -> int:
         return len(self._nets)
+
+    def summaries(self, fold: int, events: np.ndarray) -> np.ndarray:
+        """Network ``fold``'s summaries of ``events`` (and the standardised observables, with ``observables``)."""
+        learnt = self._nets[fold].transform(events)
+        if self._observables is None:
+            return learnt
+        mean, scale = self._observables
+        return np.hstack([learnt, (np.asarray(events, dtype=np.float64) - mean) / scale])
 
     def forget(self) -> None:
         self._reference.clear()
@@ -34,7 +48,7 @@ class SummaryMoments:
         """Network ``fold``'s summaries of every reference event, their mean, and the
         covariance of that mean."""
         if fold not in self._reference:
-            summaries = self._nets[fold].transform(self._reference_events)
+            summaries = self.summaries(fold, self._reference_events)
             self._reference[fold] = (summaries, summaries.mean(axis=0),
                                      np.atleast_2d(np.cov(summaries, rowvar=False)) / len(summaries))
         return self._reference[fold]
@@ -44,7 +58,7 @@ class SummaryMoments:
         ``index`` that it did not train on (every ``folds``-th from ``fold``)."""
         key = (fold, index)
         if key not in self._points:
-            summaries = self._nets[fold].transform(events[fold::self.folds])
+            summaries = self.summaries(fold, events[fold::self.folds])
             self._points[key] = (summaries.mean(axis=0), float(len(summaries)),
                                  np.atleast_2d(np.cov(summaries, rowvar=False)))
         return self._points[key]
