@@ -245,3 +245,16 @@ def test_config_paths_become_argument_names():
     assert in_argument_terms("parameters: none given") == "space: none given"
     assert in_argument_terms("fixed: overlap") == "fixed: overlap"
     assert in_argument_terms("a sentence: with a colon") == "a sentence: with a colon"
+
+
+def test_the_default_route_closes_and_says_what_it_knows(gaussian_reference):
+    """tune() with no route named: the pooled estimator. 20k reference, 40k simulated: each
+    parameter within 3 stated sd (two parameters: both hold with ~99% if calibrated), both
+    constrained, the goodness of fit tested (4 summaries, 2 parameters: 2 dof) and no fallback."""
+    simulator, reference = gaussian_reference
+    result = advopt.tune(simulator, reference, budget=40_000, seed=0, truth=simulator.truth, progress=False)
+    assert result.optimizer == "pooled"
+    for name, value in simulator.truth.items():
+        assert abs(result.best_params[name] - value) < 3 * result.uncertainty[name], (name, result.best_params)
+    assert result.parameter_status == {"mean": "constrained", "width": "constrained"}
+    assert result.goodness_of_fit["dof"] == 2 and result.ok and not result.misfit
