@@ -116,6 +116,8 @@ def run_one(simulator, executor, reference, set_name, method, budget, seed, args
         "set": set_name, "method": method, "budget": budget, "seed": seed,
         "tuned": result.best_params, "truth": truth, "uncertainty": result.uncertainty, "interval68": result.interval68,
         "pulls": result.pulls(), "covered": covered, "commit": git_commit(),
+        "status": result.parameter_status, "unconstrained_directions": list(result.unconstrained_directions),
+        "goodness_of_fit": result.goodness_of_fit, "fallbacks": list(result.fallbacks),
         "normalised_distance": float(np.sqrt(np.sum((offsets / ranges) ** 2))),
         "events_used": result.events_used, "wall_seconds": wall, "failed": result.n_failed,
         # the wall split: the workers' simulation time (task-seconds over the workers) and the
