@@ -19,8 +19,6 @@ estimator with N_sim simulated events reaches about sqrt(1 + N_ref / N_sim)); th
 seeds whose 68% interval holds the truth; the median wall time. Methods:
 
 - ``pooled``: ``optimizer = "pooled"`` (learnt summaries of all events, one moment fit);
-- ``pooled-observables``: the same with the observables' means fitted beside the learnt
-  summaries (``[optimizer] observables = true``: over-identified);
 - ``jsd-bo``: per-point JSD (the ``mlp`` divergence) + Bayesian optimisation;
 - ``chi2-bo``: the binned chi-square + Bayesian optimisation;
 - ``sbi-nre``: sbi's neural ratio estimation on single-event simulations from a uniform prior,
@@ -93,7 +91,6 @@ TASKS = {"gaussian": gaussian_logpdf, "camel": camel_logpdf, "xor": xor_logpdf, 
 TASK_SIMULATORS = {"mixed-gaussians-20": ("mixed-gaussians", {"features": 10})}
 METHODS = {
     "pooled": {"optimizer": "pooled"},
-    "pooled-observables": {"optimizer": "pooled", "optimizer_options": {"observables": True}},
     "jsd-bo": {"optimizer": "bayes", "divergence": "mlp"},
     "chi2-bo": {"optimizer": "bayes", "divergence": "chi2"},
     "sbi-nre": None,  # not an advopt route: _sbi_nre.tune_nre

@@ -79,7 +79,7 @@ class PooledOptimizer(OptimizerBase):
                  batch_size: int = 512, max_epochs: int = 60, warm_epochs: int = 20, warm_epoch_events: int = 65_536,
                  patience: int = 4, max_train_events: int = 400_000, max_pool_events: int = 2_000_000, min_spread: float = 0.002,
                  folds: int = 2, device: str = "auto", threads: int = 1, summary: str = "score",
-                 resamplings: int = 20, observables: bool = False, start=None):
+                 resamplings: int = 20, start=None):
         check_pooled_options({name: value for name, value in locals().items() if name not in ("self", "dim", "seed", "start")})
         self.resamplings, self.folds = int(resamplings), int(folds)
         self.hidden = tuple(int(h) for h in hidden)
@@ -93,7 +93,7 @@ class PooledOptimizer(OptimizerBase):
         self.max_epochs, self.warm_epochs, self.patience = int(max_epochs), int(warm_epochs), int(patience)
         self.max_train_events, self.max_pool_events = int(max_train_events), int(max_pool_events)
         self.min_spread, self.warm_epoch_events = float(min_spread), int(warm_epoch_events)
-        self.summary, self.observables = summary, bool(observables)  # observables: see SummaryMoments
+        self.summary = summary
         self._start = None if start is None else np.clip(np.asarray(start, dtype=float).reshape(dim), 0.0, 1.0)
         self._plan = round_sizes(int(total_points), self.dim, float(initial_fraction), int(rounds))
         self._half_rounds = HalfRounds(self._plan)
@@ -136,7 +136,7 @@ class PooledOptimizer(OptimizerBase):
                            threads=self.threads, seed=seeds.pooled_seed(self.seed, 0, fold, seeds.POOLED_NETWORK_INIT), kind=self.summary)
             for fold in range(self.folds)
         ]
-        self._moments = SummaryMoments(self._nets, self._reference, self.observables)
+        self._moments = SummaryMoments(self._nets, self._reference)
         self._reference_distance = ReferenceDistance(self._reference)
 
     # -- ask / tell ------------------------------------------------------------------------------

@@ -5,10 +5,6 @@ of the summaries over the events that fold's network did not train on. They chan
 the networks learn, so they are kept until then: the pooled estimator computes them for the
 points told so far right after training, while the rest of the round simulates, and at the
 round's end only the new points remain to be summarised.
-
-With ``observables``, each network's summaries are followed by the observables themselves
-(standardised on the reference): the moment fit then matches their means too, over-identified
-(more summaries than parameters, weighted by their joint noise).
 """
 
 from __future__ import annotations
@@ -20,11 +16,9 @@ class SummaryMoments:
     """Moments of the summaries of ``nets`` (one per fold) over the reference and each point's
     held-out events; :meth:`forget` when the networks change."""
 
-    def __init__(self, nets: list, reference: np.ndarray, observables: bool = False):
+    def __init__(self, nets: list, reference: np.ndarray):
         self._nets = nets
         self._reference_events = reference
-        scale = reference.std(axis=0)
-        self._observables = (reference.mean(axis=0), np.where(scale > 0, scale, 1.0)) if observables else None
         self._reference: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._points: dict[tuple[int, int], tuple[np.ndarray, float, np.ndarray]] = {}
 
@@ -33,12 +27,8 @@ class SummaryMoments:
         return len(self._nets)
 
     def summaries(self, fold: int, events: np.ndarray) -> np.ndarray:
-        """Network ``fold``'s summaries of ``events`` (and the standardised observables, with ``observables``)."""
-        learnt = self._nets[fold].transform(events)
-        if self._observables is None:
-            return learnt
-        mean, scale = self._observables
-        return np.hstack([learnt, (np.asarray(events, dtype=np.float64) - mean) / scale])
+        """Network ``fold``'s summaries of ``events``."""
+        return self._nets[fold].transform(events)
 
     def forget(self) -> None:
         self._reference.clear()
