@@ -58,10 +58,10 @@ def simulate_reference(simulator, executor, params, n_events: int, seed: int, ch
     return np.concatenate([o.events for o in outcomes]).astype(np.float64)
 
 
-def pooled_run(record_path: str) -> dict:
-    """The first pooled run of a ``bench_tunemc_closure.py`` record; exits naming the record if it has none."""
+def pooled_run(record_path: str, method: str = "pooled") -> dict:
+    """The first run of ``method`` in a ``bench_tunemc_closure.py`` record; exits naming the record if it has none."""
     record = json.loads(Path(record_path).read_text())
-    run = next((r for r in record.get("runs", []) if r.get("method") == "pooled"), None)
+    run = next((r for r in record.get("runs", []) if r.get("method") == method), None)
     if run is None:
-        raise SystemExit(f"record: {record_path} holds no pooled run")
+        raise SystemExit(f"record: {record_path} holds no {method} run")
     return run

@@ -75,13 +75,14 @@ def main() -> None:
                         help="events per simulation task of the tuned-point sample (the truth's: 10,000)")
     parser.add_argument("--reference", default=None, metavar="PATH",
                         help="the closure's stored reference (.npy): also compare each sample's means with it")
+    parser.add_argument("--method", default="pooled", help="whose tuned point: the record's run of this method")
     parser.add_argument("--name", default="two_sample_at_tuned")
     args = parser.parse_args()
     if args.events < 1_000:
         raise SystemExit(f"--events: at least 1000, got {args.events}")
     if args.chunk < 1:
         raise SystemExit(f"--chunk: at least 1 event per task, got {args.chunk}")
-    run = pooled_run(args.record)
+    run = pooled_run(args.record, args.method)
     unknown = [name for name in args.truth_for if name not in run["tuned"]]
     if unknown:
         raise SystemExit(f"--truth-for: {unknown[0]!r} is not a tuned parameter of this run")
