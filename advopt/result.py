@@ -158,7 +158,7 @@ class TuneResult:
         data["unconstrained_directions"] = tuple(data.get("unconstrained_directions", ()))
         data["fallbacks"] = tuple(data.get("fallbacks", ()))
         if data.get("goodness_of_fit") is not None:
-            data["goodness_of_fit"] = {k: _float_or_nan(v) if k in ("chi2", "p_value") else v
+            data["goodness_of_fit"] = {k: _float_or_nan(v) if k in ("chi2", "p_value", "agreement_chi2", "agreement_p_value") else v
                                        for k, v in data["goodness_of_fit"].items()}
         return cls(**data)
 
@@ -206,6 +206,11 @@ class TuneResult:
                        else "consistent with the reference")
             lines.append(f"goodness of fit: chi2 {fit['chi2']:.4g} for {fit['dof']} degrees of freedom, "
                          f"p = {fit['p_value']:.3g} ({fit['summaries']}): {verdict}")
+        if fit is not None and fit.get("agreement_dof", 0) > 0:
+            verdict = ("the observables point elsewhere than the estimate, beyond both intervals (p < 0.01): the "
+                       "intervals may be too narrow" if fit["agreement_p_value"] < MISFIT_P_VALUE else "they agree")
+            lines.append(f"the estimate against the observables' own fit: chi2 {fit['agreement_chi2']:.4g} for "
+                         f"{fit['agreement_dof']} constrained directions, p = {fit['agreement_p_value']:.3g}: {verdict}")
         for direction in self.unconstrained_directions:
             big = {name: c for name, c in direction.items() if abs(c) >= 0.1}
             if len(big) > 1:

@@ -138,6 +138,7 @@ def summarise(records: dict[str, list[dict]]) -> dict:
     if misfit:
         p_values = [r["goodness_of_fit"]["p_value"] for r in misfit]
         out["misfit"] = {"seeds": len(misfit), "p_values": p_values, "flagged": sum(p < 0.01 for p in p_values),
+                         "agreement_p_values": [r["goodness_of_fit"].get("agreement_p_value") for r in misfit],
                          "chi2": [r["goodness_of_fit"]["chi2"] for r in misfit]}
     for row in ("pythia-misfit",):
         runs = records.get(row, [])
@@ -149,9 +150,13 @@ def summarise(records: dict[str, list[dict]]) -> dict:
         runs = records.get(row, [])
         if runs:
             p_values = [r["goodness_of_fit"]["p_value"] for r in runs]
+            agreement = [r["goodness_of_fit"].get("agreement_p_value") for r in runs]
+            agreement = [p for p in agreement if p is not None and math.isfinite(p)]
             out.setdefault("p_values_correct_models", {})[row] = {
                 "p_values": p_values, "ks_uniform_p": float(stats.kstest(p_values, "uniform").pvalue),
-                "below_0.01": sum(p < 0.01 for p in p_values)}
+                "below_0.01": sum(p < 0.01 for p in p_values),
+                # the estimate against the observables' own fit (conservative: at most uniform's share below a level)
+                "agreement_p_values": agreement, "agreement_below_0.01": sum(p < 0.01 for p in agreement)}
     out["fallbacks"] = sorted({f.split(":")[0] for runs in records.values() for r in runs for f in r["fallbacks"]})
     return out
 

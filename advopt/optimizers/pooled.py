@@ -261,7 +261,7 @@ class PooledOptimizer(OptimizerBase):
         if self._goodness is None or self._goodness[0] != self._fitted_points:
             alive = self._alive()
             found = goodness_of_fit(np.array([self._points[j] for j in alive]), [self._events[j] for j in alive],
-                                    self._reference, self._centre, self._fit_width)
+                                    self._reference, self._centre, self._fit_width, self._cov, self._information)
             self._goodness = (self._fitted_points, found.to_dict())
             if not found.tested:
                 self._fallbacks["no-goodness-of-fit"] = (f"{found.summaries}: not more independent summaries than "

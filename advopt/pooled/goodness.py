@@ -16,18 +16,26 @@ same points and kernel width as the kept pooled fit (the richest polynomial they
 summary means and V_model the model's prediction noise. A small p-value says that no point
 near the estimate reproduces the reference's observables: the simulator (or the tuned
 space) cannot describe the data, and the fit's intervals are statistical only.
+
+The same fit gives a second estimate of the parameters, from the observables alone. Where the
+model describes the data, the pooled estimate and this one differ by no more than their
+errors allow: along the directions the data constrain, (u - u_obs)' (V_u + V_obs)^-1
+(u - u_obs) is at most chi-square with as many degrees of freedom (at most, as both come from
+the same reference and their errors correlate positively). A small p-value says that the
+observables point elsewhere than the estimate, beyond both intervals: the learnt summaries
+miss information the observables carry, or the intervals are too narrow.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import stats
 
 from advopt.binning import quantile_edges
 from advopt.pooled.design import kernel_weights
-from advopt.pooled.moments import fit_moment_model, solve_moments, supports
+from advopt.pooled.moments import BOX_INFORMATION, fit_moment_model, solve_moments, supports
 
 # The summaries' covariance is estimated per point and held for every point: at most this
 # many summaries (quartile fractions are dropped first, then medians only), so that a
@@ -48,13 +56,16 @@ class GoodnessOfFit:
     dof: int
     p_value: float
     summaries: str
+    agreement: tuple[float, int, float] = (float("nan"), 0, float("nan"))  # (chi2, dof, p) of the two estimates
 
     @property
     def tested(self) -> bool:
         return self.dof > 0
 
     def to_dict(self) -> dict:
-        return {"chi2": self.chi2, "dof": self.dof, "p_value": self.p_value, "summaries": self.summaries}
+        chi2, dof, p_value = self.agreement
+        return {"chi2": self.chi2, "dof": self.dof, "p_value": self.p_value, "summaries": self.summaries,
+                "agreement_chi2": chi2, "agreement_dof": dof, "agreement_p_value": p_value}
 
 
 class ObservableSummaries:
@@ -100,10 +111,12 @@ def _moments(summaries: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
 
 
 def goodness_of_fit(points: np.ndarray, events: list[np.ndarray], reference: np.ndarray, centre: np.ndarray,
-                    width: np.ndarray) -> GoodnessOfFit:
+                    width: np.ndarray, covariance: np.ndarray | None = None,
+                    information: np.ndarray | None = None) -> GoodnessOfFit:
     """Hansen's J of the observables' summaries (module docstring): the moment model over
     ``points`` (unit cube; ``events`` each point's sample) with Gaussian kernel ``width``
-    around ``centre`` (the kept pooled fit's), solved from ``centre``."""
+    around ``centre`` (the kept pooled fit's), solved from ``centre``. With the estimate's
+    ``covariance`` and ``information`` (unit cube), also its agreement with the observables' own fit."""
     transform = ObservableSummaries(reference)
     reference_summaries = transform(reference)
     reference_mean = reference_summaries.mean(axis=0)
@@ -124,7 +137,22 @@ def goodness_of_fit(points: np.ndarray, events: list[np.ndarray], reference: np.
     noise = reference_cov + model.prediction_cov(fit.point)
     dof = _rank(noise) - points.shape[1]
     p_value = float(stats.chi2.sf(fit.chi2, dof)) if dof > 0 else float("nan")
-    return GoodnessOfFit(float(fit.chi2), int(dof), p_value, transform.description)
+    found = GoodnessOfFit(float(fit.chi2), int(dof), p_value, transform.description)
+    if covariance is None or information is None or dof <= 0:
+        return found
+    return replace(found, agreement=_agreement(centre, covariance, information, fit.point, fit.gain @ noise @ fit.gain.T))
+
+
+def _agreement(estimate, covariance, information, other, other_covariance) -> tuple[float, int, float]:
+    """(chi2, dof, p) of two estimates' difference along the directions ``information``
+    constrains (eigenvalues of at least the box's 12), in their summed covariance."""
+    values, vectors = np.linalg.eigh(0.5 * (information + information.T))
+    basis = vectors[:, values >= BOX_INFORMATION]
+    if basis.shape[1] == 0:
+        return float("nan"), 0, float("nan")
+    difference = basis.T @ (np.asarray(estimate) - other)
+    chi2 = float(difference @ np.linalg.pinv(basis.T @ (covariance + other_covariance) @ basis) @ difference)
+    return chi2, basis.shape[1], float(stats.chi2.sf(chi2, basis.shape[1]))
 
 
 def _rank(covariance: np.ndarray) -> int:
