@@ -161,3 +161,21 @@ def test_a_truth_on_a_bound_is_covered_68_percent_of_the_time():
         low, high = result.interval68["mean"]
         covered.append(low <= 0.5 <= high)
     assert abs(np.mean(covered) - 0.6827) < 2.5 * 0.085, np.mean(covered)
+
+
+def test_the_estimate_is_checked_against_the_observables_own_fit():
+    """A known estimate (no error of its own) against the observables' fit: at the truth the
+    statistic is chi-square with 1 degree of freedom (mean 1 +- 0.12 over 150 problems, sd
+    sqrt(2 / 150), allowed 3 sd); 7 of the fit's sd away it says they disagree."""
+    rng = np.random.default_rng(2)
+    exact, information = np.array([[1e-12]]), np.array([[1e12]])
+    at_truth = [goodness_of_fit(*_gaussian_problem(rng, "gaussian"), np.array([0.4]), np.array([0.1]), exact,
+                                information).agreement for _ in range(150)]
+    assert {dof for _, dof, _ in at_truth} == {1}
+    assert abs(np.mean([chi2 for chi2, _, _ in at_truth]) - 1) < 3 * np.sqrt(2 / 150)
+    chi2, _, p_value = goodness_of_fit(*_gaussian_problem(rng, "gaussian"), np.array([0.45]), np.array([0.1]), exact,
+                                       information).agreement
+    assert p_value < 1e-6, chi2
+    # a direction the data do not constrain is not compared
+    assert goodness_of_fit(*_gaussian_problem(rng, "gaussian"), np.array([0.45]), np.array([0.1]), exact,
+                           np.array([[1.0]])).agreement[1] == 0
