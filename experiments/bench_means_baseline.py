@@ -28,7 +28,7 @@ import advopt
 from advopt import seeds
 from advopt.execution import SimulationTask, make_executor, run_simulation
 from advopt.pooled.design import sobol_points
-from advopt.pooled.moments import fit_moment_model, solve_moments
+from advopt.pooled.moments import fit_moment_model, information_inverse, solve_moments
 from bench_tunemc_closure import SETS, pseudo_truth, reference_for
 from _common import git_commit, write_result
 
@@ -91,7 +91,11 @@ def main() -> None:
             centre, half_width = fit.point, half_width / 2
     finally:
         executor.close()
-    covariance = fit.gain @ (reference_cov + model.prediction_cov(fit.point)) @ fit.gain.T
+    # the estimate's covariance, the inverse of its information with no floor (the fit's own gain
+    # floors it at the box's, which understates weakly known directions)
+    jacobian = model.jacobian(fit.point)
+    information = jacobian.T @ np.linalg.pinv(reference_cov + model.prediction_cov(fit.point)) @ jacobian
+    covariance = information_inverse(information, 1e-12)
     tuned = dict(zip(names, (low + fit.point * (high - low)).tolist()))
     sd = dict(zip(names, (np.sqrt(np.diag(covariance)) * (high - low)).tolist()))
     offsets = np.array([tuned[n] - truth[n] for n in names]) / (high - low)
