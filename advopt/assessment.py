@@ -125,13 +125,3 @@ def _acceptance(mus: np.ndarray, sigma: float, low: float, high: float) -> np.nd
     taken = np.arange(_GRID)[None, :] <= np.argmax(mass >= CONFIDENCE, axis=1)[:, None]
     chosen = np.where(taken, np.take_along_axis(xs, order, axis=1), np.nan)
     return np.column_stack([np.nanmin(chosen, axis=1), np.nanmax(chosen, axis=1)])
-
-
-def direction_text(direction: np.ndarray, names: list[str] | tuple[str, ...], least: float = 0.1) -> str:
-    """A unit-cube direction in words: its components of at least ``least``, largest first
-    (sign fixed so that the largest is positive)."""
-    direction = np.asarray(direction, dtype=float)
-    direction = direction * np.sign(direction[np.argmax(np.abs(direction))])
-    order = np.argsort(-np.abs(direction))
-    terms = [f"{direction[i]:+.2f} {names[i]}" for i in order if abs(direction[i]) >= least]
-    return " ".join(terms).lstrip("+")

@@ -127,7 +127,7 @@ def _assessed_result(space: Space, recommendation, common: dict) -> TuneResult:
     assessment = assess(recommendation.unbounded, recommendation.covariance, recommendation.information)
     interval, uncertainty = {}, {}
     for name, (low, high) in zip(space.names, assessment.intervals):
-        ends = sorted((space[name].from_unit(float(np.clip(low, 0, 1))), space[name].from_unit(float(np.clip(high, 0, 1)))))
+        ends = sorted((space[name].from_unit(float(low)), space[name].from_unit(float(high))))
         interval[name], uncertainty[name] = tuple(ends), 0.5 * (ends[1] - ends[0])
     status = dict(zip(space.names, assessment.status))
     directions = tuple({name: float(c) for name, c in zip(space.names, direction)}

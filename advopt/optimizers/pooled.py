@@ -393,4 +393,3 @@ class PooledOptimizer(OptimizerBase):
             j = alive[position]
             total -= len(self._events[j])
             self._events[j] = None
-

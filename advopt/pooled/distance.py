@@ -14,8 +14,8 @@ class ReferenceDistance:
     summaries once there is a fit, in the features standardised on the reference before."""
 
     def __init__(self, reference: np.ndarray):
-        scale = np.where(reference.std(axis=0) > 0, reference.std(axis=0), 1.0)
-        self._scale = scale
+        scale = reference.std(axis=0)
+        self._scale = np.where(scale > 0, scale, 1.0)
         standardised = self._standardise(reference)
         self._feature_basis = (standardised.mean(axis=0), np.atleast_2d(np.cov(standardised, rowvar=False)) / len(reference))
 

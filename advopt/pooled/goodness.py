@@ -35,7 +35,7 @@ from scipy import stats
 
 from advopt.binning import quantile_edges
 from advopt.pooled.design import kernel_weights
-from advopt.pooled.moments import BOX_INFORMATION, fit_moment_model, solve_moments, supports
+from advopt.pooled.moments import BOX_INFORMATION, fit_moment_model, solve_moments, supported_degrees
 
 # The summaries' covariance is estimated per point and held for every point: at most this
 # many summaries (quartile fractions are dropped first, then medians only), so that a
@@ -129,7 +129,7 @@ def goodness_of_fit(points: np.ndarray, events: list[np.ndarray], reference: np.
     # inflates J as a misfit would, its noise is in V_model. (A linear model over a curved
     # response: mean J 3.7 for 3 degrees of freedom; the degenerate toy's ridge without cross
     # terms: 2 of 10 correct-model p-values below 0.01, with them none.)
-    degrees = [d for d in ("linear", "diagonal", "full") if supports(points.shape[1], float(weights.sum()), d)][-1:]
+    degrees = supported_degrees(points.shape[1], float(weights.sum()), cross_terms_up_to=points.shape[1])[-1:]
     model = fit_moment_model(points[near], means, counts, covs, weights[near], centre, width, degrees=degrees) if degrees else None
     if model is None:
         return GoodnessOfFit(float("nan"), 0, float("nan"), transform.description)

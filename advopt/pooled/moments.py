@@ -74,11 +74,11 @@ def n_terms(dim: int, degree: str) -> int:
     return {"linear": 1 + dim, "diagonal": 1 + 2 * dim, "full": 1 + 2 * dim + dim * (dim - 1) // 2}[degree]
 
 
-def supported_degrees(dim: int, effective_points: float) -> list[str]:
+def supported_degrees(dim: int, effective_points: float, cross_terms_up_to: int = AIC_CROSS_TERMS_DIM) -> list[str]:
     """The polynomials that ``effective_points`` (kernel-weighted) points support, simplest
-    first (cross terms only up to 4 dimensions: their number grows as dim^2)."""
+    first (cross terms only up to ``cross_terms_up_to`` dimensions: their number grows as dim^2)."""
     return [degree for degree in ("linear", "diagonal", "full")
-            if supports(dim, effective_points, degree) and (degree != "full" or dim <= AIC_CROSS_TERMS_DIM)]
+            if supports(dim, effective_points, degree) and (degree != "full" or dim <= cross_terms_up_to)]
 
 
 def supports(dim: int, effective_points: float, degree: str) -> bool:
