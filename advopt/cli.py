@@ -80,7 +80,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def _report(args) -> int:
     from advopt.report import make_report  # plotting is imported only when a report is made
+    from advopt.report.histograms import is_histogram_run, make_histogram_report
 
+    if is_histogram_run(args.run_dir):
+        print(f"report: {make_histogram_report(args.run_dir, args.output)}")
+        return 0
     print(f"report: {make_report(args.run_dir, args.output, args.events)}")
     return 0
 
@@ -103,7 +107,18 @@ def _tune(args) -> int:
     if args.budget is not None:
         config.setdefault("budget", {})["events"] = args.budget
     run_dir = args.run_dir or _default_run_dir(config)
-    result = tune(**tune_arguments(config, {"workers": args.workers, "backend": args.backend, "run_dir": run_dir}))
+    overrides = {"workers": args.workers, "backend": args.backend, "run_dir": run_dir}
+    from advopt.histograms.config import histogram_tune_arguments, is_histogram_config
+
+    if is_histogram_config(config):
+        from advopt.histograms.tune import tune_histograms
+
+        base = Path(args.config).resolve().parent if args.config else None
+        result = tune_histograms(**histogram_tune_arguments(config, overrides, base), progress=not args.quiet)
+        print(result.summary())
+        print(f"run directory: {run_dir}")
+        return 0
+    result = tune(**tune_arguments(config, overrides))
     _print_result(result, run_dir)
     return 0
 

@@ -211,11 +211,11 @@ class _Generator:
             raise RuntimeError(f"Pythia init() failed for parameters {dict(params)}")
         self.current = dict(params)
 
-    def generate(self, n: int, seed: int) -> np.ndarray:
-        from simulators.observables import event_features
+    def batches(self, n: int, seed: int):
+        """``n`` events from ``seed``, as :class:`advopt.histograms.analysis.EventRecord` chunks."""
+        from advopt.histograms.analysis import EventRecord
 
         self.pythia.rndm.init(seed_to_pythia(seed))
-        out = np.empty((n, N_FEATURES), dtype=np.float64)
         done = 0
         empty = 0
         while done < n:
@@ -230,9 +230,8 @@ class _Generator:
             empty = 0
             rec = prt.content
             mom = rec.content("p")
-            offsets = np.asarray(prt.offsets.data, dtype=np.int64)
-            event_features(
-                offsets,
+            yield EventRecord(
+                np.asarray(prt.offsets.data, dtype=np.int64),
                 rec.content("id").data,
                 rec.content("status").data,
                 rec.content("mother1").data,
@@ -241,11 +240,25 @@ class _Generator:
                 mom.content("pz").data,
                 mom.content("e").data,
                 self.sqrt_s,
-                out,
-                done,
             )
             done += n_got
+
+    def generate(self, n: int, seed: int) -> np.ndarray:
+        from simulators.observables import event_features
+
+        out = np.empty((n, N_FEATURES), dtype=np.float64)
+        done = 0
+        for ev in self.batches(n, seed):
+            event_features(ev.offsets, ev.pid, ev.status, ev.mother1, ev.px, ev.py, ev.pz, ev.e, self.sqrt_s, out, done)
+            done += ev.n_events
         return out
+
+    def fill(self, n: int, seed: int, analyses, booking, fills) -> None:
+        """Generate ``n`` events and let each analysis add them into ``fills``."""
+        for ev in self.batches(n, seed):
+            for analysis in analyses:
+                analysis.fill(ev, booking, fills)
+            fills.n_generated += ev.n_events
 
 
 def _generator(sqrt_s: float, settings: tuple[str, ...]) -> _Generator:
@@ -332,11 +345,33 @@ class PythiaEE:
 
     def simulate(self, params: Mapping[str, float], n: int, seed: int) -> np.ndarray:
         """Generate ``n`` events at parameter point ``params`` with ``seed``: (n, d) float64."""
+        n = _check_n(n)
+        gen = self._configured(params)
+        if n == 0:
+            return np.empty((0, N_FEATURES), dtype=np.float64)
+        return gen.generate(n, seed)
+
+    def start_values(self, names) -> dict[str, float]:
+        """Each named parameter's value under the fixed settings (Monash unless ``settings``
+        change it): where a tune of these parameters starts from, for comparison."""
+        gen = _generator(self.sqrt_s, self.settings)
+        return {name: float(gen.base.get(_check_name(name)[0].lower(), gen.pythia.settings.parm(name))) for name in names}
+
+    def fill_histograms(self, params: Mapping[str, float], n: int, seed: int, analyses, booking):
+        """Generate ``n`` events at ``params`` with ``seed`` and return the analyses' fills of
+        ``booking``'s bins (:class:`advopt.histograms.analysis.Fills`). The analyses see the
+        whole event record, so identified-hadron spectra can count decayed hadrons."""
+        from advopt.histograms.analysis import Fills
+
+        n = _check_n(n)
+        gen = self._configured(params)
+        fills = Fills.empty(booking)
+        gen.fill(n, seed, analyses, booking, fills)
+        return fills
+
+    def _configured(self, params: Mapping[str, float]) -> "_Generator":
         if not isinstance(params, Mapping):
             raise ValueError(f"params must be a mapping name -> value, got {type(params).__name__}")
-        n = int(n)
-        if n < 0:
-            raise ValueError(f"n must be >= 0, got {n}")
         clean: dict[str, float] = {}
         for name, value in params.items():
             value = _check_value(name, value)
@@ -344,12 +379,17 @@ class PythiaEE:
             if key in clean and clean[key] != value:
                 raise ValueError(f"Pythia parameter {name!r} given twice with different values")
             clean[key] = value
-        if n == 0:
-            return np.empty((0, N_FEATURES), dtype=np.float64)
         gen = _generator(self.sqrt_s, self.settings)
         try:
             gen.configure(clean)
         except (ValueError, RuntimeError):
             _drop_generator(self.sqrt_s, self.settings)
             raise
-        return gen.generate(n, seed)
+        return gen
+
+
+def _check_n(n) -> int:
+    n = int(n)
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    return n

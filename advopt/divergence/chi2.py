@@ -31,7 +31,7 @@ from advopt.binning import bin_counts, quantile_edges
 from advopt.divergence.base import DivergenceBase, DivergenceEstimate
 
 
-def read_weights_file(path: str | Path) -> dict[str, float]:
+def read_weights_file(path: str | Path, field: str = "divergence.weights") -> dict[str, float]:
     """Professor-style weights: one ``PATTERN WEIGHT`` per line, ``#`` starts a comment.
 
     PATTERN is a shell-style glob on observable names (``thrust``, ``n_*``); a later line
@@ -41,7 +41,7 @@ def read_weights_file(path: str | Path) -> dict[str, float]:
     try:
         lines = path.read_text().splitlines()
     except OSError as err:
-        raise ValueError(f"divergence.weights: cannot read {path} ({err.strerror})") from None
+        raise ValueError(f"{field}: cannot read {path} ({err.strerror})") from None
     weights: dict[str, float] = {}
     for number, line in enumerate(lines, start=1):
         text = line.split("#", 1)[0].strip()
@@ -53,7 +53,7 @@ def read_weights_file(path: str | Path) -> dict[str, float]:
                 raise ValueError
             weights[parts[0]] = float(parts[1])
         except ValueError:
-            raise ValueError(f"divergence.weights: {path.name} line {number}: expected 'PATTERN WEIGHT', got {text!r}") from None
+            raise ValueError(f"{field}: {path.name} line {number}: expected 'PATTERN WEIGHT', got {text!r}") from None
     return weights
 
 

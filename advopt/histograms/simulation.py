@@ -1,0 +1,85 @@
+"""Simulating histograms: one worker task fills the booked bins at one parameter point.
+
+A simulator that can feed analyses has ``fill_histograms(params, n, seed, analyses,
+booking) -> Fills`` (advopt/histograms/analysis.py; ``simulators.pythia.PythiaEE`` has it).
+Workers run :func:`run_fills` through any executor (advopt/execution), so histogram tunes
+use the same local processes, Dask or batch clusters as event tunes; a simulation or an
+analysis that raises comes back as a failed outcome with its reason, never a crash.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from advopt.execution.tasks import SimulationOutcome, SimulationTask, _call_with_timeout, _Hung
+from advopt.histograms.analysis import Booking, Fills, bin_values
+
+
+@dataclass(frozen=True)
+class HistogramJob:
+    """What a worker needs (pickled once per task): the simulator, the analyses, the bins."""
+
+    simulator: object
+    analyses: tuple
+    booking: Booking
+
+
+def run_fills(job: HistogramJob, task: SimulationTask) -> SimulationOutcome:
+    """Fill the booked bins with ``task.n`` events; the outcome's one row is ``Fills.to_array()``."""
+    started = time.perf_counter()
+    try:
+        fills = _call_with_timeout(job.simulator.fill_histograms,
+                                   (dict(task.params), task.n, task.seed, job.analyses, job.booking), task.timeout)
+    except _Hung:
+        return SimulationOutcome(None, f"simulation hung: no result within {task.timeout:g} s (execution.task_timeout)",
+                                 time.perf_counter() - started)
+    except Exception as err:  # a failing simulation or analysis is data, not a crash
+        return SimulationOutcome(None, f"simulation or analysis raised {type(err).__name__}: {err}", time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    row = fills.to_array()
+    if not np.all(np.isfinite(row)):
+        return SimulationOutcome(None, "the analyses filled NaN or inf", seconds)
+    if fills.n_events <= 0:
+        return SimulationOutcome(None, f"no event of {fills.n_generated} passed the analyses' selection", seconds)
+    return SimulationOutcome(row[None, :], "", seconds)
+
+
+@dataclass(frozen=True)
+class SimulatedHistograms:
+    """One point's simulated bins in the measurement's units: values, their statistical
+    errors, and the events' variance of each bin's fill (same units), from ``n_events``."""
+
+    values: np.ndarray
+    errors: np.ndarray
+    per_event_variance: np.ndarray
+    n_events: int
+
+    @classmethod
+    def from_fills(cls, fills: Fills, booking: Booking, kinds) -> "SimulatedHistograms":
+        binned = bin_values(fills, booking, kinds)
+        n = max(fills.n_events, 1)
+        return cls(binned.values, binned.errors, binned.errors**2 * n, fills.n_events)
+
+
+def check_simulator(simulator) -> None:
+    if not callable(getattr(simulator, "fill_histograms", None)):
+        raise ValueError(f"simulator: {type(simulator).__name__} cannot feed analyses (it needs a "
+                         "fill_histograms(params, n, seed, analyses, booking) method, as pythia-ee has)")
+
+
+def pseudo_data(simulator, analyses, bins, params, n: int, seed: int):
+    """Histograms simulated at ``params`` with ``n`` events, each bin's error its own
+    statistical one: a reference with a known truth (closure tests). ``bins``: ``{path:
+    (lows, highs)}``."""
+    from advopt.histograms.analysis import Booking
+    from advopt.histograms.yoda import Histogram
+
+    booking = Booking.from_bins(bins)
+    kinds = {p: k for a in analyses for p, k in a.histograms.items()}
+    sample = SimulatedHistograms.from_fills(simulator.fill_histograms(dict(params), n, seed, list(analyses), booking),
+                                            booking, kinds)
+    return [Histogram(path, np.asarray(lo, float), np.asarray(hi, float), sample.values[booking.bins_of(path)],
+                      sample.errors[booking.bins_of(path)]) for path, (lo, hi) in bins.items()]

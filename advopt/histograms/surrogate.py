@@ -1,0 +1,181 @@
+"""A model of every bin's mean in the parameters, and the chi-square it gives against data.
+
+Each bin's value at a parameter point is a mean over events, so points simulated around an
+estimate give noisy measurements of a smooth function. Per bin, a polynomial in the unit
+cube (centred on the region, scaled to it) is fitted by weighted least squares, each point
+weighted by the inverse of its simulation variance: the bin's per-event variance, pooled
+over the points (a bin empty at one point still has its variance known from the others),
+over that point's events. The coefficients' covariance, scaled up by the fit's own
+chi-square per degree of freedom where the polynomial does not describe the bin in the
+region, gives the model's error at any point, which joins the data's error in the
+chi-square of the data against the model (Professor's approach with a local, not global,
+polynomial).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize
+from sklearn.preprocessing import PolynomialFeatures
+
+from advopt.pooled.moments import BOX_INFORMATION
+
+
+def n_terms(dim: int, degree: int) -> int:
+    return PolynomialFeatures(degree).fit(np.zeros((1, dim))).n_output_features_
+
+
+@dataclass(frozen=True)
+class BinModel:
+    """Per-bin polynomials over a region: ``centre`` and ``half_width`` (unit cube) map the
+    region onto [-1, 1]^d; ``coefficients`` (terms, bins); ``coefficient_covariance`` (bins,
+    terms, terms), already scaled by ``misfit`` (per bin, >= 1)."""
+
+    centre: np.ndarray
+    half_width: np.ndarray
+    degree: int
+    coefficients: np.ndarray
+    coefficient_covariance: np.ndarray
+    misfit: np.ndarray
+
+    def _features(self, u: np.ndarray) -> np.ndarray:
+        z = (np.atleast_2d(u) - self.centre) / self.half_width
+        return PolynomialFeatures(self.degree).fit_transform(z)
+
+    def predict(self, u: np.ndarray) -> np.ndarray:
+        """Bin values at points ``u`` (n, dim) -> (n, bins)."""
+        return self._features(u) @ self.coefficients
+
+    def feature_jacobian(self, u: np.ndarray) -> np.ndarray:
+        """d features / d u at one point -> (terms, dim)."""
+        z = (np.asarray(u, dtype=float) - self.centre) / self.half_width
+        powers = PolynomialFeatures(self.degree).fit(z[None, :]).powers_  # (terms, dim)
+        out = np.zeros(powers.shape)
+        for k in range(len(z)):
+            lowered = powers.copy()
+            lowered[:, k] = np.maximum(lowered[:, k] - 1, 0)
+            out[:, k] = powers[:, k] * np.prod(z[None, :] ** lowered, axis=1) / self.half_width[k]
+        return out
+
+    def jacobian(self, u: np.ndarray) -> np.ndarray:
+        """d bin value / d u at one point -> (bins, dim)."""
+        return (self.feature_jacobian(u).T @ self.coefficients).T
+
+    def jacobian_covariance(self, u: np.ndarray) -> np.ndarray:
+        """The covariance of each bin's slopes from the coefficients' -> (bins, dim, dim)."""
+        d = self.feature_jacobian(u)
+        return np.einsum("ik,bij,jl->bkl", d, self.coefficient_covariance, d)
+
+    def variance(self, u: np.ndarray) -> np.ndarray:
+        """The model's variance of each bin's value at ``u`` (one point) -> (bins,)."""
+        x = self._features(u)[0]
+        return np.einsum("i,bij,j->b", x, self.coefficient_covariance, x)
+
+
+def fit_bins(points: np.ndarray, means: np.ndarray, per_event_variance: np.ndarray, n_events: np.ndarray,
+             centre: np.ndarray, half_width: np.ndarray, degree: int = 2) -> BinModel:
+    """Weighted least squares per bin. ``points`` (n, dim) in the unit cube, ``means`` (n,
+    bins) the simulated values, ``per_event_variance`` (n, bins) the events' variance of each
+    bin's fill, ``n_events`` (n,)."""
+    n_events = np.asarray(n_events, dtype=float)
+    pooled = np.sum(per_event_variance * n_events[:, None], axis=0) / n_events.sum()
+    floor = 1e-12 * max(float(np.max(np.abs(means))), 1e-300)
+    variance = np.maximum(pooled, floor)[None, :] / n_events[:, None]  # (n, bins)
+    model = BinModel(centre, half_width, degree, np.empty(0), np.empty(0), np.empty(0))
+    x = model._features(points)  # (n, terms)
+    n, terms = x.shape
+    if n <= terms:
+        raise ValueError(f"a degree-{degree} model in {points.shape[1]} parameters needs more than {terms} points, got {n}")
+    bins = means.shape[1]
+    coefficients = np.empty((terms, bins))
+    covariance = np.empty((bins, terms, terms))
+    misfit = np.empty(bins)
+    for b in range(bins):
+        w = 1.0 / variance[:, b]
+        xw = x * np.sqrt(w)[:, None]
+        yw = means[:, b] * np.sqrt(w)
+        coef, *_ = np.linalg.lstsq(xw, yw, rcond=None)
+        residual = float(np.sum((yw - xw @ coef) ** 2)) / (n - terms)
+        misfit[b] = max(1.0, residual)
+        coefficients[:, b] = coef
+        covariance[b] = np.linalg.pinv(xw.T @ xw) * misfit[b]
+    return BinModel(centre, half_width, degree, coefficients, covariance, misfit)
+
+
+@dataclass(frozen=True)
+class Chi2Fit:
+    """The minimum of the data's chi-square against the model, inside ``low``..``high``
+    (unit cube): the point, its chi-square, and the Hessian there (unit cube)."""
+
+    point: np.ndarray
+    chi2: float
+    hessian: np.ndarray
+    gradient: np.ndarray
+    information: np.ndarray
+
+
+def chi2_terms(model: BinModel, u: np.ndarray, data: np.ndarray, data_variance: np.ndarray, weights: np.ndarray,
+               model_variance: np.ndarray) -> np.ndarray:
+    return weights * (data - model.predict(u)[0]) ** 2 / (data_variance + model_variance)
+
+
+def minimise_chi2(model: BinModel, data: np.ndarray, data_variance: np.ndarray, weights: np.ndarray,
+                  low: np.ndarray, high: np.ndarray, starts: np.ndarray) -> Chi2Fit:
+    """Minimise sum_b w_b (D_b - f_b(u))^2 / (sigma_b^2 + var_b) over the box [low, high]:
+    the model's variance var_b is held at its value at the best start, then at the minimum
+    found, and the minimisation repeated once (a variance that moved with u would pull the
+    minimum towards where the model knows least)."""
+    bounds = list(zip(low, high))
+
+    def best_of(model_variance, starts):
+        def value(u):
+            return float(np.sum(chi2_terms(model, u, data, data_variance, weights, model_variance)))
+
+        found = [optimize.minimize(value, s, method="L-BFGS-B", bounds=bounds) for s in starts]
+        return min(found, key=lambda r: r.fun), value
+
+    values = [float(np.sum(chi2_terms(model, s, data, data_variance, weights, model.variance(s)))) for s in starts]
+    first = starts[int(np.argmin(values))]
+    result, _ = best_of(model.variance(first), starts)
+    model_variance = model.variance(result.x)
+    result, value = best_of(model_variance, np.vstack([result.x, starts]))
+    hessian, gradient = _derivatives(value, result.x)
+    return Chi2Fit(result.x, float(result.fun), hessian, gradient,
+                   information(model, result.x, weights / (data_variance + model_variance)))
+
+
+def information(model: BinModel, u: np.ndarray, inverse_variance: np.ndarray) -> np.ndarray:
+    """The data's information on u: sum_b J_b J_b' / var_b less what the slopes' own noise
+    adds to it (E[J J'] = J J' + Cov J), so that a parameter the bins do not respond to
+    carries none on average instead of the curvature a polynomial fitted to noise gives it.
+    Then every eigen-direction whose information does not exceed the box's own (12) by two
+    standard deviations of that noise (a sum of w_b (v'J_b)^2, each term a scaled chi-square
+    of one degree of freedom when the bins do not respond to v) is set to none: noise can
+    lift a direction without effect above 12, and it would then be called constrained."""
+    jac = model.jacobian(u)
+    noise = inverse_variance[:, None, None] * model.jacobian_covariance(u)
+    raw = np.einsum("b,bk,bl->kl", inverse_variance, jac, jac) - noise.sum(axis=0)
+    values, vectors = np.linalg.eigh(0.5 * (raw + raw.T))
+    spread = np.sqrt(2.0 * np.sum(np.einsum("kv,bkl,lv->bv", vectors, noise, vectors) ** 2, axis=0))
+    values = np.where(values > BOX_INFORMATION + 2.0 * spread, values, 0.0)
+    return (vectors * values) @ vectors.T
+
+
+def _derivatives(function, x: np.ndarray, step: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
+    """Central-difference gradient and Hessian of a smooth (here: polynomial) function."""
+    dim = len(x)
+    hessian = np.empty((dim, dim))
+    gradient = np.empty(dim)
+    f0 = function(x)
+    eye = np.eye(dim) * step
+    for i in range(dim):
+        fp, fm = function(x + eye[i]), function(x - eye[i])
+        gradient[i] = (fp - fm) / (2 * step)
+        hessian[i, i] = (fp - 2 * f0 + fm) / step**2
+        for j in range(i):
+            value = (function(x + eye[i] + eye[j]) - function(x + eye[i] - eye[j])
+                     - function(x - eye[i] + eye[j]) + function(x - eye[i] - eye[j])) / (4 * step**2)
+            hessian[i, j] = hessian[j, i] = value
+    return hessian, gradient

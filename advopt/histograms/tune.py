@@ -1,0 +1,338 @@
+"""Tune a simulator to published histograms: local rounds of a moment fit with known summaries.
+
+A measured histogram is a mean over events of per-event fills, so fitting one is the pooled
+route's moment fit with the measurement's own summaries instead of learnt ones:
+
+1. round 0 spreads points (a Latin hypercube) over the whole unit cube; every later round
+   spreads as many over a box around the last estimate, of half-width three of its standard
+   deviations (at most the last box's, at least a quarter of it: a quadratic is trusted
+   where the chi-square rises by about 9, and the box shrinks no faster than the estimate
+   settles), held where the estimate sits on the box's edge rather than the cube's;
+2. per round, every bin's mean is modelled by a quadratic over the points inside the box
+   (advopt/histograms/surrogate.py) and the data's chi-square against it minimised in the box;
+3. the last round's minimum is the estimate; the information is J'WJ of the bins' slopes
+   there less the share the slopes' own noise adds (advopt/histograms/surrogate.py). Pythia does not
+   describe LEP data exactly, so the covariance (2 H^-1) is scaled by chi2/ndf where that
+   exceeds 1 (the Particle Data Group's scale factor: the errors are taken as understated
+   by the misfit, uniformly); statuses and Feldman-Cousins intervals at bounds come from
+   advopt/assessment.py;
+4. the estimate and the start (the simulator's defaults, e.g. Monash) are simulated once
+   more for the chi-square per histogram, the pulls and the report.
+
+``method="bayes"`` runs the chi-square + Bayesian optimisation route (scikit-optimize's GP)
+on the same histograms and budget, for comparison: each point is simulated and scored by the
+chi-square with data and simulation errors in quadrature.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import qmc
+
+from advopt import seeds
+from advopt.assessment import _MOSTLY as MOSTLY, assess
+from advopt.execution import SimulationTask, make_executor
+from advopt.histograms.analysis import Booking, Fills, check_analysis, get_analysis
+from advopt.histograms.reference import HistogramReference
+from advopt.histograms.result import HistogramTuneResult, histogram_chi2, write_simulated
+from advopt.histograms.simulation import HistogramJob, SimulatedHistograms, check_simulator, run_fills
+from advopt.histograms.surrogate import fit_bins, minimise_chi2, n_terms
+from advopt.pooled.moments import BOX_INFORMATION, information_inverse
+from advopt.space import Space
+
+ROUNDS = 4
+DEGREE = 2
+POINTS_PER_TERM = 2  # points per polynomial coefficient in every round
+_SIGMAS = 3.0  # a round's box: this many sd of the last estimate either side
+_SHRINK_AT_MOST = 4.0
+_MIN_HALF_WIDTH = 0.01
+_EDGE = 1e-6
+BOOTSTRAP = 20  # resamples of the last box's points for the model's own noise
+FINAL_SHARE = 0.1  # of the budget, for the tuned point and the start (report, chi-square per histogram)
+FINAL_POINT = 3  # seed purpose of the final simulations (advopt/seeds.py keys)
+
+
+def book(reference: HistogramReference, analyses: Sequence) -> tuple[Booking, dict[str, str]]:
+    """The reference's bins, each histogram filled by the analysis that names it; the kinds."""
+    kinds: dict[str, str] = {}
+    for analysis in analyses:
+        for path, kind in analysis.histograms.items():
+            kinds.setdefault(path, kind)
+        _check_binning(analysis, reference)
+    missing = [p for p in reference.paths if p not in kinds]
+    if missing:
+        names = [a.name for a in analyses]
+        raise ValueError(f"reference: histogram {missing[0]} is filled by no analysis (analyses: {names})")
+    return Booking.from_bins(reference.bins()), {p: kinds[p] for p in reference.paths}
+
+
+def _check_binning(analysis, reference: HistogramReference) -> None:
+    """An analysis that states its own bins (optional ``bins``: ``{path: (lows, highs)}``)
+    must agree with the reference's."""
+    own = getattr(analysis, "bins", None) or {}
+    for h in reference.histograms:
+        if h.path in own:
+            lows, highs = (np.asarray(a, dtype=float) for a in own[h.path])
+            if lows.shape != h.lows.shape or not (np.allclose(lows, h.lows) and np.allclose(highs, h.highs)):
+                raise ValueError(f"analysis {analysis.name}: binning of {h.path} ({len(lows)} bins) disagrees with the "
+                                 f"reference's ({h.n_bins} bins from {h.lows[0]:g} to {h.highs[-1]:g})")
+
+
+def resolve_analyses(analyses) -> list:
+    if analyses is None or isinstance(analyses, str) or not isinstance(analyses, Sequence):
+        analyses = [analyses]
+    return [get_analysis(a) if isinstance(a, str) else check_analysis(a) for a in analyses]
+
+
+def tune_histograms(simulator, reference: HistogramReference, space: Space, analyses=None, *, budget: int = 5_000_000,
+                    rounds: int = ROUNDS, method: str = "moments", seed: int = 0, n_workers: int = 1,
+                    backend: str | None = None, execution: Mapping | None = None, start: Mapping[str, float] | None = None,
+                    fixed: Mapping[str, float] | None = None, run_dir: str | Path | None = None,
+                    progress: bool = False) -> HistogramTuneResult:
+    """Tune ``space``'s parameters of ``simulator`` to ``reference`` with ``budget`` events."""
+    check_simulator(simulator)
+    analyses = resolve_analyses(analyses if analyses is not None else reference.analyses())
+    booking, kinds = book(reference, analyses)
+    if method not in ("moments", "bayes"):
+        raise ValueError(f"method: unknown {method!r}; choose moments or bayes")
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1000:
+        raise ValueError(f"budget: must be a whole number of events >= 1000, got {budget!r}")
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+        raise ValueError(f"rounds: must be a positive integer, got {rounds!r}")
+    fixed = dict(fixed or {})
+    start = dict(start if start is not None else _defaults(simulator, space))
+    job = HistogramJob(simulator, tuple(analyses), booking)
+    executor = make_executor(n_workers, backend, **dict(execution or {}))
+    run = _Run(job, kinds, reference, space, fixed, executor, seed, run_dir, progress)
+    started = time.perf_counter()
+    try:
+        tuning = budget - 2 * int(budget * FINAL_SHARE)
+        estimate = (run.moment_rounds if method == "moments" else run.bayes)(tuning, rounds)
+        finals = run.simulate([space.from_unit(estimate["point"]), start], int(budget * FINAL_SHARE), FINAL_POINT)
+    finally:
+        executor.close()
+    result = run.result(estimate, finals, start, method, budget, time.perf_counter() - started)
+    if run_dir is not None:
+        run.save(result, finals)
+    return result
+
+
+def _defaults(simulator, space: Space) -> dict[str, float]:
+    """Where a tune starts from, for comparison: the simulator's known values (Pythia's
+    Monash), else the box's centre."""
+    if callable(getattr(simulator, "start_values", None)):
+        return dict(simulator.start_values(space.names))
+    truth = getattr(simulator, "truth", None) or {}
+    return {p.name: float(truth.get(p.name, p.from_unit(0.5))) for p in space}
+
+
+class _Run:
+    def __init__(self, job, kinds, reference, space, fixed, executor, seed, run_dir, progress):
+        self.job, self.kinds, self.reference, self.space, self.fixed = job, kinds, reference, space, fixed
+        self.executor, self.seed, self.progress = executor, seed, progress
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.points: list[np.ndarray] = []
+        self.samples: list[SimulatedHistograms] = []
+        self.history: list[dict] = []
+        self.rounds: list[dict] = []
+        self.n_events = 0
+        self.data, self.data_variance = reference.values, reference.errors**2
+        self.weights = reference.weights
+        if self.run_dir is not None:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            (self.run_dir / "history.jsonl").write_text("")
+
+    # -- simulation ---------------------------------------------------------------------
+    def simulate(self, params: list[dict], n: int, purpose: int, iteration: int = 0) -> list[SimulatedHistograms | None]:
+        tasks = [SimulationTask({**self.fixed, **p}, n, seeds.task_seed(self.seed, iteration, i, purpose))
+                 for i, p in enumerate(params)]
+        outcomes = self.executor.map(run_fills, self.job, tasks)
+        out = []
+        for i, (task, outcome) in enumerate(zip(tasks, outcomes)):
+            record = {"iteration": iteration, "index": i, "purpose": purpose, "params": params[i], "n_events": n,
+                      "seed": task.seed, "seconds": round(outcome.seconds, 3), "status": "ok" if outcome.events is not None else "failed",
+                      "reason": outcome.error}
+            self.n_events += n
+            if outcome.events is None:
+                out.append(None)
+            else:
+                out.append(SimulatedHistograms.from_fills(Fills.from_array(outcome.events[0]), self.job.booking, self.kinds))
+            self.history.append(record)
+            if self.run_dir is not None:
+                with open(self.run_dir / "history.jsonl", "a") as f:
+                    f.write(json.dumps(record) + "\n")
+        return out
+
+    def _add(self, unit_points: np.ndarray, n: int, iteration: int) -> None:
+        params = [self.space.from_unit(u) for u in unit_points]
+        for u, sample in zip(unit_points, self.simulate(params, n, seeds.SIMULATION, iteration)):
+            if sample is not None:
+                self.points.append(np.asarray(u))
+                self.samples.append(sample)
+
+    # -- the moment fit -----------------------------------------------------------------
+    def moment_rounds(self, budget: int, rounds: int) -> dict:
+        dim = self.space.dim
+        per_round = POINTS_PER_TERM * n_terms(dim, DEGREE)
+        # Each round gets twice the events of the one before: the last round's model makes
+        # the estimate, the earlier ones only find its box.
+        shares = 2.0 ** np.arange(rounds) / (2.0**rounds - 1)
+        centre, half = np.full(dim, 0.5), np.full(dim, 0.5)
+        fit = None
+        for r in range(rounds):
+            events = max(int(budget * shares[r]) // per_round, 100)
+            low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+            design = qmc.LatinHypercube(dim, seed=np.random.default_rng([self.seed, r, seeds.POOLED_DESIGN]))
+            self._add(low + design.random(per_round) * (high - low), events, r)
+            fit = self._fit_in(low, high, fit["point"] if fit else centre)
+            sd = fit["sd"]
+            on_edge = ((np.abs(fit["point"] - low) < _EDGE) & (low > _EDGE)) | ((np.abs(fit["point"] - high) < _EDGE) & (high < 1 - _EDGE))
+            wanted = np.where(np.isfinite(sd), _SIGMAS * sd, half)
+            new_half = np.clip(wanted, np.maximum(half / _SHRINK_AT_MOST, _MIN_HALF_WIDTH), half)
+            new_half[on_edge] = half[on_edge]
+            self.rounds.append({"round": r, "low": low.tolist(), "high": high.tolist(), "points_in_box": fit["n_points"],
+                                "events_per_point": events, "estimate": self.space.from_unit(fit["point"]),
+                                "model_chi2": fit["chi2"], "worst_bin_misfit": float(np.max(fit["model"].misfit)),
+                                "held": fit["held"]})
+            if self.progress:
+                print(f"round {r}: {fit['n_points']} points, model chi2 {fit['chi2']:.1f} at {self.space.from_unit(fit['point'])}", flush=True)
+            centre, half = fit["point"], new_half
+        fit["covariance"] = fit["covariance"] + self._model_noise(low, high, fit)
+        return fit
+
+    def _model_noise(self, low, high, fit) -> np.ndarray:
+        """The estimate's covariance from the model's own noise: the points of the last box
+        resampled with replacement (bootstrap), the model refitted and the chi-square
+        minimised again each time. The bins' model errors are correlated (the same simulated
+        events fill them all), which per-bin variances in the chi-square cannot say."""
+        points = np.array(self.points)
+        inside = np.flatnonzero(np.all((points >= low - 1e-12) & (points <= high + 1e-12), axis=1))
+        active = np.array([name not in fit["held"] for name in self.space.names])
+        rng = np.random.default_rng([self.seed, seeds.POOLED_RESAMPLING])
+        estimates = []
+        for _ in range(BOOTSTRAP):
+            pick = inside[rng.integers(0, len(inside), len(inside))]
+            try:
+                estimates.append(self._fit_subspace(low, high, fit["point"], active, pick)["point"])
+            except (ValueError, RuntimeError, np.linalg.LinAlgError):
+                continue  # too few distinct points in this resample for the polynomial
+        if len(estimates) < BOOTSTRAP // 2:
+            return np.zeros((self.space.dim,) * 2)
+        return np.atleast_2d(np.cov(np.array(estimates), rowvar=False))
+
+    def _fit_in(self, low: np.ndarray, high: np.ndarray, previous: np.ndarray) -> dict:
+        """The model over the points in the box and the chi-square's minimum in it. A
+        parameter the data do not constrain (its axis lies in the directions of information
+        below the box's) is then left out of the model and held where it was: a polynomial in
+        it fits noise, and the minimiser would trade that noise against the real parameters."""
+        fit = self._fit_subspace(low, high, previous, np.ones(self.space.dim, dtype=bool))
+        inert = _not_constrained(fit["information"])
+        if inert.any() and not inert.all():
+            fit = self._fit_subspace(low, high, previous, ~inert)
+        return fit
+
+    def _fit_subspace(self, low, high, previous, active, pick=None) -> dict:
+        points = np.array(self.points)
+        if pick is None:
+            pick = np.flatnonzero(np.all((points >= low - 1e-12) & (points <= high + 1e-12), axis=1))
+        k = int(active.sum())
+        if len(np.unique(pick)) <= n_terms(k, DEGREE):
+            raise RuntimeError(f"too few successful simulations in the fit's box ({len(np.unique(pick))}); see history.jsonl")
+        samples = [self.samples[i] for i in pick]
+        at = points[pick][:, active]
+        lo, hi = low[active], high[active]
+        centre, half = 0.5 * (lo + hi), np.maximum(0.5 * (hi - lo), 1e-9)
+        model = fit_bins(at, np.array([s.values for s in samples]), np.array([s.per_event_variance for s in samples]),
+                         np.array([s.n_events for s in samples]), centre, half, DEGREE)
+        scores = np.sum(self.weights * (self.data - model.predict(at)) ** 2 / self.data_variance, axis=1)
+        held = np.clip(previous, low, high)
+        starts = np.vstack([held[active], centre, at[np.argsort(scores)[:4]]])
+        fit = minimise_chi2(model, self.data, self.data_variance, self.weights, lo, hi, starts)
+        ndf = max(int(np.count_nonzero(self.weights)) - k, 1)
+        scale = max(1.0, fit.chi2 / ndf)
+        point, gradient = held.copy(), np.zeros(self.space.dim)
+        point[active], gradient[active] = fit.point, fit.gradient
+        information = np.zeros((self.space.dim,) * 2)
+        information[np.ix_(active, active)] = fit.information
+        # The information is the slopes' noise-corrected J'WJ, not the model's Hessian: a
+        # quadratic fitted to noise curves along a parameter without effect, and a box shrunk
+        # on that curvature would make the noise larger still. Directions below the box's
+        # own information (12) keep the box's variance.
+        covariance = information_inverse(information, BOX_INFORMATION) * scale
+        sd = np.sqrt(np.diag(covariance))
+        return {"point": point, "chi2": fit.chi2, "ndf": ndf, "scale": scale, "information": information,
+                "covariance": covariance, "sd": sd, "gradient": gradient, "model": model, "n_points": len(pick),
+                "held": [name for name, a in zip(self.space.names, active) if not a]}
+
+    # -- the comparison route -----------------------------------------------------------
+    def bayes(self, budget: int, rounds: int) -> dict:
+        from skopt import Optimizer
+
+        n_points = int(np.clip(budget // 50_000, 10 * self.space.dim, 200))
+        events = max(budget // n_points, 100)
+        batch = max(1, getattr(self.executor, "n_workers", 1))
+        optimizer = Optimizer([(0.0, 1.0)] * self.space.dim, base_estimator="GP", acq_func="EI",
+                              n_initial_points=2 * self.space.dim, random_state=self.seed)
+        best = (math.inf, None)
+        for iteration in range(math.ceil(n_points / batch)):
+            asked = np.array(optimizer.ask(n_points=min(batch, n_points - iteration * batch)))
+            samples = self.simulate([self.space.from_unit(u) for u in asked], events, seeds.SIMULATION, iteration)
+            values = [histogram_chi2(self.reference, s.values, s.errors)[0] if s is not None else 1e12 for s in samples]
+            optimizer.tell(asked.tolist(), [float(v) for v in values])
+            for u, v in zip(asked, values):
+                best = min(best, (v, u), key=lambda t: t[0])
+        return {"point": np.asarray(best[1]), "chi2": best[0], "ndf": max(int(np.count_nonzero(self.weights)) - self.space.dim, 1),
+                "scale": math.nan, "information": None, "covariance": np.full((self.space.dim,) * 2, np.nan),
+                "sd": np.full(self.space.dim, np.nan), "gradient": np.zeros(self.space.dim), "model": None, "n_points": n_points}
+
+    # -- the result ---------------------------------------------------------------------
+    def result(self, estimate: dict, finals, start: dict, method: str, budget: int, wall: float) -> HistogramTuneResult:
+        point = estimate["point"]
+        unbounded = point.copy()
+        if estimate["information"] is not None:
+            # a coordinate held on the cube's bound: one Newton step of the local chi-square beyond it
+            on_bound = (point <= _EDGE) | (point >= 1 - _EDGE)
+            if on_bound.any():
+                step = estimate["covariance"] / estimate["scale"] @ (0.5 * estimate["gradient"])
+                unbounded[on_bound] = point[on_bound] - step[on_bound]
+            assessment = assess(unbounded, estimate["covariance"], estimate["information"] / estimate["scale"])
+            intervals = {p.name: (p.from_unit(lo), p.from_unit(hi)) for p, (lo, hi) in zip(self.space, assessment.intervals)}
+            status = dict(zip(self.space.names, assessment.status))
+            directions = assessment.unconstrained_directions.tolist()
+        else:
+            intervals, status, directions = {}, {}, []
+        tuned, at_start = finals
+        return HistogramTuneResult.build(
+            reference=self.reference, params=self.space.from_unit(point), intervals=intervals, status=status,
+            unconstrained_directions=directions, covariance_unit=estimate["covariance"], space=self.space,
+            model_chi2=estimate["chi2"], ndf=estimate["ndf"], misfit_scale=estimate["scale"], tuned=tuned,
+            start=start, at_start=at_start, method=method, budget=budget, n_events=self.n_events,
+            n_failed=sum(r["status"] != "ok" for r in self.history), rounds=self.rounds, wall_seconds=wall)
+
+    def save(self, result: HistogramTuneResult, finals) -> None:
+        result.save(self.run_dir / "result.json")
+        for name, sample in zip(("tuned", "start"), finals):
+            if sample is not None:
+                write_simulated(self.run_dir / f"histograms_{name}.yoda", self.reference, sample)
+
+
+def _not_constrained(information: np.ndarray) -> np.ndarray:
+    """Parameters whose axis lies mostly (as advopt/assessment.py decides) in directions of
+    information below the box's."""
+    values, vectors = np.linalg.eigh(0.5 * (information + information.T))
+    share = np.sum(vectors[:, values < BOX_INFORMATION] ** 2, axis=1)
+    return share >= MOSTLY
+
+
+def _inverse(matrix: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric matrix; directions with no curvature get an infinite variance
+    (the assessment then calls them not constrained)."""
+    values, vectors = np.linalg.eigh(0.5 * (matrix + matrix.T))
+    safe = np.where(values > 1e-12 * max(values.max(), 1e-300), 1.0 / np.where(values > 0, values, 1.0), 1e12)
+    return (vectors * safe) @ vectors.T

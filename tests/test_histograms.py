@@ -1,0 +1,176 @@
+"""Histogram references: YODA/HEPData files, the analysis contract, the fit to histograms on a
+toy with a known truth, bad input. Real files, real subprocesses; the toy generator stands in
+for Pythia (tests/test_lep_aleph.py runs the real thing)."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from advopt.histograms.analysis import Booking, get_analysis
+from advopt.histograms.config import shipped_file
+from advopt.histograms.reference import HistogramReference
+from advopt.histograms.result import write_simulated
+from advopt.histograms.simulation import SimulatedHistograms, pseudo_data
+from advopt.histograms.tune import tune_histograms
+from advopt.histograms.yoda import read_histograms, write_scatter2d
+from advopt.space import Space
+from simulators.toy_spectra import BINS, ToySpectra, ToySpectraAnalysis
+
+ALEPH = shipped_file("ALEPH_1996_S3486095.yoda")
+
+
+def toy_reference(tmp_path, seed=11, n=20_000, shape=2.0, params=None):
+    histograms = pseudo_data(ToySpectra(shape), [ToySpectraAnalysis()], BINS, params or ToySpectra.truth, n, seed)
+    return write_scatter2d(tmp_path / f"toy_{seed}_{shape}.yoda", histograms)
+
+
+def test_reads_the_shipped_aleph_file():
+    histograms = read_histograms(ALEPH)
+    assert len(histograms) == 67 and sum(h.n_bins for h in histograms.values()) == 774
+    d01 = histograms["/ALEPH_1996_S3486095/d01-x01-y01"]  # sphericity: first bin [0, 0.005), 12.36 +- 0.408
+    assert (d01.lows[0], d01.highs[0], d01.values[0]) == (0.0, 0.005, 12.36)
+    assert d01.errors[0] == pytest.approx(0.4079216)
+    assert np.all(d01.highs[:-1] <= d01.lows[1:] + 1e-12)
+
+
+def test_simulated_histograms_round_trip_through_histo1d(tmp_path):
+    reference = HistogramReference.load(ALEPH, include=["*/d0[1-3]-*"])
+    rng = np.random.default_rng(0)
+    sample = SimulatedHistograms(reference.values * rng.uniform(0.9, 1.1, reference.n_bins),
+                                 reference.errors * 0.5, reference.errors, 1000)
+    back = read_histograms(write_simulated(tmp_path / "sim.yoda", reference, sample))
+    for h, bins in zip(reference.histograms, reference.slices().values()):
+        np.testing.assert_allclose(back[h.path].values, sample.values[bins], rtol=1e-6)
+        np.testing.assert_allclose(back[h.path].errors, sample.errors[bins], rtol=1e-6)
+        np.testing.assert_allclose(back[h.path].lows, h.lows)
+
+
+def test_hepdata_csv_table(tmp_path):
+    path = tmp_path / "Table1.csv"
+    path.write_text("#: name: Table 1\n#: description: thrust\n$1-T$,$1-T$ LOW,$1-T$ HIGH,1/N dN/d(1-T),stat +,stat -,sys +,sys -\n"
+                    "0.005,0.0,0.01,10.0,0.3,-0.3,0.4,-0.4\n0.015,0.01,0.02,5.0,0.1,-0.1,0.0,0.0\n")
+    (h,) = read_histograms(path).values()
+    assert h.path == "/Table1/Table_1"
+    np.testing.assert_allclose(h.errors, [0.5, 0.1])
+    np.testing.assert_allclose(h.lows, [0.0, 0.01])
+
+
+def test_selection_min_bins_and_weights(tmp_path):
+    reference = HistogramReference.load(ALEPH, min_bins=2, exclude=["*/d35-*", "*/d36-*", "*/d39-*", "*/d40-*"])
+    # the 2025 study's objective: d01-d18 and d25-d43 have >= 2 bins (37), less d35, d36, d39, d40
+    assert len(reference.histograms) == 33
+    weights = tmp_path / "weights.txt"
+    weights.write_text("/ALEPH_1996_S3486095/d01-* 1\n/ALEPH_1996_S3486095/d03-*@0.0:0.05 2  # peak only\n")
+    weighted = HistogramReference.load(ALEPH, include=["*/d01-*", "*/d03-*"], weights=weights)
+    d03 = weighted.weights[weighted.slices()["/ALEPH_1996_S3486095/d03-x01-y01"]]
+    centres = 0.5 * (weighted.histograms[1].lows + weighted.histograms[1].highs)
+    np.testing.assert_array_equal(d03, np.where(centres <= 0.05, 2.0, 0.0))
+    assert np.all(weighted.weights[weighted.slices()["/ALEPH_1996_S3486095/d01-x01-y01"]] == 1.0)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("BEGIN YODA_SCATTER2D_V2 /REF/A/d01-x01-y01\nPath: /REF/A/d01-x01-y01\n---\n0.5 0.5 0.5 1.0 x 0.1\nEND YODA_SCATTER2D_V2\n",
+     "bad.yoda line 4: histogram /REF/A/d01-x01-y01: cannot read"),
+    ("BEGIN YODA_SCATTER2D_V2 /REF/A/d01-x01-y01\n0.5 0.5 0.5 1.0 0.1\nEND YODA_SCATTER2D_V2\n",
+     "bad.yoda line 2: histogram /REF/A/d01-x01-y01: expected 6 columns, got 5"),
+    ("BEGIN YODA_SCATTER2D_V2 /REF/A/d01-x01-y01\n0.5 0.5 0.5 1.0 0.1 0.1\n", "bad.yoda line 1: /REF/A/d01-x01-y01 has no END"),
+])
+def test_a_file_that_does_not_parse_names_file_line_and_histogram(tmp_path, text, message):
+    (tmp_path / "bad.yoda").write_text(text)
+    with pytest.raises(ValueError, match="^" + message.replace("(", r"\(")):
+        read_histograms(tmp_path / "bad.yoda")
+
+
+def test_bad_references_name_the_field(tmp_path):
+    with pytest.raises(ValueError, match=r"reference.include: pattern '\*/d99-\*' matches no histogram"):
+        HistogramReference.load(ALEPH, include=["*/d99-*"])
+    zero = tmp_path / "zero.yoda"
+    zero.write_text("BEGIN YODA_SCATTER2D_V2 /REF/A/d01-x01-y01\n0.5 0.5 0.5 1.0 0.0 0.0\nEND YODA_SCATTER2D_V2\n")
+    with pytest.raises(ValueError, match=r"histogram /A/d01-x01-y01 bin 0 .* errors must be positive"):
+        HistogramReference.load(zero)
+    with pytest.raises(ValueError, match="reference.weights: pattern '/nothing' matches no bin"):
+        HistogramReference.load(ALEPH, weights={"/nothing": 1.0})
+    with pytest.raises(ValueError, match="analysis: unknown analysis 'NOPE_2000'"):
+        get_analysis("NOPE_2000")
+
+
+def test_an_analysis_whose_binning_disagrees_is_refused(tmp_path):
+    class Coarse(ToySpectraAnalysis):
+        bins = {"/TOY_SPECTRA/d02-x01-y01": (np.linspace(0, 8, 9)[:-1], np.linspace(0, 8, 9)[1:])}
+
+    reference = HistogramReference.load(toy_reference(tmp_path))
+    with pytest.raises(ValueError, match="analysis TOY_SPECTRA: binning of /TOY_SPECTRA/d02-x01-y01 .8 bins. disagrees"):
+        tune_histograms(ToySpectra(), reference, Space.from_dict(ToySpectra.default_space), [Coarse()], budget=10_000)
+
+
+def test_toy_closure_recovers_the_truth_and_names_the_inert_parameter(tmp_path):
+    """Pseudo-data of 20k events at the truth; 400k events of tuning. The pulls' scale is
+    measured in experiments/bench_histogram_fit.py (coverage over 30 references)."""
+    reference = HistogramReference.load(toy_reference(tmp_path))
+    space = Space.from_dict(ToySpectra.default_space)
+    result = tune_histograms(ToySpectra(), reference, space, budget=400_000, seed=1, run_dir=tmp_path / "run")
+    for name in ("multiplicity", "mean_p"):
+        low, high = result.intervals[name]
+        sd = 0.5 * (high - low)
+        assert result.status[name] == "constrained"
+        assert abs(result.params[name] - ToySpectra.truth[name]) < 4 * sd, (name, result.params[name], sd)
+        assert sd < 0.02 * space[name].width  # the data decide it: far narrower than the range
+    assert result.status["inert"] == "not constrained" and result.intervals["inert"] == (0.0, 1.0)
+    assert result.start_chi2 > result.chi2 or result.start_chi2 < 2 * result.ndf  # the truth is the start here
+    record = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert record["status"]["inert"] == "not constrained"
+    tuned = read_histograms(tmp_path / "run" / "histograms_tuned.yoda")
+    assert set(tuned) == set(reference.paths)
+    # 4 rounds of 2 points per coefficient of a quadratic in 3 parameters (10), then the tuned point and the start
+    assert len((tmp_path / "run" / "history.jsonl").read_text().splitlines()) == 4 * 20 + 2
+
+
+def test_a_model_that_cannot_describe_the_data_says_so(tmp_path):
+    """Data from a broader momentum spectrum (Gamma shape 1.5) than the model can make (shape 2)."""
+    reference = HistogramReference.load(toy_reference(tmp_path, shape=1.5))
+    result = tune_histograms(ToySpectra(), reference, Space.from_dict(ToySpectra.default_space), budget=400_000, seed=1)
+    assert result.misfit_scale > 3 and result.p_value < 1e-6
+    assert "does not describe the data" in result.summary()
+
+
+def test_same_seed_same_result_with_one_or_two_workers(tmp_path):
+    reference = HistogramReference.load(toy_reference(tmp_path))
+    space = Space.from_dict(ToySpectra.default_space)
+    one = tune_histograms(ToySpectra(), reference, space, budget=100_000, rounds=2, seed=5)
+    two = tune_histograms(ToySpectra(), reference, space, budget=100_000, rounds=2, seed=5, n_workers=2)
+    assert one.params == two.params and one.chi2 == two.chi2
+
+
+def test_a_raising_analysis_is_a_failed_simulation_and_the_run_goes_on(tmp_path):
+    class Flaky(ToySpectraAnalysis):
+        def fill(self, events, booking, fills):
+            if np.mean(np.diff(events.offsets)) > 22:  # points of high multiplicity, far from the truth (15)
+                raise RuntimeError("flaky analysis")
+            super().fill(events, booking, fills)
+
+    reference = HistogramReference.load(toy_reference(tmp_path))
+    result = tune_histograms(ToySpectra(), reference, Space.from_dict(ToySpectra.default_space), [Flaky()],
+                             budget=200_000, seed=2, run_dir=tmp_path / "run")
+    history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    failed = [h for h in history if h["status"] == "failed"]
+    assert failed and result.n_failed == len(failed)
+    assert "RuntimeError: flaky analysis" in failed[0]["reason"]
+    assert np.isfinite(result.chi2)
+
+
+def test_cli_tunes_to_histograms_and_refuses_bad_input(tmp_path):
+    toy_reference(tmp_path)
+    config = tmp_path / "toy.toml"
+    config.write_text('seed = 2\n[simulator]\nname = "toy-spectra"\n[reference]\nkind = "histograms"\n'
+                      'files = ["toy_11_2.0.yoda"]\n[budget]\nevents = 200000\n')
+    run = subprocess.run([sys.executable, "-m", "advopt", "-q", "tune", str(config), "--run-dir", str(tmp_path / "run")],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "multiplicity" in run.stdout and "chi2 at the tuned point" in run.stdout
+    assert (tmp_path / "run" / "histograms_start.yoda").is_file()
+    config.write_text(config.read_text().replace("toy_11_2.0.yoda", "missing.yoda"))
+    bad = subprocess.run([sys.executable, "-m", "advopt", "tune", str(config)], capture_output=True, text=True, cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.strip() == "advopt: error: reference.files: file not found: missing.yoda"
