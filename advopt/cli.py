@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("simulators", help="list registered simulators with their parameters")
     listing.set_defaults(handler=_simulators)
 
+    analyses = commands.add_parser("analyses", help="list registered analyses (for histogram references), checked")
+    analyses.set_defaults(handler=_analyses)
+
     check = commands.add_parser("check", help="check that a simulator keeps the plug-in contract")
     check.add_argument("name", help="registered name or package.module:attr")
     check.add_argument("--param", action="append", default=[], metavar="K=V")
@@ -174,6 +177,19 @@ def _simulators(args) -> int:
             continue
         params = ", ".join(f"{p.name} [{p.low:g}, {p.high:g}]" for p in space) if space else "no default space"
         print(f"{name:<12} {target}\n{'':<12} {params}")
+    return 0
+
+
+def _analyses(args) -> int:
+    from advopt.histograms.analysis import get_analysis, registered_analyses
+
+    for name, target in sorted(registered_analyses().items()):
+        try:
+            analysis = get_analysis(name)  # loads it and runs the conformance check
+        except ValueError as err:
+            print(f"{name:<28} {target}  (unavailable: {err})")
+            continue
+        print(f"{name:<28} {target}  {len(analysis.histograms)} histograms")
     return 0
 
 

@@ -253,12 +253,6 @@ class _Generator:
             done += ev.n_events
         return out
 
-    def fill(self, n: int, seed: int, analyses, booking, fills) -> None:
-        """Generate ``n`` events and let each analysis add them into ``fills``."""
-        for ev in self.batches(n, seed):
-            for analysis in analyses:
-                analysis.fill(ev, booking, fills)
-            fills.n_generated += ev.n_events
 
 
 def _generator(sqrt_s: float, settings: tuple[str, ...]) -> _Generator:
@@ -361,13 +355,10 @@ class PythiaEE:
         """Generate ``n`` events at ``params`` with ``seed`` and return the analyses' fills of
         ``booking``'s bins (:class:`advopt.histograms.analysis.Fills`). The analyses see the
         whole event record, so identified-hadron spectra can count decayed hadrons."""
-        from advopt.histograms.analysis import Fills
+        from advopt.histograms.analysis import fill_events
 
         n = _check_n(n)
-        gen = self._configured(params)
-        fills = Fills.empty(booking)
-        gen.fill(n, seed, analyses, booking, fills)
-        return fills
+        return fill_events(analyses, self._configured(params).batches(n, seed), booking)
 
     def _configured(self, params: Mapping[str, float]) -> "_Generator":
         if not isinstance(params, Mapping):

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from advopt.histograms.analysis import EventRecord, Fills
+from advopt.histograms.analysis import EventRecord, Fills, fill_events
 
 ANALYSIS = "TOY_SPECTRA"
 #: A binning for pseudo-data (no bin empty at the truth with 20k events): multiplicity 6-29 in pairs, |p| in 1/3 GeV, the mean in one bin.
@@ -40,10 +40,11 @@ class ToySpectra:
         if unknown:
             raise ValueError(f"toy-spectra: unknown parameter(s) {sorted(unknown)}")
         values = {**self.truth, **params}
-        rng = np.random.default_rng(seed)
-        fills = Fills.empty(booking)
-        for start in range(0, int(n), 1000):
-            m = min(1000, int(n) - start)
+        return fill_events(analyses, self._chunks(values, int(n), np.random.default_rng(seed)), booking)
+
+    def _chunks(self, values, n, rng):
+        for start in range(0, n, 1000):
+            m = min(1000, n - start)
             counts = rng.poisson(values["multiplicity"], m)
             total = int(counts.sum())
             p = rng.gamma(self.shape, values["mean_p"] / self.shape, total)
@@ -51,12 +52,8 @@ class ToySpectra:
             sin = np.sqrt(1 - cos**2)
             offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
             ones = np.ones(total, dtype=np.int64)
-            events = EventRecord(offsets, 211 * ones, ones, 0 * ones, p * sin * np.cos(phi), p * sin * np.sin(phi), p * cos,
-                                 np.sqrt(p**2 + 0.0195), 91.2)
-            for analysis in analyses:
-                analysis.fill(events, booking, fills)
-            fills.n_generated += m
-        return fills
+            yield EventRecord(offsets, 211 * ones, ones, 0 * ones, p * sin * np.cos(phi), p * sin * np.sin(phi), p * cos,
+                              np.sqrt(p**2 + 0.0195), 91.2)
 
 
 class ToySpectraAnalysis:

@@ -40,7 +40,7 @@ def test_simulated_histograms_round_trip_through_histo1d(tmp_path):
     reference = HistogramReference.load(ALEPH, include=["*/d0[1-3]-*"])
     rng = np.random.default_rng(0)
     sample = SimulatedHistograms(reference.values * rng.uniform(0.9, 1.1, reference.n_bins),
-                                 reference.errors * 0.5, reference.errors, 1000)
+                                 reference.errors * 0.5, reference.errors, np.full(reference.n_bins, 1000.0))
     back = read_histograms(write_simulated(tmp_path / "sim.yoda", reference, sample))
     for h, bins in zip(reference.histograms, reference.slices().values()):
         np.testing.assert_allclose(back[h.path].values, sample.values[bins], rtol=1e-6)

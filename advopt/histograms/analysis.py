@@ -104,32 +104,63 @@ class Booking:
 @dataclass
 class Fills:
     """Per booked bin, the sum over accepted events of the event's fill (``sums``) and of its
-    square (``squares``); ``n_events`` accepted events, ``n_generated`` generated."""
+    square (``squares``); ``n_events`` accepted events, ``n_generated`` generated. An analysis
+    adds to ``n_events`` what it accepts; when several analyses fill one booking (each its own
+    histograms, with its own event selection) :func:`fill_events` keeps each bin's own count
+    in ``events``."""
 
     sums: np.ndarray
     squares: np.ndarray
     n_events: int = 0
     n_generated: int = 0
+    events: np.ndarray | None = None  # per bin: the accepted events of the analysis filling it
 
     @classmethod
     def empty(cls, booking: Booking) -> "Fills":
         return cls(np.zeros(booking.n_bins), np.zeros(booking.n_bins))
 
+    def per_bin_events(self) -> np.ndarray:
+        return self.events if self.events is not None else np.full(len(self.sums), float(self.n_events))
+
     def add(self, other: "Fills") -> None:
+        self.events = self.per_bin_events() + other.per_bin_events()
         self.sums += other.sums
         self.squares += other.squares
         self.n_events += other.n_events
         self.n_generated += other.n_generated
 
     def to_array(self) -> np.ndarray:
-        """One float64 row: ``[n_events, n_generated, sums..., squares...]`` (for workers)."""
-        return np.concatenate([[self.n_events, self.n_generated], self.sums, self.squares])
+        """One float64 row: ``[n_events, n_generated, sums..., squares..., events...]`` (for workers)."""
+        return np.concatenate([[self.n_events, self.n_generated], self.sums, self.squares, self.per_bin_events()])
 
     @classmethod
     def from_array(cls, row: np.ndarray) -> "Fills":
-        n = (len(row) - 2) // 2
-        return cls(np.array(row[2:2 + n], dtype=np.float64), np.array(row[2 + n:], dtype=np.float64),
-                   int(row[0]), int(row[1]))
+        n = (len(row) - 2) // 3
+        return cls(np.array(row[2:2 + n], dtype=np.float64), np.array(row[2 + n:2 + 2 * n], dtype=np.float64),
+                   int(row[0]), int(row[1]), np.array(row[2 + 2 * n:], dtype=np.float64))
+
+
+def fill_events(analyses: Sequence["Analysis"], chunks, booking: Booking) -> Fills:
+    """Let every analysis fill its booked histograms from every chunk of events
+    (:class:`EventRecord`); each analysis counts its own accepted events, kept per bin. This is
+    what a simulator's ``fill_histograms`` does with its events."""
+    own = [Fills.empty(booking) for _ in analyses]
+    generated = 0
+    for chunk in chunks:
+        for analysis, fills in zip(analyses, own):
+            analysis.fill(chunk, booking, fills)
+        generated += chunk.n_events
+    total = Fills.empty(booking)
+    total.events = np.zeros(booking.n_bins)
+    for analysis, fills in zip(analyses, own):
+        total.sums += fills.sums
+        total.squares += fills.squares
+        for path in analysis.histograms:
+            if path in booking.paths:
+                total.events[booking.bins_of(path)] = fills.n_events
+    total.n_events = max((f.n_events for f in own), default=0)
+    total.n_generated = generated
+    return total
 
 
 @runtime_checkable
@@ -195,7 +226,7 @@ class BinValues:
 def bin_values(fills: Fills, booking: Booking, kinds: Mapping[str, str]) -> BinValues:
     """Each bin's value (mean fill per accepted event, per unit width for densities) and the
     error of that mean from the events' scatter."""
-    n = max(fills.n_events, 1)
+    n = np.maximum(fills.per_bin_events(), 1.0)
     mean = fills.sums / n
     variance = np.maximum(fills.squares / n - mean**2, 0.0)
     error = np.sqrt(variance / n)

@@ -67,6 +67,16 @@ class HistogramReference:
         return cls(tuple(chosen), bin_weights, {p: np.asarray(m, dtype=float) for p, m in covariance.items()},
                    tuple(str(f) for f in files))
 
+    @classmethod
+    def combined(cls, *references: "HistogramReference") -> "HistogramReference":
+        """Several references as one (each selected with its own rules)."""
+        histograms = [h for r in references for h in r.histograms]
+        paths = [h.path for h in histograms]
+        if len(set(paths)) != len(paths):
+            raise ValueError("reference: a histogram is in two of the references combined")
+        return cls(tuple(histograms), np.concatenate([r.weights for r in references]),
+                   {k: v for r in references for k, v in r.covariance.items()}, tuple(f for r in references for f in r.files))
+
     @property
     def paths(self) -> tuple[str, ...]:
         return tuple(h.path for h in self.histograms)

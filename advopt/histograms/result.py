@@ -107,5 +107,6 @@ def write_simulated(path: str | Path, reference: HistogramReference, simulated) 
     out = {}
     for h, bins in zip(reference.histograms, reference.slices().values()):
         width = h.widths
-        out[h.path] = (h.lows, h.highs, simulated.values[bins] * width, (simulated.errors[bins] * width) ** 2, simulated.n_events)
+        out[h.path] = (h.lows, h.highs, simulated.values[bins] * width, (simulated.errors[bins] * width) ** 2,
+                     float(np.max(simulated.n_events[bins])))
     return write_histo1d(path, out)

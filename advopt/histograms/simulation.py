@@ -55,13 +55,13 @@ class SimulatedHistograms:
     values: np.ndarray
     errors: np.ndarray
     per_event_variance: np.ndarray
-    n_events: int
+    n_events: np.ndarray  # per bin: the accepted events of the analysis filling it
 
     @classmethod
     def from_fills(cls, fills: Fills, booking: Booking, kinds) -> "SimulatedHistograms":
         binned = bin_values(fills, booking, kinds)
-        n = max(fills.n_events, 1)
-        return cls(binned.values, binned.errors, binned.errors**2 * n, fills.n_events)
+        n = np.maximum(fills.per_bin_events(), 1.0)
+        return cls(binned.values, binned.errors, binned.errors**2 * n, n)
 
 
 def check_simulator(simulator) -> None:
@@ -83,3 +83,20 @@ def pseudo_data(simulator, analyses, bins, params, n: int, seed: int):
                                             booking, kinds)
     return [Histogram(path, np.asarray(lo, float), np.asarray(hi, float), sample.values[booking.bins_of(path)],
                       sample.errors[booking.bins_of(path)]) for path, (lo, hi) in bins.items()]
+
+
+def simulate_histograms(executor, job: HistogramJob, kinds, params, n: int, seed: int, tasks: int = 1) -> SimulatedHistograms:
+    """``n`` events at ``params`` in ``tasks`` worker tasks (seeds keyed by ``seed``), merged;
+    raises if any task failed."""
+    from advopt import seeds
+
+    sizes = [n // tasks + (1 if i < n % tasks else 0) for i in range(tasks)]
+    outcomes = executor.map(run_fills, job, [SimulationTask(dict(params), size, seeds.task_seed(seed, 0, i, seeds.SIMULATION))
+                                             for i, size in enumerate(sizes)])
+    failed = [o.error for o in outcomes if o.events is None]
+    if failed:
+        raise RuntimeError(f"simulation at {dict(params)} failed: {failed[0]}")
+    total = Fills.from_array(outcomes[0].events[0])
+    for outcome in outcomes[1:]:
+        total.add(Fills.from_array(outcome.events[0]))
+    return SimulatedHistograms.from_fills(total, job.booking, kinds)

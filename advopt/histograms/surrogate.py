@@ -78,11 +78,11 @@ def fit_bins(points: np.ndarray, means: np.ndarray, per_event_variance: np.ndarr
              centre: np.ndarray, half_width: np.ndarray, degree: int = 2) -> BinModel:
     """Weighted least squares per bin. ``points`` (n, dim) in the unit cube, ``means`` (n,
     bins) the simulated values, ``per_event_variance`` (n, bins) the events' variance of each
-    bin's fill, ``n_events`` (n,)."""
-    n_events = np.asarray(n_events, dtype=float)
-    pooled = np.sum(per_event_variance * n_events[:, None], axis=0) / n_events.sum()
+    bin's fill, ``n_events`` (n, bins) the events each bin's value is a mean over."""
+    n_events = np.broadcast_to(np.asarray(n_events, dtype=float).reshape(len(points), -1), means.shape)
+    pooled = np.sum(per_event_variance * n_events, axis=0) / n_events.sum(axis=0)
     floor = 1e-12 * max(float(np.max(np.abs(means))), 1e-300)
-    variance = np.maximum(pooled, floor)[None, :] / n_events[:, None]  # (n, bins)
+    variance = np.maximum(pooled, floor)[None, :] / n_events  # (n, bins)
     model = BinModel(centre, half_width, degree, np.empty(0), np.empty(0), np.empty(0))
     x = model._features(points)  # (n, terms)
     n, terms = x.shape
