@@ -77,6 +77,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--budget", type=int, default=5_000_000)
     parser.add_argument("--eval-events", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--delphi", action="store_true", help="also the chi-square on DELPHI 1996 (not fitted)")
     parser.add_argument("--skip-bayes", action="store_true")
@@ -102,7 +103,7 @@ def main() -> None:
     for seed in range(args.seeds):
         if f"tune_{seed}" not in stages:
             result = tune_histograms(simulator, fitted, space, budget=args.budget, seed=seed, n_workers=args.workers,
-                                     progress=True)
+                                     rounds=args.rounds, progress=True)
             stages[f"tune_{seed}"] = result.to_dict()
             save()
             print(result.summary(), flush=True)
