@@ -117,7 +117,9 @@ def _tune(args) -> int:
         from advopt.histograms.tune import tune_histograms
 
         base = Path(args.config).resolve().parent if args.config else None
-        result = tune_histograms(**histogram_tune_arguments(config, overrides, base), progress=not args.quiet)
+        config = {**config, "base": str(base)} if base else config  # where relative paths were read from
+        result = tune_histograms(**histogram_tune_arguments(config, overrides, base), config=config,
+                                 progress=not args.quiet)
         print(result.summary())
         print(f"run directory: {run_dir}")
         return 0
@@ -134,12 +136,31 @@ def _resume(args) -> int:
     run = RunDirectory(args.run_dir) if Path(args.run_dir).is_dir() else None
     if run is None:
         raise ValueError(f"run_dir: no such directory: {args.run_dir}")
+    if (Path(args.run_dir) / "fills").is_dir():  # a tune to histograms
+        return _resume_histograms(args)
     config = run.read_config().get("config")
     if not config:
         raise ValueError(f"run_dir: {args.run_dir} was started from a script; resume it with advopt.tune(..., resume=True)")
     overrides = {"workers": args.workers, "backend": args.backend, "run_dir": args.run_dir}
     result = tune(**tune_arguments(config, overrides), resume=True)
     _print_result(result, args.run_dir)
+    return 0
+
+
+def _resume_histograms(args) -> int:
+    import json
+
+    from advopt.histograms.config import histogram_tune_arguments
+    from advopt.histograms.tune import tune_histograms
+
+    config = json.loads((Path(args.run_dir) / "config.json").read_text()).get("config")
+    if not config:
+        raise ValueError(f"run_dir: {args.run_dir} was started from a script; resume it with tune_histograms(..., resume=True)")
+    base = Path(config["base"]) if config.get("base") else None
+    overrides = {"workers": args.workers, "backend": args.backend, "run_dir": args.run_dir}
+    result = tune_histograms(**histogram_tune_arguments(config, overrides, base), config=config, resume=True)
+    print(result.summary())
+    print(f"run directory: {args.run_dir}")
     return 0
 
 

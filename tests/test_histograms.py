@@ -227,3 +227,38 @@ def test_pythia_alpha_s_tuned_to_aleph_event_shapes(tmp_path):
     assert low <= alpha_s <= high and high - low < 0.01
     assert result.chi2 < 2.5 * result.ndf
     assert (tmp_path / "run" / "histograms_tuned.yoda").is_file()
+
+
+def test_a_stopped_histogram_run_resumes_from_its_kept_fills(tmp_path):
+    """A run whose process died after its first rounds: ``advopt resume`` takes every point
+    simulated so far from ``fills/`` and ends with the result an uninterrupted run gives."""
+    toy_reference(tmp_path)
+    config = tmp_path / "toy.toml"
+    config.write_text('seed = 3\n[simulator]\nname = "toy-spectra"\n[reference]\nkind = "histograms"\n'
+                      'files = ["toy_11_2.0.yoda"]\n[budget]\nevents = 100000\n[optimizer]\nrounds = 3\n')
+    whole = subprocess.run([sys.executable, "-m", "advopt", "-q", "tune", str(config), "--run-dir", str(tmp_path / "whole")],
+                           capture_output=True, text=True)
+    assert whole.returncode == 0, whole.stderr
+    stopped = tmp_path / "stopped"
+    killer = ("import sys, runpy; import advopt.histograms.tune as t\n"
+              "orig = t._Run.simulate\n"
+              "def stop(self, params, n, purpose, iteration=0):\n"
+              "    if iteration == 2: raise SystemExit(3)  # dies before the third round\n"
+              "    return orig(self, params, n, purpose, iteration)\n"
+              "t._Run.simulate = stop\n"
+              f"sys.argv = ['advopt', '-q', 'tune', {str(config)!r}, '--run-dir', {str(stopped)!r}]\n"
+              "runpy.run_module('advopt', run_name='__main__')\n")
+    died = subprocess.run([sys.executable, "-c", killer], capture_output=True, text=True)
+    assert died.returncode == 3 and not (stopped / "result.json").exists()
+    kept = len(list((stopped / "fills").glob("*.npz")))
+    assert kept == 2 * 20  # two rounds of 20 points
+    again = subprocess.run([sys.executable, "-m", "advopt", "-q", "tune", str(config), "--run-dir", str(stopped)],
+                           capture_output=True, text=True)
+    assert again.returncode == 2 and "already holds a run" in again.stderr
+    resumed = subprocess.run([sys.executable, "-m", "advopt", "-q", "resume", str(stopped)], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    history = [json.loads(line) for line in (stopped / "history.jsonl").read_text().splitlines()]
+    assert sum(h["kept"] for h in history) == kept
+    one = json.loads((tmp_path / "whole" / "result.json").read_text())
+    two = json.loads((stopped / "result.json").read_text())
+    assert one["params"] == two["params"] and one["chi2"] == two["chi2"]

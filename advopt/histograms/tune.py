@@ -37,7 +37,7 @@ from scipy.stats import qmc
 
 from advopt import seeds
 from advopt.assessment import _MOSTLY as MOSTLY, assess
-from advopt.execution import SimulationTask, make_executor
+from advopt.execution import SimulationOutcome, SimulationTask, make_executor
 from advopt.histograms.analysis import Booking, Fills, check_analysis, get_analysis
 from advopt.histograms.reference import HistogramReference
 from advopt.histograms.result import HistogramTuneResult, histogram_chi2, write_simulated
@@ -53,7 +53,7 @@ _SIGMAS = 3.0  # a round's box: this many sd of the last estimate either side
 _SHRINK_AT_MOST = 4.0
 _MIN_HALF_WIDTH = 0.01
 _EDGE = 1e-6
-BOOTSTRAP = 20  # resamples of the last box's points for the model's own noise
+HALF_SAMPLES = 20  # refits of the last box with half of each point's events, for the model's own noise
 FINAL_SHARE = 0.1  # of the budget, for the tuned point and the start (report, chi-square per histogram)
 FINAL_POINT = 3  # seed purpose of the final simulations (advopt/seeds.py keys)
 
@@ -94,8 +94,13 @@ def tune_histograms(simulator, reference: HistogramReference, space: Space, anal
                     rounds: int = ROUNDS, method: str = "moments", seed: int = 0, n_workers: int = 1,
                     backend: str | None = None, execution: Mapping | None = None, start: Mapping[str, float] | None = None,
                     fixed: Mapping[str, float] | None = None, run_dir: str | Path | None = None,
-                    progress: bool = False) -> HistogramTuneResult:
-    """Tune ``space``'s parameters of ``simulator`` to ``reference`` with ``budget`` events."""
+                    resume: bool = False, config: Mapping | None = None, progress: bool = False) -> HistogramTuneResult:
+    """Tune ``space``'s parameters of ``simulator`` to ``reference`` with ``budget`` events.
+
+    With ``run_dir``, every simulated point's fills are kept there as they come
+    (``fills/``), with ``history.jsonl``; ``resume=True`` replays a stopped run, taking every
+    point already simulated from its file (same seed, same points, same result). ``config``
+    (a TOML configuration as a dict) is recorded for ``advopt resume``."""
     check_simulator(simulator)
     analyses = resolve_analyses(analyses if analyses is not None else reference.analyses())
     booking, kinds = book(reference, analyses)
@@ -109,7 +114,15 @@ def tune_histograms(simulator, reference: HistogramReference, space: Space, anal
     start = dict(start if start is not None else _defaults(simulator, space))
     job = HistogramJob(simulator, tuple(analyses), booking)
     executor = make_executor(n_workers, backend, **dict(execution or {}))
-    run = _Run(job, kinds, reference, space, fixed, executor, seed, run_dir, progress)
+    settings = {"space": space.to_dict(), "fixed": fixed, "budget": budget, "rounds": rounds, "method": method,
+                "seed": seed, "histograms": list(reference.paths), "analyses": [a.name for a in analyses]}
+    try:
+        run = _Run(job, kinds, reference, space, fixed, executor, seed, run_dir, progress)
+        if run_dir is not None:
+            run.open(settings, dict(config) if config is not None else None, resume)
+    except BaseException:
+        executor.close()
+        raise
     started = time.perf_counter()
     try:
         tuning = budget - 2 * int(budget * FINAL_SHARE)
@@ -144,25 +157,57 @@ class _Run:
         self.n_events = 0
         self.data, self.data_variance = reference.values, reference.errors**2
         self.weights = reference.weights
-        if self.run_dir is not None:
+        self.cached = 0
+
+    def open(self, settings: dict, config: dict | None, resume: bool) -> None:
+        """Start a run directory, or check that a stopped one is this run and replay it."""
+        from advopt.environment import machine_record
+        from advopt.files import json_safe, write_json_atomic
+
+        path = self.run_dir / "config.json"
+        if resume:
+            if not path.is_file():
+                raise ValueError(f"run_dir: {self.run_dir} holds no advopt run to resume")
+            recorded = json.loads(path.read_text())
+            if recorded.get("settings") != json_safe(settings):
+                differing = sorted(k for k in settings if recorded.get("settings", {}).get(k) != json_safe(settings[k]))
+                raise ValueError(f"run_dir: {self.run_dir} was written by a different configuration (differs in {differing})")
+        else:
+            if path.exists() or (self.run_dir / "history.jsonl").exists():
+                raise ValueError(f"run_dir: {self.run_dir} already holds a run; resume it (advopt resume {self.run_dir}) "
+                                 "or choose another directory")
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            (self.run_dir / "history.jsonl").write_text("")
+            write_json_atomic(path, {"format": 1, "kind": "histograms", "settings": json_safe(settings), "config": config,
+                                     "environment": machine_record()})
+        (self.run_dir / "fills").mkdir(exist_ok=True)
+        (self.run_dir / "history.jsonl").write_text("")  # a replay writes the same records again
 
     # -- simulation ---------------------------------------------------------------------
     def simulate(self, params: list[dict], n: int, purpose: int, iteration: int = 0) -> list[SimulatedHistograms | None]:
         tasks = [SimulationTask({**self.fixed, **p}, n, seeds.task_seed(self.seed, iteration, i, purpose))
                  for i, p in enumerate(params)]
-        outcomes = self.executor.map(run_fills, self.job, tasks)
+        files = [self.run_dir / "fills" / f"{iteration}-{purpose}-{i}.npz" if self.run_dir is not None else None
+                 for i in range(len(tasks))]
+        kept = {i: _kept(f, task) for i, (f, task) in enumerate(zip(files, tasks)) if f is not None and f.is_file()}
+        kept = {i: row for i, row in kept.items() if row is not None}
+        fresh = [i for i in range(len(tasks)) if i not in kept]
+        outcomes = dict(zip(fresh, self.executor.map(run_fills, self.job, [tasks[i] for i in fresh]) if fresh else []))
+        self.cached += len(kept)
         out = []
-        for i, (task, outcome) in enumerate(zip(tasks, outcomes)):
+        for i, task in enumerate(tasks):
+            outcome = outcomes.get(i) or SimulationOutcome(kept[i], "", 0.0)
+            if files[i] is not None and i in outcomes and outcome.events is not None:
+                np.savez(files[i].with_suffix(".tmp.npz"), rows=outcome.events, n=n, seed=task.seed,
+                         params=json.dumps(task.params, sort_keys=True))
+                files[i].with_suffix(".tmp.npz").replace(files[i])
             record = {"iteration": iteration, "index": i, "purpose": purpose, "params": params[i], "n_events": n,
                       "seed": task.seed, "seconds": round(outcome.seconds, 3), "status": "ok" if outcome.events is not None else "failed",
-                      "reason": outcome.error}
+                      "reason": outcome.error, "kept": i in kept}
             self.n_events += n
             if outcome.events is None:
                 out.append(None)
             else:
-                out.append(SimulatedHistograms.from_fills(Fills.from_array(outcome.events[0]), self.job.booking, self.kinds))
+                out.append(SimulatedHistograms.from_rows(outcome.events, self.job.booking, self.kinds))
             self.history.append(record)
             if self.run_dir is not None:
                 with open(self.run_dir / "history.jsonl", "a") as f:
@@ -207,24 +252,28 @@ class _Run:
         return fit
 
     def _model_noise(self, low, high, fit) -> np.ndarray:
-        """The estimate's covariance from the model's own noise: the points of the last box
-        resampled with replacement (bootstrap), the model refitted and the chi-square
-        minimised again each time. The bins' model errors are correlated (the same simulated
-        events fill them all), which per-bin variances in the chi-square cannot say."""
+        """The estimate's covariance from the model's own noise, by half-sampling: every
+        point of the last box was simulated as two independent halves; the model is refitted
+        with one half of each point, chosen at random, and the chi-square minimised again.
+        The estimates' covariance over such refits, halved (each used half the events), is
+        that of the estimate from the model's noise: with the correlations between bins that
+        the same events fill, which per-bin variances in the chi-square cannot carry."""
         points = np.array(self.points)
         inside = np.flatnonzero(np.all((points >= low - 1e-12) & (points <= high + 1e-12), axis=1))
+        inside = np.array([i for i in inside if len(self.samples[i].halves) == 2], dtype=int)
         active = np.array([name not in fit["held"] for name in self.space.names])
         rng = np.random.default_rng([self.seed, seeds.POOLED_RESAMPLING])
         estimates = []
-        for _ in range(BOOTSTRAP):
-            pick = inside[rng.integers(0, len(inside), len(inside))]
+        for _ in range(HALF_SAMPLES):
+            choice = rng.integers(0, 2, len(inside))
+            halves = {int(i): self.samples[i].halves[c] for i, c in zip(inside, choice)}
             try:
-                estimates.append(self._fit_subspace(low, high, fit["point"], active, pick)["point"])
+                estimates.append(self._fit_subspace(low, high, fit["point"], active, inside, halves)["point"])
             except (ValueError, RuntimeError, np.linalg.LinAlgError):
-                continue  # too few distinct points in this resample for the polynomial
-        if len(estimates) < BOOTSTRAP // 2:
+                continue
+        if len(estimates) < HALF_SAMPLES // 2:
             return np.zeros((self.space.dim,) * 2)
-        return np.atleast_2d(np.cov(np.array(estimates), rowvar=False))
+        return 0.5 * np.atleast_2d(np.cov(np.array(estimates), rowvar=False))
 
     def _fit_in(self, low: np.ndarray, high: np.ndarray, previous: np.ndarray) -> dict:
         """The model over the points in the box and the chi-square's minimum in it. A
@@ -237,7 +286,9 @@ class _Run:
             fit = self._fit_subspace(low, high, previous, ~inert)
         return fit
 
-    def _fit_subspace(self, low, high, previous, active, pick=None) -> dict:
+    def _fit_subspace(self, low, high, previous, active, pick=None, halves=None) -> dict:
+        """The fit over the points ``pick`` (default: those in the box); ``halves`` replaces
+        a point's values by one half of its events' (half-sampling)."""
         points = np.array(self.points)
         if pick is None:
             pick = np.flatnonzero(np.all((points >= low - 1e-12) & (points <= high + 1e-12), axis=1))
@@ -248,8 +299,9 @@ class _Run:
         at = points[pick][:, active]
         lo, hi = low[active], high[active]
         centre, half = 0.5 * (lo + hi), np.maximum(0.5 * (hi - lo), 1e-9)
-        model = fit_bins(at, np.array([s.values for s in samples]), np.array([s.per_event_variance for s in samples]),
-                         np.array([s.n_events for s in samples]), centre, half, DEGREE)
+        values = np.array([halves[int(i)] if halves else s.values for i, s in zip(pick, samples)])
+        events = np.array([s.n_events / 2 if halves else s.n_events for s in samples])
+        model = fit_bins(at, values, np.array([s.per_event_variance for s in samples]), events, centre, half, DEGREE)
         scores = np.sum(self.weights * (self.data - model.predict(at)) ** 2 / self.data_variance, axis=1)
         held = np.clip(previous, low, high)
         starts = np.vstack([held[active], centre, at[np.argsort(scores)[:4]]])
@@ -320,6 +372,14 @@ class _Run:
         for name, sample in zip(("tuned", "start"), finals):
             if sample is not None:
                 write_simulated(self.run_dir / f"histograms_{name}.yoda", self.reference, sample)
+
+
+def _kept(path: Path, task: SimulationTask) -> np.ndarray | None:
+    """A point's fills kept by an earlier run, if it was this very task (params, events, seed)."""
+    with np.load(path) as kept:
+        same = (int(kept["n"]) == task.n and int(kept["seed"]) == task.seed
+                and str(kept["params"]) == json.dumps(task.params, sort_keys=True))
+        return np.array(kept["rows"]) if same else None
 
 
 def _not_constrained(information: np.ndarray) -> np.ndarray:
