@@ -117,9 +117,8 @@ def _tune(args) -> int:
         from advopt.histograms.tune import tune_histograms
 
         base = Path(args.config).resolve().parent if args.config else None
-        config = {**config, "base": str(base)} if base else config  # where relative paths were read from
         result = tune_histograms(**histogram_tune_arguments(config, overrides, base), config=config,
-                                 progress=not args.quiet)
+                                 config_dir=str(base) if base else None, progress=not args.quiet)
         print(result.summary())
         print(f"run directory: {run_dir}")
         return 0
@@ -153,12 +152,14 @@ def _resume_histograms(args) -> int:
     from advopt.histograms.config import histogram_tune_arguments
     from advopt.histograms.tune import tune_histograms
 
-    config = json.loads((Path(args.run_dir) / "config.json").read_text()).get("config")
+    recorded = json.loads((Path(args.run_dir) / "config.json").read_text())
+    config = recorded.get("config")
     if not config:
         raise ValueError(f"run_dir: {args.run_dir} was started from a script; resume it with tune_histograms(..., resume=True)")
-    base = Path(config["base"]) if config.get("base") else None
+    base = recorded.get("config_dir")
     overrides = {"workers": args.workers, "backend": args.backend, "run_dir": args.run_dir}
-    result = tune_histograms(**histogram_tune_arguments(config, overrides, base), config=config, resume=True)
+    result = tune_histograms(**histogram_tune_arguments(config, overrides, Path(base) if base else None), config=config,
+                             config_dir=base, resume=True)
     print(result.summary())
     print(f"run directory: {args.run_dir}")
     return 0

@@ -31,8 +31,7 @@ from advopt.seeds import CONFIG_REFERENCE, task_seed
 from advopt.simulator import as_simulator, default_space, feature_names, truth
 from advopt.space import Space
 
-SECTIONS = {"seed", "simulator", "parameters", "fixed", "reference", "divergence", "optimizer", "budget", "execution",
-            "base"}  # base: the directory a resumed run's relative paths were read from (written by the CLI)
+SECTIONS = {"seed", "simulator", "parameters", "fixed", "reference", "divergence", "optimizer", "budget", "execution"}
 
 
 class ConfigError(ValueError):

@@ -94,13 +94,15 @@ def tune_histograms(simulator, reference: HistogramReference, space: Space, anal
                     rounds: int = ROUNDS, method: str = "moments", seed: int = 0, n_workers: int = 1,
                     backend: str | None = None, execution: Mapping | None = None, start: Mapping[str, float] | None = None,
                     fixed: Mapping[str, float] | None = None, run_dir: str | Path | None = None,
-                    resume: bool = False, config: Mapping | None = None, progress: bool = False) -> HistogramTuneResult:
+                    resume: bool = False, config: Mapping | None = None, config_dir: str | None = None,
+                    progress: bool = False) -> HistogramTuneResult:
     """Tune ``space``'s parameters of ``simulator`` to ``reference`` with ``budget`` events.
 
     With ``run_dir``, every simulated point's fills are kept there as they come
     (``fills/``), with ``history.jsonl``; ``resume=True`` replays a stopped run, taking every
     point already simulated from its file (same seed, same points, same result). ``config``
-    (a TOML configuration as a dict) is recorded for ``advopt resume``."""
+    (a TOML configuration as a dict) and ``config_dir`` (where its relative paths were read
+    from) are recorded for ``advopt resume``."""
     check_simulator(simulator)
     analyses = resolve_analyses(analyses if analyses is not None else reference.analyses())
     booking, kinds = book(reference, analyses)
@@ -119,7 +121,7 @@ def tune_histograms(simulator, reference: HistogramReference, space: Space, anal
     try:
         run = _Run(job, kinds, reference, space, fixed, executor, seed, run_dir, progress)
         if run_dir is not None:
-            run.open(settings, dict(config) if config is not None else None, resume)
+            run.open(settings, dict(config) if config is not None else None, config_dir, resume)
     except BaseException:
         executor.close()
         raise
@@ -159,7 +161,7 @@ class _Run:
         self.weights = reference.weights
         self.cached = 0
 
-    def open(self, settings: dict, config: dict | None, resume: bool) -> None:
+    def open(self, settings: dict, config: dict | None, config_dir: str | None, resume: bool) -> None:
         """Start a run directory, or check that a stopped one is this run and replay it."""
         from advopt.environment import machine_record
         from advopt.files import json_safe, write_json_atomic
@@ -178,7 +180,7 @@ class _Run:
                                  "or choose another directory")
             self.run_dir.mkdir(parents=True, exist_ok=True)
             write_json_atomic(path, {"format": 1, "kind": "histograms", "settings": json_safe(settings), "config": config,
-                                     "environment": machine_record()})
+                                     "config_dir": config_dir, "environment": machine_record()})
         (self.run_dir / "fills").mkdir(exist_ok=True)
         (self.run_dir / "history.jsonl").write_text("")  # a replay writes the same records again
 
