@@ -78,6 +78,8 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=5_000_000)
     parser.add_argument("--eval-events", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--run-dirs", help="keep each tune's run directory here (fills of every point; a rerun "
+                                           "replays them instead of simulating again)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--delphi", action="store_true", help="also the chi-square on DELPHI 1996 (not fitted)")
     parser.add_argument("--skip-bayes", action="store_true")
@@ -100,16 +102,23 @@ def main() -> None:
         space = Space.from_dict(simulator.default_space)
         fitted = HistogramReference.combined(reference, HistogramReference.load(
             shipped_file("PDG_HADRON_MULTIPLICITIES.yoda"), include=list(get_analysis("PDG_HADRON_MULTIPLICITIES").histograms)))
+    def run_dir(label):
+        return Path(args.run_dirs) / label if args.run_dirs else None
+
+    def resumable(label):
+        return run_dir(label) is not None and (run_dir(label) / "config.json").is_file()
+
     for seed in range(args.seeds):
         if f"tune_{seed}" not in stages:
             result = tune_histograms(simulator, fitted, space, budget=args.budget, seed=seed, n_workers=args.workers,
-                                     rounds=args.rounds, progress=True)
+                                     rounds=args.rounds, progress=True, run_dir=run_dir(f"tune_{seed}"),
+                                     resume=resumable(f"tune_{seed}"))
             stages[f"tune_{seed}"] = result.to_dict()
             save()
             print(result.summary(), flush=True)
     if not args.skip_bayes and "bayes" not in stages:
         result = tune_histograms(simulator, fitted, space, budget=args.budget, seed=0, n_workers=args.workers,
-                                 method="bayes")
+                                 method="bayes", run_dir=run_dir("bayes"), resume=resumable("bayes"))
         stages["bayes"] = result.to_dict()
         save()
     points = {"monash": simulator.start_values(SPACE), "study_best": STUDY_BEST}
