@@ -146,6 +146,16 @@ def _property_table():
     return table
 
 
+_TABLE_CACHE: list[np.ndarray] = []
+
+
+def property_table() -> np.ndarray:
+    """:func:`_property_table`, built once per process (the analyses' kernels take it)."""
+    if not _TABLE_CACHE:
+        _TABLE_CACHE.append(_property_table())
+    return _TABLE_CACHE[0]
+
+
 @njit(cache=True, inline="always")
 def _props(table, pid):
     a = abs(pid)

@@ -80,7 +80,9 @@ import numpy as np
 
 from simulators.lep.aleph_1996_catalogue import (_INTERNAL, _MEAN_HIST, _SPEC_CUT, _SPEC_HIST, _SPEC_VAR,
                                                  _SPECIES_TABLE, H_R2, NAME, PATHS, UNSUPPORTED)
-from simulators.lep.aleph_1996_kernels import SHAPE_COLUMNS, _count_accepted, _fill_chunk, _property_table_cached, event_shapes
+from simulators.lep.aleph_1996_kernels import SHAPE_COLUMNS, _count_accepted, _fill_chunk, event_shapes
+from simulators.lep.common import booked_bins
+from simulators.pdg import property_table
 
 __all__ = ["Aleph1996", "event_shapes", "SHAPE_COLUMNS", "PATHS", "NAME"]
 
@@ -113,18 +115,11 @@ class Aleph1996:
     def _prepare(self, booking):
         if self._prepared_for is booking:
             return self._prepared
-        hs = booking.slots(PATHS)
-        lows = np.ascontiguousarray(booking.lows, dtype=np.float64)
-        highs = np.ascontiguousarray(booking.highs, dtype=np.float64)
-        first = np.ascontiguousarray(booking.first, dtype=np.int64)
+        hs, first, lows, highs = booked_bins(booking, PATHS)
         ycut = np.full(len(lows), np.nan)
         for h, k in enumerate(hs):
-            if k < 0:
-                continue
-            lo, hi = int(first[k]), int(first[k + 1])
-            if np.any(np.diff(lows[lo:hi]) <= 0) or np.any(highs[lo:hi] < lows[lo:hi]):
-                raise ValueError(f"{PATHS[h]}: booked bins must be ascending with low < high")
-            if H_R2 <= h < H_R2 + 4:
+            if k >= 0 and H_R2 <= h < H_R2 + 4:
+                lo, hi = int(first[k]), int(first[k + 1])
                 ycut[lo:hi] = _jet_rate_ycuts(lows[lo:hi], highs[lo:hi])
         spec_slot = np.where(_SPEC_HIST >= 0, hs[np.maximum(_SPEC_HIST, 0)], -1).astype(np.int64)
         mean_slot = np.where(_MEAN_HIST >= 0, hs[np.maximum(_MEAN_HIST, 0)], -1).astype(np.int64)
@@ -138,10 +133,10 @@ class Aleph1996:
         if events.n_events == 0 or not np.any(hs >= 0):
             if events.n_events and not np.any(hs >= 0):
                 fills.n_events += _count_accepted(events.offsets, events.pid, events.status,
-                                                  _property_table_cached())
+                                                  property_table())
             return
         fills.n_events += int(_fill_chunk(
             events.offsets, events.pid, events.status, events.mother1,
-            events.px, events.py, events.pz, events.e, float(events.sqrt_s), _property_table_cached(),
+            events.px, events.py, events.pz, events.e, float(events.sqrt_s), property_table(),
             _SPECIES_TABLE, spec_slot, _SPEC_VAR, _SPEC_CUT, mean_slot, hs, ycut,
             first, lows, highs, fills.sums, fills.squares))

@@ -17,7 +17,7 @@ from simulators.lep.aleph_1996_catalogue import (
     H_WIN, H_XP, H_Y3, H_YT, _GAMMA)
 from simulators.lep.common import sphericity_axes, thrust_axes
 from simulators.lep.durham import durham_ymax
-from simulators.pdg import _CHARGED_BIT, _property_table, _props
+from simulators.pdg import _CHARGED_BIT, _props, property_table
 
 # -- compiled kernels ---------------------------------------------------------------------
 # The fill kernel queues (slot, value, weight) per event and bins the queue in one loop at
@@ -365,18 +365,10 @@ def event_shapes(events) -> np.ndarray:
     with :data:`SHAPE_COLUMNS` (the values the analysis fills; for tests and inspection)."""
     out = np.empty((events.n_events, len(SHAPE_COLUMNS)))
     _event_shapes_chunk(events.offsets, events.pid, events.status, events.px, events.py, events.pz,
-                        events.e, _property_table_cached(), out)
+                        events.e, property_table(), out)
     return out
 
 
-_TABLE: np.ndarray | None = None
-
-
-def _property_table_cached() -> np.ndarray:
-    global _TABLE
-    if _TABLE is None:
-        _TABLE = _property_table()
-    return _TABLE
 
 
 @njit(cache=True)

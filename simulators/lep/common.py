@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 try:
     from numba import njit
 except ImportError as err:  # pragma: no cover - depends on the environment
@@ -141,3 +143,19 @@ def sphericity_axes(s11, s22, s33, s12, s13, s23):
         e3x, e3y, e3z = e3x / n3, e3y / n3, e3z / n3
     e2x, e2y, e2z = e3y * e1z - e3z * e1y, e3z * e1x - e3x * e1z, e3x * e1y - e3y * e1x
     return l1, l2, l3, e1x, e1y, e1z, e2x, e2y, e2z, e3x, e3y, e3z
+
+
+def booked_bins(booking, paths) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A booking as a compiled kernel takes it: the slot of each of ``paths`` (-1: not booked)
+    and the flat ``first``, ``lows``, ``highs``, checked (each booked histogram's bins
+    ascending, low < high)."""
+    slots = booking.slots(paths)
+    first = np.ascontiguousarray(booking.first, dtype=np.int64)
+    lows = np.ascontiguousarray(booking.lows, dtype=np.float64)
+    highs = np.ascontiguousarray(booking.highs, dtype=np.float64)
+    for h, k in enumerate(slots):
+        if k >= 0:
+            lo, hi = int(first[k]), int(first[k + 1])
+            if np.any(np.diff(lows[lo:hi]) <= 0) or np.any(highs[lo:hi] < lows[lo:hi]):
+                raise ValueError(f"{paths[h]}: booked bins must be ascending with low < high")
+    return slots, first, lows, highs

@@ -62,8 +62,9 @@ from __future__ import annotations
 import numpy as np
 
 from simulators.lep import delphi_fill as df
+from simulators.lep.common import booked_bins
 from simulators.lep.species import species_map
-from simulators.pdg import _CHARGED_BIT, _property_table
+from simulators.pdg import _CHARGED_BIT, property_table
 
 NAME = "DELPHI_1996_S3430090"
 
@@ -117,15 +118,6 @@ UNSUPPORTED: dict[str, str] = {
               "species and variable not identifiable" for d in range(41, 57)},
 }
 
-_TABLE: np.ndarray | None = None
-
-
-def _table() -> np.ndarray:
-    global _TABLE
-    if _TABLE is None:
-        _TABLE = _property_table()
-    return _TABLE
-
 
 class Delphi1996:
     """DELPHI_1996_S3430090 (see the module docstring for every definition)."""
@@ -144,16 +136,7 @@ class Delphi1996:
     def _prepare(self, booking):
         if self._prepared_for is booking:
             return self._prepared
-        hs = booking.slots(PATHS)
-        first = np.ascontiguousarray(booking.first, dtype=np.int64)
-        lows = np.ascontiguousarray(booking.lows, dtype=np.float64)
-        highs = np.ascontiguousarray(booking.highs, dtype=np.float64)
-        for h, k in enumerate(hs):
-            if k >= 0:
-                lo, hi = int(first[k]), int(first[k + 1])
-                if np.any(np.diff(lows[lo:hi]) <= 0) or np.any(highs[lo:hi] < lows[lo:hi]):
-                    raise ValueError(f"{PATHS[h]}: booked bins must be ascending with low < high")
-        self._prepared = (hs, first, lows, highs)
+        self._prepared = booked_bins(booking, PATHS)
         self._prepared_for = booking
         return self._prepared
 
@@ -164,5 +147,5 @@ class Delphi1996:
             return
         fills.n_events += int(df.fill_chunk(
             events.offsets, events.pid, events.status, events.mother1,
-            events.px, events.py, events.pz, events.e, float(events.sqrt_s), _table(), _CHARGED_BIT,
+            events.px, events.py, events.pz, events.e, float(events.sqrt_s), property_table(), _CHARGED_BIT,
             _KEYS, _FIRST, _TARGETS, hs, first, lows, highs, fills.sums, fills.squares))

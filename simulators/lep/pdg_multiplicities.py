@@ -36,7 +36,7 @@ except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("simulators.lep.pdg_multiplicities needs numba: pip install 'advopt[pythia]'") from err
 
 from simulators.lep.species import count_charged, count_produced, species_map
-from simulators.pdg import _CHARGED_BIT, _property_table
+from simulators.pdg import _CHARGED_BIT, property_table
 
 NAME = "PDG_HADRON_MULTIPLICITIES"
 
@@ -134,14 +134,6 @@ def _fill_chunk(offsets, pid, status, mother1, sqrt_s, table, charged_bit, keys,
     return accepted
 
 
-_TABLE: np.ndarray | None = None
-
-
-def _table() -> np.ndarray:
-    global _TABLE
-    if _TABLE is None:
-        _TABLE = _property_table()
-    return _TABLE
 
 
 class PdgMultiplicities:
@@ -170,5 +162,5 @@ class PdgMultiplicities:
         first, lows, highs = self._arrays
         fills.n_events += int(_fill_chunk(
             events.offsets, events.pid, events.status, events.mother1, float(events.sqrt_s),
-            _table(), _CHARGED_BIT, _KEYS, _FIRST, _TARGETS, self._slots, first, lows, highs,
+            property_table(), _CHARGED_BIT, _KEYS, _FIRST, _TARGETS, self._slots, first, lows, highs,
             fills.sums, fills.squares))

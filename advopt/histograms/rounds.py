@@ -1,0 +1,162 @@
+"""The moment fit to histograms, round by round (advopt/histograms/tune.py runs it).
+
+Each round spreads points over a box around the last estimate, models every bin's mean by a
+quadratic over the box's points (advopt/histograms/surrogate.py), and minimises the data's
+chi-square against it; the last round's minimum is the estimate. Functions of the tune's
+run (``run``: its simulations, points, data and weights).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import qmc
+
+from advopt import seeds
+from advopt.assessment import _MOSTLY as MOSTLY
+from advopt.histograms.surrogate import fit_bins, minimise_chi2, n_terms
+from advopt.pooled.moments import BOX_INFORMATION, information_inverse
+
+DEGREE = 2
+POINTS_PER_TERM = 2  # points per polynomial coefficient in every round
+_SIGMAS = 3.0  # a round's box: this many sd of the last estimate either side
+_SHRINK_AT_MOST = 4.0
+_MIN_HALF_WIDTH = 0.01
+_EDGE = 1e-6
+HALF_SAMPLES = 20  # refits of the last box with half of each point's events, for the model's own noise
+
+
+def moment_rounds(run, budget: int, rounds: int) -> dict:
+    dim = run.space.dim
+    per_round = POINTS_PER_TERM * n_terms(dim, DEGREE)
+    # Each round gets twice the events of the one before: the last round's model makes
+    # the estimate, the earlier ones only find its box.
+    shares = 2.0 ** np.arange(rounds) / (2.0**rounds - 1)
+    centre, half = np.full(dim, 0.5), np.full(dim, 0.5)
+    fit = None
+    boxes = []
+    for r in range(rounds):
+        events = max(int(budget * shares[r]) // per_round, 100)
+        low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+        boxes.append((low, high))
+        design = qmc.LatinHypercube(dim, seed=np.random.default_rng([run.seed, r, seeds.POOLED_DESIGN]))
+        run._add(low + design.random(per_round) * (high - low), events, r)
+        fit = _fit_in(run, low, high, fit["point"] if fit else centre)
+        sd = fit["sd"]
+        on_edge = ((np.abs(fit["point"] - low) < _EDGE) & (low > _EDGE)) | ((np.abs(fit["point"] - high) < _EDGE) & (high < 1 - _EDGE))
+        wanted = np.where(np.isfinite(sd), _SIGMAS * sd, half)
+        new_half = np.clip(wanted, np.maximum(half / _SHRINK_AT_MOST, _MIN_HALF_WIDTH), half)
+        new_half[on_edge] = half[on_edge]
+        run.rounds.append({"round": r, "low": low.tolist(), "high": high.tolist(), "points_in_box": fit["n_points"],
+                            "events_per_point": events, "estimate": run.space.from_unit(fit["point"]),
+                            "model_chi2": fit["chi2"], "worst_bin_misfit": float(np.max(fit["model"].misfit)),
+                            "held": fit["held"]})
+        if run.progress:
+            print(f"round {r}: {fit['n_points']} points, model chi2 {fit['chi2']:.1f} at {run.space.from_unit(fit['point'])}", flush=True)
+        centre, half = fit["point"], new_half
+    if len(boxes) > 1:
+        _measure_information(run, *boxes[-2], fit)
+    fit["covariance"] = fit["covariance"] + _model_noise(run, low, high, fit)
+    return fit
+
+def _measure_information(run, low, high, fit) -> None:
+    """The information and its covariance at the estimate, measured over the round
+    before's box: the last box is three of the estimate's sd wide, so its slopes carry
+    the simulation's noise over a short lever arm, and a direction the data constrain
+    well can fail the noise test there (measured on ALEPH: alphaS, whose information is
+    1e5 over the wider box, came out below the noise in the last). The estimate stays
+    the last box's."""
+    active = np.array([name not in fit["held"] for name in run.space.names])
+    wide = _fit_subspace(run, low, high, fit["point"], np.ones(run.space.dim, dtype=bool))
+    information = _information_at(wide["model"], fit["point"], run)
+    fit["information"] = information
+    fit["covariance"] = information_inverse(information, BOX_INFORMATION) * fit["scale"]
+    fit["held"] = [name for name, a in zip(run.space.names, active) if not a]
+
+def _model_noise(run, low, high, fit) -> np.ndarray:
+    """The estimate's covariance from the model's own noise, by half-sampling: every
+    point of the last box was simulated as two independent halves; the model is refitted
+    with one half of each point, chosen at random, and the chi-square minimised again.
+    The estimates' covariance over such refits, halved (each used half the events), is
+    that of the estimate from the model's noise: with the correlations between bins that
+    the same events fill, which per-bin variances in the chi-square cannot carry."""
+    points = np.array(run.points)
+    inside = np.flatnonzero(np.all((points >= low - 1e-12) & (points <= high + 1e-12), axis=1))
+    inside = np.array([i for i in inside if len(run.samples[i].halves) == 2], dtype=int)
+    active = np.array([name not in fit["held"] for name in run.space.names])
+    rng = np.random.default_rng([run.seed, seeds.POOLED_RESAMPLING])
+    estimates = []
+    for _ in range(HALF_SAMPLES):
+        choice = rng.integers(0, 2, len(inside))
+        halves = {int(i): run.samples[i].halves[c] for i, c in zip(inside, choice)}
+        try:
+            estimates.append(_fit_subspace(run, low, high, fit["point"], active, inside, halves)["point"])
+        except (ValueError, RuntimeError, np.linalg.LinAlgError):
+            continue
+    if len(estimates) < HALF_SAMPLES // 2:
+        return np.zeros((run.space.dim,) * 2)
+    return 0.5 * np.atleast_2d(np.cov(np.array(estimates), rowvar=False))
+
+def _fit_in(run, low: np.ndarray, high: np.ndarray, previous: np.ndarray) -> dict:
+    """The model over the points in the box and the chi-square's minimum in it. A
+    parameter the data do not constrain (its axis lies in the directions of information
+    below the box's) is then left out of the model and held where it was: a polynomial in
+    it fits noise, and the minimiser would trade that noise against the real parameters."""
+    fit = _fit_subspace(run, low, high, previous, np.ones(run.space.dim, dtype=bool))
+    inert = _not_constrained(fit["information"])
+    if inert.any() and not inert.all():
+        fit = _fit_subspace(run, low, high, previous, ~inert)
+    return fit
+
+def _fit_subspace(run, low, high, previous, active, pick=None, halves=None) -> dict:
+    """The fit over the points ``pick`` (default: those in the box); ``halves`` replaces
+    a point's values by one half of its events' (half-sampling)."""
+    points = np.array(run.points)
+    if pick is None:
+        pick = np.flatnonzero(np.all((points >= low - 1e-12) & (points <= high + 1e-12), axis=1))
+    k = int(active.sum())
+    if len(np.unique(pick)) <= n_terms(k, DEGREE):
+        raise RuntimeError(f"too few successful simulations in the fit's box ({len(np.unique(pick))}); see history.jsonl")
+    samples = [run.samples[i] for i in pick]
+    at = points[pick][:, active]
+    lo, hi = low[active], high[active]
+    centre, half = 0.5 * (lo + hi), np.maximum(0.5 * (hi - lo), 1e-9)
+    values = np.array([halves[int(i)] if halves else s.values for i, s in zip(pick, samples)])
+    events = np.array([s.n_events / 2 if halves else s.n_events for s in samples])
+    model = fit_bins(at, values, np.array([s.per_event_variance for s in samples]), events, centre, half, DEGREE)
+    scores = np.sum(run.weights * (run.data - model.predict(at)) ** 2 / run.data_variance, axis=1)
+    held = np.clip(previous, low, high)
+    starts = np.vstack([held[active], centre, at[np.argsort(scores)[:4]]])
+    fit = minimise_chi2(model, run.data, run.data_variance, run.weights, lo, hi, starts)
+    ndf = max(int(np.count_nonzero(run.weights)) - k, 1)
+    scale = max(1.0, fit.chi2 / ndf)
+    point, gradient = held.copy(), np.zeros(run.space.dim)
+    point[active], gradient[active] = fit.point, fit.gradient
+    information = np.zeros((run.space.dim,) * 2)
+    information[np.ix_(active, active)] = fit.information
+    # The information is the slopes' noise-corrected J'WJ, not the model's Hessian: a
+    # quadratic fitted to noise curves along a parameter without effect, and a box shrunk
+    # on that curvature would make the noise larger still. Directions below the box's
+    # own information (12) keep the box's variance.
+    covariance = information_inverse(information, BOX_INFORMATION) * scale
+    sd = np.sqrt(np.diag(covariance))
+    return {"point": point, "chi2": fit.chi2, "ndf": ndf, "scale": scale, "information": information,
+            "covariance": covariance, "sd": sd, "gradient": gradient, "model": model, "n_points": len(pick),
+            "held": [name for name, a in zip(run.space.names, active) if not a]}
+
+# -- the comparison route -----------------------------------------------------------
+
+
+def _information_at(model, point: np.ndarray, run) -> np.ndarray:
+    """The noise-tested information (advopt/histograms/surrogate.py) of ``model`` at ``point``."""
+    from advopt.histograms.surrogate import information
+
+    variance = run.data_variance + model.variance(point)
+    return information(model, point, run.weights / variance)
+
+
+def _not_constrained(information: np.ndarray) -> np.ndarray:
+    """Parameters whose axis lies mostly (as advopt/assessment.py decides) in directions of
+    information below the box's."""
+    values, vectors = np.linalg.eigh(0.5 * (information + information.T))
+    share = np.sum(vectors[:, values < BOX_INFORMATION] ** 2, axis=1)
+    return share >= MOSTLY
