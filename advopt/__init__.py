@@ -2,7 +2,9 @@
 
 The public API: :func:`tune`, :class:`Space`/:class:`Parameter`, the simulator plug-in
 functions (:func:`get_simulator`, :func:`check_simulator`), the records
-(:class:`TuneResult`, :class:`Evaluation`, :class:`Status`), and the reference I/O.
+(:class:`TuneResult`, :class:`Evaluation`, :class:`Status`), and the reference I/O; for
+published histograms, :func:`tune_histograms`, :class:`HistogramReference`,
+:class:`HistogramTuneResult` and the analysis registry (:func:`get_analysis`).
 Names are imported on first use, so that ``advopt --help`` and error paths of the CLI do
 not pay for importing torch and scikit-learn.
 """
@@ -22,6 +24,9 @@ _WHERE = {
     "get_simulator": "advopt.simulator", "registered_simulators": "advopt.simulator",
     "Parameter": "advopt.space", "Space": "advopt.space",
     "tune": "advopt.tuner",
+    "HistogramReference": "advopt.histograms.reference", "HistogramTuneResult": "advopt.histograms.result",
+    "get_analysis": "advopt.histograms.analysis", "registered_analyses": "advopt.histograms.analysis",
+    "tune_histograms": "advopt.histograms.tune",
 }
 
 __all__ = sorted(_WHERE)

@@ -11,6 +11,7 @@ PUBLIC = {
     "MLPDivergence", "Parameter", "PooledOptimizer", "RandomSearch", "Sample", "Simulator", "Space", "Status", "TuneResult",
     "check_simulator", "get_simulator", "load_sample", "make_divergence", "make_optimizer",
     "registered_simulators", "save_sample", "tune",
+    "HistogramReference", "HistogramTuneResult", "get_analysis", "registered_analyses", "tune_histograms",
 }
 
 
