@@ -64,7 +64,7 @@ def _measure_information(run, low, high, fit) -> None:
     wide, so its slopes carry the simulation's noise over a short lever arm; measured on
     ALEPH: alphaS, whose information is 1e5 over the wider box, fell below the noise test in
     the last). The wider box is not used otherwise: over it the quadratic describes the bins
-    less well, and on the toy its intervals covered 47% of the time instead of 73%."""
+    less well."""
     wide = _fit_subspace(run, low, high, fit["point"], np.ones(run.space.dim, dtype=bool))
     information = _information_at(wide["model"], fit["point"], run)
     if _rank(information) > _rank(fit["information"]):
