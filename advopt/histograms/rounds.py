@@ -13,7 +13,7 @@ from scipy.stats import qmc
 
 from advopt import seeds
 from advopt.assessment import _MOSTLY as MOSTLY
-from advopt.histograms.surrogate import fit_bins, minimise_chi2, n_terms
+from advopt.histograms.surrogate import fit_bins, information, minimise_chi2, n_terms
 from advopt.pooled.moments import BOX_INFORMATION, information_inverse
 
 DEGREE = 2
@@ -58,6 +58,7 @@ def moment_rounds(run, budget: int, rounds: int) -> dict:
     fit["covariance"] = fit["covariance"] + _model_noise(run, low, high, fit)
     return fit
 
+
 def _measure_information(run, low, high, fit) -> None:
     """The information at the estimate is the last box's, unless the slopes' noise there
     hides a direction that the round before's wider box measures (the last box is three sd
@@ -83,9 +84,7 @@ def _model_noise(run, low, high, fit) -> np.ndarray:
     The estimates' covariance over such refits, halved (each used half the events), is
     that of the estimate from the model's noise: with the correlations between bins that
     the same events fill, which per-bin variances in the chi-square cannot carry."""
-    points = np.array(run.points)
-    inside = np.flatnonzero(np.all((points >= low - 1e-12) & (points <= high + 1e-12), axis=1))
-    inside = np.array([i for i in inside if len(run.samples[i].halves) == 2], dtype=int)
+    inside = np.array([i for i in _in_box(run, low, high) if len(run.samples[i].halves) == 2], dtype=int)
     active = np.array([name not in fit["held"] for name in run.space.names])
     rng = np.random.default_rng([run.seed, seeds.POOLED_RESAMPLING])
     estimates = []
@@ -100,6 +99,7 @@ def _model_noise(run, low, high, fit) -> np.ndarray:
         return np.zeros((run.space.dim,) * 2)
     return 0.5 * np.atleast_2d(np.cov(np.array(estimates), rowvar=False))
 
+
 def _fit_in(run, low: np.ndarray, high: np.ndarray, previous: np.ndarray) -> dict:
     """The model over the points in the box and the chi-square's minimum in it. A
     parameter the data do not constrain (its axis lies in the directions of information
@@ -111,12 +111,13 @@ def _fit_in(run, low: np.ndarray, high: np.ndarray, previous: np.ndarray) -> dic
         fit = _fit_subspace(run, low, high, previous, ~inert)
     return fit
 
+
 def _fit_subspace(run, low, high, previous, active, pick=None, halves=None) -> dict:
     """The fit over the points ``pick`` (default: those in the box); ``halves`` replaces
     a point's values by one half of its events' (half-sampling)."""
     points = np.array(run.points)
     if pick is None:
-        pick = np.flatnonzero(np.all((points >= low - 1e-12) & (points <= high + 1e-12), axis=1))
+        pick = _in_box(run, low, high)
     k = int(active.sum())
     if len(np.unique(pick)) <= n_terms(k, DEGREE):
         raise RuntimeError(f"too few successful simulations in the fit's box ({len(np.unique(pick))}); see history.jsonl")
@@ -147,13 +148,15 @@ def _fit_subspace(run, low, high, previous, active, pick=None, halves=None) -> d
             "covariance": covariance, "sd": sd, "gradient": gradient, "model": model, "n_points": len(pick),
             "held": [name for name, a in zip(run.space.names, active) if not a]}
 
-# -- the comparison route -----------------------------------------------------------
+
+def _in_box(run, low, high) -> np.ndarray:
+    """Indices of the simulated points inside the box [low, high]."""
+    points = np.array(run.points)
+    return np.flatnonzero(np.all((points >= low - 1e-12) & (points <= high + 1e-12), axis=1))
 
 
 def _information_at(model, point: np.ndarray, run) -> np.ndarray:
     """The noise-tested information (advopt/histograms/surrogate.py) of ``model`` at ``point``."""
-    from advopt.histograms.surrogate import information
-
     variance = run.data_variance + model.variance(point)
     return information(model, point, run.weights / variance)
 

@@ -27,6 +27,7 @@ chi-square with data and simulation errors in quadrature.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -43,6 +44,8 @@ from advopt.histograms.result import HistogramTuneResult, histogram_chi2, write_
 from advopt.histograms.simulation import HistogramJob, SimulatedHistograms, check_simulator, run_fills
 from advopt.histograms.rounds import _EDGE, moment_rounds
 from advopt.space import Space
+
+logger = logging.getLogger(__name__)
 
 ROUNDS = 4
 FINAL_SHARE = 0.1  # of the budget, for the tuned point and the start (report, chi-square per histogram)
@@ -150,14 +153,15 @@ class _Run:
         self.n_events = 0
         self.data, self.data_variance = reference.values, reference.errors**2
         self.weights = reference.weights
-        self.cached = 0
 
     def open(self, settings: dict, config: dict | None, config_dir: str | None, resume: bool) -> None:
         """Start a run directory, or check that a stopped one is this run and replay it."""
         from advopt.environment import machine_record
-        from advopt.files import json_safe, write_json_atomic
+        from advopt.files import json_safe
+        from advopt.rundir import CONFIG_FILE, HISTORY_FILE, RunDirectory
 
-        path = self.run_dir / "config.json"
+        directory = RunDirectory(self.run_dir)
+        path = self.run_dir / CONFIG_FILE
         if resume:
             if not path.is_file():
                 raise ValueError(f"run_dir: {self.run_dir} holds no advopt run to resume")
@@ -165,15 +169,14 @@ class _Run:
             if recorded.get("settings") != json_safe(settings):
                 differing = sorted(k for k in settings if recorded.get("settings", {}).get(k) != json_safe(settings[k]))
                 raise ValueError(f"run_dir: {self.run_dir} was written by a different configuration (differs in {differing})")
-        else:
-            if path.exists() or (self.run_dir / "history.jsonl").exists():
-                raise ValueError(f"run_dir: {self.run_dir} already holds a run; resume it (advopt resume {self.run_dir}) "
-                                 "or choose another directory")
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(path, {"format": 1, "kind": "histograms", "settings": json_safe(settings), "config": config,
-                                     "config_dir": config_dir, "environment": machine_record()})
+        else:  # refuses a directory that already holds a run, as for event runs
+            directory.start({"kind": "histograms", "settings": json_safe(settings), "config": config,
+                             "config_dir": config_dir})
+        changed = directory.record_environment(machine_record())
+        if changed:
+            logger.warning("resuming on a different machine or library versions: %s", ", ".join(changed))
         (self.run_dir / "fills").mkdir(exist_ok=True)
-        (self.run_dir / "history.jsonl").write_text("")  # a replay writes the same records again
+        (self.run_dir / HISTORY_FILE).write_text("")  # a replay writes the same records again
 
     # -- simulation ---------------------------------------------------------------------
     def simulate(self, params: list[dict], n: int, purpose: int, iteration: int = 0) -> list[SimulatedHistograms | None]:
@@ -185,7 +188,6 @@ class _Run:
         kept = {i: row for i, row in kept.items() if row is not None}
         fresh = [i for i in range(len(tasks)) if i not in kept]
         outcomes = dict(zip(fresh, self.executor.map(run_fills, self.job, [tasks[i] for i in fresh]) if fresh else []))
-        self.cached += len(kept)
         out = []
         for i, task in enumerate(tasks):
             outcome = outcomes.get(i) or SimulationOutcome(kept[i], "", 0.0)
@@ -214,7 +216,7 @@ class _Run:
                 self.points.append(np.asarray(u))
                 self.samples.append(sample)
 
-    # -- the moment fit -----------------------------------------------------------------
+    # -- the comparison route -----------------------------------------------------------
     def bayes(self, budget: int, rounds: int) -> dict:
         from skopt import Optimizer
 

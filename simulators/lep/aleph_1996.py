@@ -81,7 +81,7 @@ import numpy as np
 from simulators.lep.aleph_1996_catalogue import (_INTERNAL, _MEAN_HIST, _SPEC_CUT, _SPEC_HIST, _SPEC_VAR,
                                                  _SPECIES_TABLE, H_R2, NAME, PATHS, UNSUPPORTED)
 from simulators.lep.aleph_1996_kernels import SHAPE_COLUMNS, _count_accepted, _fill_chunk, event_shapes
-from simulators.lep.common import booked_bins
+from simulators.lep.common import BookedAnalysis, booked_bins
 from simulators.pdg import property_table
 
 __all__ = ["Aleph1996", "event_shapes", "SHAPE_COLUMNS", "PATHS", "NAME"]
@@ -98,23 +98,15 @@ def _jet_rate_ycuts(lows: np.ndarray, highs: np.ndarray) -> np.ndarray:
     return out
 
 
-class Aleph1996:
+class Aleph1996(BookedAnalysis):
     """ALEPH_1996_S3486095 (see the module docstring for every definition)."""
 
     name = NAME
+    paths = PATHS
     histograms: dict[str, str] = dict(_INTERNAL)
     unsupported: dict[str, str] = dict(UNSUPPORTED)
 
-    def __init__(self):
-        self._prepared_for = None
-        self._prepared = None
-
-    def __repr__(self) -> str:
-        return "Aleph1996()"
-
     def _prepare(self, booking):
-        if self._prepared_for is booking:
-            return self._prepared
         hs, first, lows, highs = booked_bins(booking, PATHS)
         ycut = np.full(len(lows), np.nan)
         for h, k in enumerate(hs):
@@ -123,13 +115,11 @@ class Aleph1996:
                 ycut[lo:hi] = _jet_rate_ycuts(lows[lo:hi], highs[lo:hi])
         spec_slot = np.where(_SPEC_HIST >= 0, hs[np.maximum(_SPEC_HIST, 0)], -1).astype(np.int64)
         mean_slot = np.where(_MEAN_HIST >= 0, hs[np.maximum(_MEAN_HIST, 0)], -1).astype(np.int64)
-        self._prepared = (hs, spec_slot, mean_slot, ycut, first, lows, highs)
-        self._prepared_for = booking
-        return self._prepared
+        return hs, spec_slot, mean_slot, ycut, first, lows, highs
 
     def fill(self, events, booking, fills) -> None:
         """Add the chunk ``events`` into ``fills`` (in place): sums, squares, n_events."""
-        hs, spec_slot, mean_slot, ycut, first, lows, highs = self._prepare(booking)
+        hs, spec_slot, mean_slot, ycut, first, lows, highs = self.prepared(booking)
         if events.n_events == 0 or not np.any(hs >= 0):
             if events.n_events and not np.any(hs >= 0):
                 fills.n_events += _count_accepted(events.offsets, events.pid, events.status,

@@ -159,3 +159,28 @@ def booked_bins(booking, paths) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
             if np.any(np.diff(lows[lo:hi]) <= 0) or np.any(highs[lo:hi] < lows[lo:hi]):
                 raise ValueError(f"{paths[h]}: booked bins must be ascending with low < high")
     return slots, first, lows, highs
+
+
+class BookedAnalysis:
+    """What the compiled analyses share: a booking turned into kernel arrays once, and
+    again only when the booking changes. ``paths`` lists the analysis's histograms in its
+    kernel's numbering; a subclass whose kernel needs more than :func:`booked_bins`
+    overrides ``_prepare``."""
+
+    paths: tuple[str, ...] = ()
+
+    def __init__(self):
+        self._prepared_for = None
+        self._prepared = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def prepared(self, booking):
+        if self._prepared_for is not booking:
+            self._prepared = self._prepare(booking)
+            self._prepared_for = booking
+        return self._prepared
+
+    def _prepare(self, booking):
+        return booked_bins(booking, self.paths)

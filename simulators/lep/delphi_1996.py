@@ -62,7 +62,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulators.lep import delphi_fill as df
-from simulators.lep.common import booked_bins
+from simulators.lep.common import BookedAnalysis
 from simulators.lep.species import species_map
 from simulators.pdg import _CHARGED_BIT, property_table
 
@@ -119,30 +119,17 @@ UNSUPPORTED: dict[str, str] = {
 }
 
 
-class Delphi1996:
+class Delphi1996(BookedAnalysis):
     """DELPHI_1996_S3430090 (see the module docstring for every definition)."""
 
     name = NAME
+    paths = PATHS
     histograms: dict[str, str] = dict(_INTERNAL)
     unsupported: dict[str, str] = dict(UNSUPPORTED)
 
-    def __init__(self):
-        self._prepared_for = None
-        self._prepared = None
-
-    def __repr__(self) -> str:
-        return "Delphi1996()"
-
-    def _prepare(self, booking):
-        if self._prepared_for is booking:
-            return self._prepared
-        self._prepared = booked_bins(booking, PATHS)
-        self._prepared_for = booking
-        return self._prepared
-
     def fill(self, events, booking, fills) -> None:
         """Add the chunk ``events`` into ``fills`` (in place): sums, squares, n_events."""
-        hs, first, lows, highs = self._prepare(booking)
+        hs, first, lows, highs = self.prepared(booking)
         if events.n_events == 0:
             return
         fills.n_events += int(df.fill_chunk(

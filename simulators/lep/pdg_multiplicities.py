@@ -35,6 +35,7 @@ try:
 except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("simulators.lep.pdg_multiplicities needs numba: pip install 'advopt[pythia]'") from err
 
+from simulators.lep.common import BookedAnalysis
 from simulators.lep.species import count_charged, count_produced, species_map
 from simulators.pdg import _CHARGED_BIT, property_table
 
@@ -134,33 +135,19 @@ def _fill_chunk(offsets, pid, status, mother1, sqrt_s, table, charged_bit, keys,
     return accepted
 
 
-
-
-class PdgMultiplicities:
+class PdgMultiplicities(BookedAnalysis):
     """PDG_HADRON_MULTIPLICITIES at 91.2 GeV (see the module docstring)."""
 
     name = NAME
+    paths = PATHS
     histograms: dict[str, str] = {path: "mean" for path in PATHS}
-
-    def __init__(self):
-        self._prepared_for = None
-        self._slots = None
-
-    def __repr__(self) -> str:
-        return "PdgMultiplicities()"
 
     def fill(self, events, booking, fills) -> None:
         """Add the chunk ``events`` into ``fills`` (in place): sums, squares, n_events."""
-        if self._prepared_for is not booking:
-            self._slots = booking.slots(PATHS)
-            self._arrays = (np.ascontiguousarray(booking.first, dtype=np.int64),
-                            np.ascontiguousarray(booking.lows, dtype=np.float64),
-                            np.ascontiguousarray(booking.highs, dtype=np.float64))
-            self._prepared_for = booking
+        slots, first, lows, highs = self.prepared(booking)
         if events.n_events == 0:
             return
-        first, lows, highs = self._arrays
         fills.n_events += int(_fill_chunk(
             events.offsets, events.pid, events.status, events.mother1, float(events.sqrt_s),
-            property_table(), _CHARGED_BIT, _KEYS, _FIRST, _TARGETS, self._slots, first, lows, highs,
+            property_table(), _CHARGED_BIT, _KEYS, _FIRST, _TARGETS, slots, first, lows, highs,
             fills.sums, fills.squares))
