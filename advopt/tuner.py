@@ -88,7 +88,7 @@ def tune(
 ) -> TuneResult:
     """Tune ``simulator``'s parameters in ``space`` until its events match ``reference``.
 
-    The arguments are the TOML config's fields under one name each (README, the command
+    The arguments are the TOML config's fields under one name each (docs/REFERENCE.md, the command
     line): ``budget`` is ``[budget] events`` and the other ``[budget]`` fields keep their
     names (``events_per_point``, ``chunk_size``, ``max_events_per_point``,
     ``growth_threshold``); ``batch_size`` is ``[optimizer] batch_size``; ``workers`` and
@@ -104,7 +104,7 @@ def tune(
     space: a Space or ``{name: (low, high)}``; default: the simulator's ``default_space``.
     optimizer / divergence: a name (``pooled``/``bayes``/``random``/``variational``;
         ``mlp``/``boosting``/``chi2``/...) with ``*_options``, or a ready object. Naming
-        neither gives the pooled estimator (the most efficient measured, README); naming only
+        neither gives the pooled estimator (the most efficient measured, docs/RESULTS.md); naming only
         a divergence gives Bayesian optimisation over it; naming only an optimiser other than
         ``pooled`` gives it the ``mlp`` divergence. The pooled estimator uses no divergence.
     budget: total simulated events, every one counted; each evaluation simulates
@@ -120,7 +120,7 @@ def tune(
     reference_per_point: reference events drawn for each simulated event of a point
         (classifier divergences; default 1, balanced samples). Reference data is not
         counted in the budget, and a larger share lowers the estimate's noise: 4 measured
-        1.7x the signal-to-noise of 1 on Pythia (README). Classes stay weighted 1/2 each.
+        1.7x the signal-to-noise of 1 on Pythia (docs/RESULTS.md). Classes stay weighted 1/2 each.
     batch_size: points asked at once and simulated in parallel (fixed, so that the
         history does not depend on ``workers``); default 2. The pooled and variational
         optimisers plan their own batches (a round, an iteration) and refuse one.

@@ -33,10 +33,17 @@ def space_bounds(simulator) -> tuple[list[str], np.ndarray, np.ndarray]:
     return names, low, high
 
 
+def command_line() -> str:
+    """How this script was started: ``python -m experiments.NAME ARGS`` (as the index documents)."""
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    start = ["-m", spec.name] if spec is not None else sys.argv[:1]
+    return " ".join(["python", *start, *sys.argv[1:]])
+
+
 def write_result(name: str, figures: dict) -> Path:
     """Write figures with the command, the commit and the date to results/NAME.json."""
     record = {
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "command": command_line(),
         "commit": git_commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         **figures,

@@ -21,7 +21,7 @@ from sbi.inference import NRE_C  # the peer under test: pip install -e ".[peers]
 from sbi.utils import BoxUniform
 from scipy import optimize
 
-from _common import space_bounds
+from experiments._common import space_bounds
 
 # sbi's default batch up to 40k pairs; above, the batch grows with the budget so that an epoch
 # stays 200 steps: at the default batch, 200k pairs would cost ~5x the 40k run's minutes

@@ -16,31 +16,28 @@ the 1M-event evaluations of Monash, the study's best point, each tune and the BO
 with the chi-square per histogram; with ``--delphi``, the same points' chi-square on DELPHI
 1996 (not fitted).
 
-    python experiments/bench_aleph1996.py --seeds 3 --budget 5000000 --workers 2
+    python -m experiments.bench_aleph1996 --seeds 3 --budget 5000000 --workers 2
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from advopt.execution import make_executor  # noqa: E402
-from advopt.histograms.analysis import get_analysis  # noqa: E402
-from advopt.histograms.config import shipped_file  # noqa: E402
-from advopt.histograms.reference import HistogramReference  # noqa: E402
-from advopt.histograms.result import histogram_chi2  # noqa: E402
-from advopt.histograms.simulation import HistogramJob, simulate_histograms  # noqa: E402
-from advopt.histograms.tune import book, tune_histograms  # noqa: E402
-from advopt.space import Space  # noqa: E402
-from experiments._common import RESULTS, write_result  # noqa: E402
-from simulators.pythia import PythiaEE  # noqa: E402
+from advopt.execution import make_executor
+from advopt.histograms.analysis import get_analysis
+from advopt.histograms.config import shipped_file
+from advopt.histograms.reference import HistogramReference
+from advopt.histograms.result import histogram_chi2
+from advopt.histograms.simulation import HistogramJob, simulate_histograms
+from advopt.histograms.tune import book, tune_histograms
+from advopt.space import Space
+from experiments._common import RESULTS, write_result
+from simulators.pythia import PythiaEE
 
 SPACE = {"StringZ:aLund": (0.0, 2.0), "StringZ:bLund": (0.2, 2.0), "StringFlav:probStoUD": (0.0, 1.0),
          "StringFlav:probQQtoQ": (0.0, 1.0), "TimeShower:alphaSvalue": (0.06, 0.25), "TimeShower:pTmin": (0.1, 2.0)}

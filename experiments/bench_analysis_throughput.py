@@ -6,7 +6,7 @@ only (``nextBatch`` into an analysis that fills nothing); Pythia + each analysis
 its histograms booked from the shipped reference file. The target of the real-data issue is
 Pythia + ALEPH >= 0.85x raw ``next()``.
 
-    python experiments/bench_analysis_throughput.py --events 20000 --repeats 3
+    python -m experiments.bench_analysis_throughput --events 20000 --repeats 3
 """
 
 from __future__ import annotations
@@ -14,17 +14,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from advopt.histograms.analysis import Booking, get_analysis  # noqa: E402
-from advopt.histograms.config import shipped_file  # noqa: E402
-from advopt.histograms.reference import HistogramReference  # noqa: E402
-from experiments._common import write_result  # noqa: E402
-from simulators.pythia import PythiaEE, _generator  # noqa: E402
+from advopt.histograms.analysis import Booking, get_analysis
+from advopt.histograms.config import shipped_file
+from advopt.histograms.reference import HistogramReference
+from experiments._common import write_result
+from simulators.pythia import PythiaEE, _generator
 
 ANALYSES = ("ALEPH_1996_S3486095", "DELPHI_1996_S3430090", "PDG_HADRON_MULTIPLICITIES")
 

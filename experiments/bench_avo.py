@@ -1,6 +1,6 @@
 """Adversarial variational optimisation (AVO) closure: Weinberg toy and Pythia alphaS.
 
-    python experiments/bench_avo.py [--seeds 5] [--workers 2]
+    python -m experiments.bench_avo [--seeds 5] [--workers 2]
         [--weinberg-budget 400000] [--pythia-budget 400000] [--events-per-point 500]
         [--reference-events 100000] [--skip-pythia]
 
@@ -27,7 +27,7 @@ import numpy as np
 
 import advopt
 from advopt.execution import LocalExecutor, SerialExecutor
-from _common import simulate_reference, write_result
+from experiments._common import simulate_reference, write_result
 
 ALPHA = "TimeShower:alphaSvalue"
 

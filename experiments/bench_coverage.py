@@ -1,7 +1,7 @@
 """Coverage of the stated 68% intervals: how often the truth falls inside them, over many seeds.
 
-    python experiments/bench_coverage.py [--seeds 20] [--tasks gaussian,pythia-alphas]
-        [--divergences mlp] [--workers 2] [--store experiments/coverage_runs]
+    python -m experiments.bench_coverage [--seeds 20] [--tasks gaussian,pythia-alphas]
+        [--divergences mlp] [--workers 2] [--store experiments/runs/coverage]
 
 Tasks (each seed has its own reference sample, so reference fluctuations count):
 - gaussian: the Gaussian toy, mean and width free (truth 0.5, 1.0), 20k reference events,
@@ -29,7 +29,7 @@ import numpy as np
 
 import advopt
 from advopt.execution import make_executor
-from _common import simulate_reference, write_result
+from experiments._common import simulate_reference, write_result
 
 ALPHA = "TimeShower:alphaSvalue"
 TASKS = {
@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("--divergences", default="mlp", help="comma-separated, e.g. mlp,chi2; 'pooled' for the pooled estimator")
     parser.add_argument("--name", default="coverage", help="results/NAME.json")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--store", default=str(Path(__file__).parent / "coverage_runs"))
+    parser.add_argument("--store", default=str(Path(__file__).parent / "runs" / "coverage"))
     parser.add_argument("--recompute", action="store_true",
                         help="re-derive every stored run's result from its history (no simulation)")
     args = parser.parse_args()

@@ -1,6 +1,6 @@
 """Pythia simulation throughput through Dask LocalCluster(2) vs local worker processes (loky).
 
-    python experiments/bench_dask_throughput.py [--tasks 24] [--events-per-task 2000] [--repeats 3]
+    python -m experiments.bench_dask_throughput [--tasks 24] [--events-per-task 2000] [--repeats 3]
 
 Both executors run the same simulation tasks (PythiaEE at Monash, fixed seeds) after a
 warm-up that builds each worker's Pythia object; the figure is the ratio of events per
@@ -18,9 +18,9 @@ import time
 import numpy as np
 
 import advopt
-from advopt.execution.cluster import DaskExecutor
 from advopt.execution import LocalExecutor, SimulationTask, run_simulation
-from _common import write_result
+from advopt.execution.cluster import DaskExecutor
+from experiments._common import write_result
 
 
 class Nothing:

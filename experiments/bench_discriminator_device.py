@@ -1,6 +1,6 @@
 """Training throughput of the MLP discriminator on CUDA vs the CPU, same model and data.
 
-    python experiments/bench_discriminator_device.py [--epochs 20] [--repeats 3]
+    python -m experiments.bench_discriminator_device [--epochs 20] [--repeats 3]
         [--sizes 2000 20000 200000] [--batch-sizes 256 4096] [--max-events-epochs 2000000] [--quick]
 
 For two data sets as a tuner would see them (2 features: an XOR-like four-blob sample
@@ -43,7 +43,7 @@ import numpy as np
 import torch
 
 from advopt.divergence.mlp import MLPDivergence
-from _common import git_commit, write_result
+from experiments._common import git_commit, write_result
 
 RESULT_NAME = "discriminator_device"
 

@@ -1,8 +1,8 @@
 """Statistical efficiency: how close each route comes to the limit the reference itself allows.
 
-    python experiments/bench_efficiency.py [--tasks gaussian,camel,xor,smeared-decay,mixed-gaussians]
+    python -m experiments.bench_efficiency [--tasks gaussian,camel,xor,smeared-decay,mixed-gaussians]
         [--methods pooled,jsd-bo,chi2-bo[,sbi-nre]] [--seeds 5] [--budgets 2,10] [--reference-events 20000]
-        [--replicas 400] [--store experiments/efficiency_runs] [--summarise-only]
+        [--replicas 400] [--store experiments/runs/efficiency] [--summarise-only]
 
 On toys whose density is known, the limit is the spread of the maximum-likelihood fit
 (scipy, from the truth, inside the default space) to ``--replicas`` independent reference
@@ -42,8 +42,8 @@ import numpy as np
 from scipy import optimize, stats
 
 import advopt
+from experiments._common import space_bounds, write_result
 from simulators.toy import MixedGaussians
-from _common import space_bounds, write_result
 
 SQRT_2PI_LOG = 0.5 * math.log(2 * math.pi)
 
@@ -164,7 +164,9 @@ def run_one(task: str, method: str, multiple: int, seed: int, n_reference: int, 
     reference = reference_sample(task, seed, n_reference)
     started = time.perf_counter()
     if method == "sbi-nre":
-        from _sbi_nre import tune_nre  # imported here: sbi is needed by this method only
+        from experiments._sbi_nre import (
+            tune_nre,  # imported here: sbi is needed by this method only
+        )
         found = tune_nre(simulator, reference, budget, seed)
     else:
         result = advopt.tune(simulator, reference, budget=budget, events_per_point=events_per_point(method, budget, pooled_points),
@@ -217,7 +219,7 @@ def main() -> None:
     parser.add_argument("--budgets", default="2,10", help="budgets as multiples of the reference size")
     parser.add_argument("--reference-events", type=int, default=20_000)
     parser.add_argument("--replicas", type=int, default=400)
-    parser.add_argument("--store", type=Path, default=Path(__file__).parent / "efficiency_runs")
+    parser.add_argument("--store", type=Path, default=Path(__file__).parent / "runs" / "efficiency")
     parser.add_argument("--pooled-points", type=int, default=None,
                         help="the pooled route at min(1000, budget / N) events per point (default: its own choice)")
     parser.add_argument("--summarise-only", action="store_true")

@@ -1,6 +1,6 @@
 """Faults: a killed driver, killed workers, misbehaving simulators, a cut-off history line.
 
-    python experiments/bench_faults.py [--driver-kills 20] [--worker-kills 10] [--seed 0]
+    python -m experiments.bench_faults [--driver-kills 20] [--worker-kills 10] [--seed 0]
 
 1. **Driver SIGKILL.** ``advopt tune`` on a Gaussian closure (the default route, 2 local
    workers, 80 evaluations) is killed (with its workers) at ``--driver-kills`` random
@@ -37,11 +37,9 @@ from pathlib import Path
 import numpy as np
 
 import advopt
-from _common import write_result
 from advopt.execution import make_executor
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from fault_simulators import FaultByRegion, SlowGaussian  # noqa: E402
+from experiments._common import write_result
+from simulators.faults import FaultByRegion, SlowGaussian
 
 CONFIG = """
 seed = 3

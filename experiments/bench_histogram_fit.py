@@ -14,28 +14,25 @@ Rows:
 - ``bayes``: the chi-square + Bayesian optimisation route at the same budget and references
   as ``closure``: its error against the moment fit's.
 
-    python experiments/bench_histogram_fit.py --seeds 30 --budget 400000
+    python -m experiments.bench_histogram_fit --seeds 30 --budget 400000
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from advopt.histograms.reference import HistogramReference  # noqa: E402
-from advopt.histograms.simulation import pseudo_data  # noqa: E402
-from advopt.histograms.tune import tune_histograms  # noqa: E402
-from advopt.histograms.yoda import write_scatter2d  # noqa: E402
-from advopt.space import Space  # noqa: E402
-from experiments._common import write_result  # noqa: E402
-from simulators.toy_spectra import BINS, ToySpectra, ToySpectraAnalysis  # noqa: E402
+from advopt.histograms.reference import HistogramReference
+from advopt.histograms.simulation import pseudo_data
+from advopt.histograms.tune import tune_histograms
+from advopt.histograms.yoda import write_scatter2d
+from advopt.space import Space
+from experiments._common import write_result
+from simulators.toy_spectra import BINS, ToySpectra, ToySpectraAnalysis
 
 CONSTRAINED = ("multiplicity", "mean_p")
 

@@ -1,7 +1,7 @@
 """Does the pooled fit say when the data do not decide? Parameters without effect, ridges,
 truths on and near a bound, misfits, and the goodness of fit's p-values on correct models.
 
-    python experiments/bench_honest_fit.py [--rows inert,bound,near-bound,misfit,null] [--seeds 30]
+    python -m experiments.bench_honest_fit [--rows inert,bound,near-bound,misfit,null] [--seeds 30]
         [--store experiments/runs/honest_fit] [--name honest_fit]
 
 Rows (each tune gets its own reference, replica = seed; 20k reference events):
@@ -38,7 +38,7 @@ import numpy as np
 from scipy import stats
 
 import advopt
-from _common import write_result
+from experiments._common import write_result
 
 N_REF = 20_000
 PYTHIA_SPACE = ("TimeShower:alphaSvalue", "StringFlav:probStoUD")
@@ -63,8 +63,8 @@ def reference(row: str, seed: int) -> tuple[object, np.ndarray, dict | None, dic
 
 def pythia_reference(row: str, seed: int):
     """(simulator, 100k reference events, space, truth) of a Pythia row: at Monash, or with aLund moved."""
-    from _common import simulate_reference
     from advopt.execution import make_executor
+    from experiments._common import simulate_reference
 
     simulator = advopt.get_simulator("pythia-ee")
     made_at = dict(simulator.truth)

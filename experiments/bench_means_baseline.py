@@ -1,7 +1,7 @@
 """A plain baseline for many Pythia parameters: fit the observables' means with a local linear model.
 
-    python experiments/bench_means_baseline.py [--set twenty] [--seed 0] [--truth-offset 0.1]
-        [--budget 4000000] [--rounds 5] [--events-per-point 2000] [--store experiments/tunemc_runs]
+    python -m experiments.bench_means_baseline [--set twenty] [--seed 0] [--truth-offset 0.1]
+        [--budget 4000000] [--rounds 5] [--events-per-point 2000] [--store experiments/runs/tunemc]
         [--name means_baseline_twenty_s0]
 
 The honest-fit issue's yardstick for the pooled route at twenty parameters, on the same
@@ -29,8 +29,8 @@ from advopt import seeds
 from advopt.execution import SimulationTask, make_executor, run_simulation
 from advopt.pooled.design import sobol_points
 from advopt.pooled.moments import fit_moment_model, information_inverse, solve_moments
-from bench_tunemc_closure import SETS, pseudo_truth, reference_for
-from _common import git_commit, write_result
+from experiments._common import git_commit, write_result
+from experiments.bench_tunemc_closure import SETS, pseudo_truth, reference_for
 
 _PURPOSE = 31  # the baseline's simulation tasks, apart from any tune's
 
@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--events-per-point", type=int, default=2_000)
     parser.add_argument("--reference-events", type=int, default=200_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--store", default=str(Path(__file__).parent / "tunemc_runs"))
+    parser.add_argument("--store", default=str(Path(__file__).parent / "runs" / "tunemc"))
     parser.add_argument("--name", default="means_baseline")
     args = parser.parse_args()
     simulator = advopt.get_simulator("pythia-ee")

@@ -1,15 +1,14 @@
 """Worker utilisation and wall time against the budget: the pooled estimator on the
 four-parameter Pythia task, with the next half-round simulating while the driver trains.
 
-    python experiments/bench_pooled_throughput.py [--budgets 250000,500000,1000000,2000000,4000000]
-        [--compare-at 1000000] [--workers 2] [--reference-events 200000] [--name pooled_throughput]
+    python -m experiments.bench_pooled_throughput [--budgets 250000,500000,1000000,2000000,4000000]
+        [--workers 2] [--reference-events 200000] [--name pooled_throughput]
 
 The four TuneMC parameters of bench_tunemc_closure (alphaS, bLund, sigma, probStoUD), pseudo-
 data at Monash moved by 10% of each range, 2,000 events per point. Per run: the tune's wall
 time, the workers' simulation time (the sum of the tasks' seconds, measured in the workers),
 the driver's estimation and training time, and the utilisation, simulation seconds / (wall x
-workers). At ``--compare-at`` the same tune also runs one batch at a time (the loop asks no
-batch ahead), for the same-run ratio. Wall time per event is compared with the smallest
+workers). Wall time per event is compared with the smallest
 budget's: 1.0 is proportional. On a machine with as many cores as workers the driver's
 training shares the cores with the workers (the task seconds then stretch); on a cluster it
 does not. Resumable: each finished run is a JSON file in --store. Writes
@@ -27,46 +26,39 @@ import numpy as np
 
 import advopt
 from advopt.execution import make_executor
-from advopt.loop import TuneLoop
-from _common import simulate_reference, write_result
-from bench_tunemc_closure import SETS, pseudo_truth
+from experiments._common import simulate_reference, write_result
+from experiments.bench_tunemc_closure import SETS, pseudo_truth
 
 EVENTS_PER_POINT = 2_000
 TRUTH_OFFSET = 0.1
 
 
-def run_one(simulator, reference, budget: int, ahead: bool, workers: int, seed: int) -> dict:
+def run_one(simulator, reference, budget: int, workers: int, seed: int) -> dict:
     names = SETS["four"]
     space = {name: simulator.default_space[name] for name in names}
     full_truth = pseudo_truth(simulator, names, TRUTH_OFFSET)
     truth = {name: full_truth[name] for name in names}
     fixed = {name: value for name, value in full_truth.items() if name not in names and name in simulator.default_space}
-    asks_ahead = TuneLoop._may_ask_ahead
-    if not ahead:  # the same loop, one batch at a time
-        TuneLoop._may_ask_ahead = lambda self: False
-    try:
-        started = time.perf_counter()
-        result = advopt.tune(simulator, reference, space, optimizer="pooled", budget=budget,
-                             events_per_point=EVENTS_PER_POINT, workers=workers, seed=seed, truth=truth, fixed=fixed,
-                             progress=False)
-        wall = time.perf_counter() - started
-    finally:
-        TuneLoop._may_ask_ahead = asks_ahead
+    started = time.perf_counter()
+    result = advopt.tune(simulator, reference, space, optimizer="pooled", budget=budget,
+                         events_per_point=EVENTS_PER_POINT, workers=workers, seed=seed, truth=truth, fixed=fixed,
+                         progress=False)
+    wall = time.perf_counter() - started
     simulating = sum(e.sim_seconds for e in result.history)
     return {
-        "budget": budget, "ahead": ahead, "workers": workers, "seed": seed, "wall_seconds": wall,
+        "budget": budget, "workers": workers, "seed": seed, "wall_seconds": wall,
         "simulation_task_seconds": simulating, "driver_estimate_seconds": sum(e.train_seconds for e in result.history),
         "utilisation": simulating / (wall * workers), "events_used": result.events_used,
         "tuned": result.best_params, "truth": truth, "pulls": result.pulls(),
     }
 
 
-def finished_run(store: Path, simulator, reference, budget, ahead, workers, seed) -> dict:
-    path = store / f"four_{budget}_{'ahead' if ahead else 'one_at_a_time'}_w{workers}_seed{seed}.json"
+def finished_run(store: Path, simulator, reference, budget, workers, seed) -> dict:
+    path = store / f"four_{budget}_ahead_w{workers}_seed{seed}.json"
     if not path.exists():
-        path.write_text(json.dumps(run_one(simulator, reference, budget, ahead, workers, seed), indent=1))
+        path.write_text(json.dumps(run_one(simulator, reference, budget, workers, seed), indent=1))
     run = json.loads(path.read_text())
-    print(f"{budget:>9,} {'ahead' if ahead else 'one at a time':>13}: wall {run['wall_seconds']:6.0f} s, simulation "
+    print(f"{budget:>9,}: wall {run['wall_seconds']:6.0f} s, simulation "
           f"{run['simulation_task_seconds']:6.0f} task-s, utilisation {run['utilisation']:.0%}, max |pull| "
           f"{max(abs(p) for p in run['pulls'].values()):.2f}", flush=True)
     return run
@@ -75,12 +67,11 @@ def finished_run(store: Path, simulator, reference, budget, ahead, workers, seed
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budgets", default="250000,500000,1000000,2000000,4000000")
-    parser.add_argument("--compare-at", type=int, default=1_000_000, help="budget also run one batch at a time (0: none)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--reference-events", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="pooled_throughput", help="results/NAME.json")
-    parser.add_argument("--store", default=str(Path(__file__).parent / "throughput_runs"))
+    parser.add_argument("--store", default=str(Path(__file__).parent / "runs" / "throughput"))
     args = parser.parse_args()
     store = Path(args.store)
     store.mkdir(parents=True, exist_ok=True)
@@ -95,26 +86,16 @@ def main() -> None:
             executor.close()
     reference = np.load(reference_path)
     budgets = [int(b) for b in args.budgets.split(",")]
-    runs = [finished_run(store, simulator, reference, b, True, args.workers, args.seed) for b in budgets]
-    if args.compare_at:
-        runs.append(finished_run(store, simulator, reference, args.compare_at, False, args.workers, args.seed))
-    ahead = [r for r in runs if r["ahead"]]
-    per_event = [r["wall_seconds"] / r["events_used"] for r in ahead]
-    proportionality = {str(r["budget"]): p / per_event[0] for r, p in zip(ahead, per_event)}
+    runs = [finished_run(store, simulator, reference, b, args.workers, args.seed) for b in budgets]
+    per_event = [r["wall_seconds"] / r["events_used"] for r in runs]
+    proportionality = {str(r["budget"]): p / per_event[0] for r, p in zip(runs, per_event)}
     figures = {
         "set": SETS["four"], "truth_offset": TRUTH_OFFSET, "events_per_point": EVENTS_PER_POINT,
         "reference_events": args.reference_events, "workers": args.workers,
-        "utilisation": {str(r["budget"]): r["utilisation"] for r in ahead},
+        "utilisation": {str(r["budget"]): r["utilisation"] for r in runs},
         "wall_per_event_over_smallest_budget": proportionality, "runs": runs,
     }
     print("wall time per event / the smallest budget's: " + ", ".join(f"{b} {v:.2f}" for b, v in proportionality.items()))
-    one_at_a_time = [r for r in runs if not r["ahead"]]
-    if one_at_a_time:
-        same = next(r for r in ahead if r["budget"] == one_at_a_time[0]["budget"])
-        figures["wall_one_at_a_time_over_ahead"] = one_at_a_time[0]["wall_seconds"] / same["wall_seconds"]
-        figures["utilisation_one_at_a_time"] = one_at_a_time[0]["utilisation"]
-        print(f"at {same['budget']:,}: one batch at a time takes {figures['wall_one_at_a_time_over_ahead']:.2f}x the "
-              f"wall time; utilisation {one_at_a_time[0]['utilisation']:.0%} -> {same['utilisation']:.0%}")
     print(f"wrote {write_result(args.name, figures)}")
 
 

@@ -1,6 +1,6 @@
 """Training time of the pooled estimator's summary network: one epoch on N events, CPU and CUDA.
 
-    python experiments/bench_pooled_training.py [--events 1000000] [--features 45] [--params 4]
+    python -m experiments.bench_pooled_training [--events 1000000] [--features 45] [--params 4]
         [--threads 1,2] [--repeats 3]
 
 Events are Gaussian features whose means move with the parameters (the network's work does
@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from advopt.pooled.summary import SummaryNetwork
-from _common import write_result
+from experiments._common import write_result
 
 
 def epoch_seconds(device: str, threads: int, x: np.ndarray, u: np.ndarray, repeats: int) -> float:

@@ -1,6 +1,6 @@
 """Pythia alphaS closure over many seeds: tune TimeShower:alphaSvalue to Monash pseudo-data.
 
-    python experiments/bench_pythia_alphas_closure.py [--seeds 10] [--budget 100000] [--workers 2]
+    python -m experiments.bench_pythia_alphas_closure [--seeds 10] [--budget 100000] [--workers 2]
         [--divergences mlp,adaptive-linear,adaptive-log]
 
 For each seed: a 100k-event Monash reference (its own seed, shared by the divergences),
@@ -20,7 +20,7 @@ import numpy as np
 
 import advopt
 from advopt.execution import LocalExecutor
-from _common import simulate_reference, write_result
+from experiments._common import simulate_reference, write_result
 
 ALPHA = "TimeShower:alphaSvalue"
 THRESHOLDS = (0.003, 0.01)

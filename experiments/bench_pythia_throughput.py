@@ -22,7 +22,7 @@ jobs share the machine). The machine's load average is recorded before and after
 
 Usage::
 
-    python experiments/bench_pythia_throughput.py [--events 4000] [--repeats 5]
+    python -m experiments.bench_pythia_throughput [--events 4000] [--repeats 5]
         [--tasks 8] [--task-events 2000] [--out experiments/results/pythia_throughput.json]
 """
 
@@ -34,15 +34,12 @@ import json
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import time
+
+from experiments._common import command_line, git_commit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
 
 def _task(n: int, seed: int) -> tuple[float, float]:
     """One parallel task: simulate n events at the Monash point; returns (checksum, CPU seconds)."""
@@ -91,15 +88,6 @@ def _profile(gen, n: int, seed: int, chunk: int) -> dict:
         t_kernel += c3 - c2
     return {"nextBatch_us_per_event": 1e6 * t_batch / n, "conversion_us_per_event": 1e6 * t_conv / n,
             "kernel_us_per_event": 1e6 * t_kernel / n}
-
-
-def _git_commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return "uncommitted"
-    commit = out.stdout.strip()
-    return commit if out.returncode == 0 and commit else "uncommitted"
 
 
 def _timed(fn):
@@ -180,8 +168,8 @@ def main(argv=None) -> dict:
     # competing for the cores, unlike the wall-clock speed-up.
     cpu_efficiency = med(serial_cpu) / med(par_cpu)
     result = {
-        "command": " ".join([os.path.relpath(sys.argv[0], ROOT) if sys.argv and sys.argv[0] else "bench_pythia_throughput.py", *(argv if argv is not None else sys.argv[1:])]),
-        "git_commit": _git_commit(),
+        "command": command_line() if argv is None else " ".join(["python -m experiments.bench_pythia_throughput", *argv]),
+        "git_commit": git_commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": {
             "cpu_count": os.cpu_count(),

@@ -1,8 +1,8 @@
 """TuneMC closure: adversarial tuning against the classical chi-square tune at equal budgets.
 
-    python experiments/bench_tunemc_closure.py [--sets mixed6,shower3] [--methods adaptive-bo,avo,chi2-bo]
+    python -m experiments.bench_tunemc_closure [--sets mixed6,shower3] [--methods adaptive-bo,avo,chi2-bo]
         [--budgets 500000] [--seeds 5] [--reference-events 200000] [--workers 2]
-        [--events-per-point 5000] [--store experiments/tunemc_runs]
+        [--events-per-point 5000] [--store experiments/runs/tunemc]
 
 Pythia e+e- at 91.2 GeV, pseudo-data at Monash (a --reference-events reference per seed), or
 with --truth-offset F at Monash moved by F x each tuned parameter's range (towards the
@@ -46,8 +46,8 @@ import numpy as np
 import advopt
 from advopt.execution import make_executor
 from advopt.quality import quantile_mse_ratio
+from experiments._common import git_commit, simulate_reference, write_result
 from simulators.pythia import TUNEMC
-from _common import git_commit, simulate_reference, write_result
 
 SETS = {
     "shower3": ["TimeShower:alphaSvalue", "TimeShower:pTmin", "TimeShower:pTminChgQ"],
@@ -239,7 +239,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--backend", default="local", help="local or dask (with --address for a cluster)")
     parser.add_argument("--address", default=None)
-    parser.add_argument("--store", default=str(Path(__file__).parent / "tunemc_runs"))
+    parser.add_argument("--store", default=str(Path(__file__).parent / "runs" / "tunemc"))
     parser.add_argument("--truth-offset", type=float, default=0.0,
                         help="pseudo-data away from Monash: each tuned parameter moved by this share of its range")
     parser.add_argument("--name", default="tunemc_closure", help="results/NAME.json")

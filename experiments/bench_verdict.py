@@ -1,7 +1,7 @@
 """Does the closure verdict keep its promise? The default task over many seeds.
 
-    python experiments/bench_verdict.py [--seeds 20] [--budget 100000] [--reference-events 25000]
-        [--store experiments/verdict_runs] [--summarise-only]
+    python -m experiments.bench_verdict [--seeds 20] [--budget 100000] [--reference-events 25000]
+        [--store experiments/runs/verdict] [--summarise-only]
 
 Each seed runs ``advopt tune`` (a real subprocess, as a user would) on the built-in default
 task (Pythia, alphaS and probStoUD from a far start, the pooled estimator), with the
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from scipy import stats
 
-from _common import write_result
+from experiments._common import write_result
 
 DEFAULT_TASK = Path(__file__).resolve().parents[1] / "advopt" / "default_task.toml"
 
@@ -74,7 +74,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--budget", type=int, default=100_000)
     parser.add_argument("--reference-events", type=int, default=25_000)
-    parser.add_argument("--store", type=Path, default=Path(__file__).parent / "verdict_runs")
+    parser.add_argument("--store", type=Path, default=Path(__file__).parent / "runs" / "verdict")
     parser.add_argument("--summarise-only", action="store_true")
     args = parser.parse_args()
     args.store.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """XOR-rotation closure over many seeds: distance to the true angle against simulated events.
 
-    python experiments/bench_xor_closure.py [--seeds 10] [--budget 200000] [--workers 2]
+    python -m experiments.bench_xor_closure [--seeds 10] [--budget 200000] [--workers 2]
 
 For each seed a fresh pseudo-data reference (50k events at the true angle) is tuned with
 Bayesian optimisation and the MLP JSD; the recommendation is read off as the budget is spent.
@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 import advopt
-from _common import write_result
+from experiments._common import write_result
 
 
 def run_seed(seed: int, budget: int, events_per_point: int, workers: int, checkpoints: list[int]) -> dict:

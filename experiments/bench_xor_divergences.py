@@ -1,6 +1,6 @@
 """XOR rotation tuned with Bayesian optimisation under different divergences, over many seeds.
 
-    python experiments/bench_xor_divergences.py [--seeds 20] [--budget 65536] [--events-per-point 2048]
+    python -m experiments.bench_xor_divergences [--seeds 20] [--budget 65536] [--events-per-point 2048]
         [--kinds mlp,adaptive-linear,adaptive-log,wasserstein,tv] [--workers 1]
 
 For each divergence and seed a fresh pseudo-data reference (20k events at the true angle) is
@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 import advopt
-from _common import write_result
+from experiments._common import write_result
 
 KINDS = ("mlp", "adaptive-linear", "adaptive-log", "wasserstein", "tv")
 TOLERANCE = 0.01  # rad

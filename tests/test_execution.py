@@ -13,7 +13,7 @@ import pytest
 import advopt
 from advopt.execution import LocalExecutor, SimulationTask, make_executor, run_simulation
 from advopt.seeds import task_seed
-from fault_simulators import CrashAbove, CrashAlways, CrashOnce, PidReportingGaussian, SlowGaussian, worker_pid
+from simulators.faults import CrashAbove, CrashAlways, CrashOnce, PidReportingGaussian, SlowGaussian, worker_pid
 
 # Only the Dask tests need distributed; the local executor and the seeds are tested without it.
 needs_dask = pytest.mark.skipif(importlib.util.find_spec("distributed") is None, reason="needs advopt[dask]")
@@ -204,7 +204,7 @@ def test_bad_backend_and_options():
 def test_every_kind_of_fault_is_recorded_and_the_run_goes_on(backend):
     """Raise, NaN, wrong shape, hang (execution.task_timeout), segfault, memory exhaustion:
     each point gets a failed evaluation with its own reason; the rest of the run is unharmed."""
-    from fault_simulators import FaultByRegion
+    from simulators.faults import FaultByRegion
 
     points = [-1.8, -1.4, -1.0, -0.6, 1.8, 0.4, 0.5, 1.4]
     tasks = [SimulationTask({"mean": mean}, 200, seed) for seed, mean in enumerate(points)]
@@ -222,7 +222,7 @@ def test_every_kind_of_fault_is_recorded_and_the_run_goes_on(backend):
 
 
 def test_a_hang_times_out_in_the_serial_executor_too():
-    from fault_simulators import FaultByRegion
+    from simulators.faults import FaultByRegion
 
     [outcome] = make_executor(1, "serial", task_timeout=0.5).map(run_simulation, FaultByRegion(),
                                                                  [SimulationTask({"mean": -0.6}, 10, 1)])

@@ -1,6 +1,6 @@
 """Can the events tell a tuned Pythia point from the truth? A two-sample test between them.
 
-    python experiments/two_sample_at_tuned.py results/tunemc_twenty_halves_seed3.json --events 200000
+    python -m experiments.diagnostics.two_sample_at_tuned results/tunemc_twenty_halves_seed3.json --events 200000
 
 Reads a TuneMC closure record (``bench_tunemc_closure.py``: the tuned parameters and the
 truth), simulates ``--events`` events at each (the untuned parameters at Monash, as in the
@@ -26,19 +26,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 import numpy as np
 from scipy import stats
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import advopt  # noqa: E402
-from advopt.execution import make_executor  # noqa: E402
-from advopt.pooled.moments import chi2_per_summary  # noqa: E402
-from _common import pooled_run, simulate_reference, write_result  # noqa: E402
+import advopt
+from advopt.execution import make_executor
+from advopt.pooled.moments import chi2_per_summary
+from experiments._common import pooled_run, simulate_reference, write_result
 
 
 def hotelling(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:

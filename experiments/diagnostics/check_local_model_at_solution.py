@@ -1,6 +1,6 @@
 """Does a tune's own design, near its solution, agree with the reference there?
 
-    python experiments/check_local_model_at_solution.py STORE/twenty_off0.1_pooled_4000000_seed3 \
+    python -m experiments.diagnostics.check_local_model_at_solution STORE/twenty_off0.1_pooled_4000000_seed3 \
         results/tunemc_twenty_halves_seed3.json STORE/reference_twenty_off0.1_seed3_200000.npy --last 186
 
 Re-simulates the run's last ``--last`` points with their recorded seeds (the run's own events,
@@ -18,17 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import advopt  # noqa: E402
-from advopt.execution import SimulationTask, make_executor, run_simulation  # noqa: E402
-from _common import pooled_run, simulate_reference, write_result  # noqa: E402
-from two_sample_at_tuned import hotelling  # noqa: E402
+import advopt
+from advopt.execution import SimulationTask, make_executor, run_simulation
+from experiments._common import pooled_run, simulate_reference, write_result
+from experiments.diagnostics.two_sample_at_tuned import hotelling
 
 
 def linear_prediction(tasks: list, events: list[np.ndarray], names: list[str], at: np.ndarray):
