@@ -150,8 +150,3 @@ def penalty_for_failures(values: np.ndarray, ok: np.ndarray, upper_bound: float)
     good = values[ok]
     return float(good.max()) if good.size else float(upper_bound)
 
-
-def check_int_option(field: str, value, minimum: int) -> None:
-    """An integer optimiser option of at least ``minimum``; ValueError naming ``optimizer.FIELD``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"optimizer.{field}: must be an integer >= {minimum}, got {value!r}")

@@ -77,7 +77,8 @@ from advopt import seeds
 from advopt.divergence.adversarial import AdversarialCritic
 from advopt.divergence.base import LN2
 from advopt.divergence.mlp import MLPDivergence
-from advopt.optimizers.base import OptimizerBase, Recommendation, check_int_option
+from advopt.fields import check_int_option
+from advopt.optimizers.base import OptimizerBase, Recommendation
 
 _ADAM_BETAS = (0.5, 0.999)  # little momentum: the critic lags one step, and momentum on top made the mean oscillate (measured)
 _N_RESULT_QUANTILES = 1_000

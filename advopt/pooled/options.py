@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from advopt.optimizers.base import check_int_option
+from advopt.fields import check_int_option
 
 # Integer options and the least value each may take.
 _INT_MINIMA = {"total_points": 1, "rounds": 1, "folds": 2, "resamplings": 0, "max_epochs": 1, "warm_epochs": 1,
