@@ -4,6 +4,9 @@ on any ``concurrent.futures``-style executor the caller owns."""
 from __future__ import annotations
 
 import logging
+import os
+import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
@@ -72,13 +75,17 @@ class LocalExecutor:
         self.n_workers = n_workers
         self.retries = retries
         self._timeout = idle_timeout  # None: a worker waits for its next task for ever
-        self._pool = get_reusable_executor(max_workers=n_workers, timeout=self._timeout, reuse=False)
+        self._pool = get_reusable_executor(reuse=False, **self._pool_arguments())
+
+    def _pool_arguments(self) -> dict:
+        return {"max_workers": self.n_workers, "timeout": self._timeout, "initializer": exit_with_driver,
+                "initargs": (os.getpid(),)}
 
     def _healthy_pool(self):
         from joblib.externals.loky import get_reusable_executor
 
         # After a worker died the pool is broken; this gives a new one (else the same).
-        self._pool = get_reusable_executor(max_workers=self.n_workers, timeout=self._timeout)
+        self._pool = get_reusable_executor(**self._pool_arguments())
         return self._pool
 
     def map(self, function, simulator, tasks):
@@ -109,6 +116,19 @@ class LocalExecutor:
     def close(self) -> None:
         """Stop the worker processes: a finished run leaves none behind."""
         self._pool.shutdown(wait=True, kill_workers=True)
+
+
+def exit_with_driver(driver: int) -> None:
+    """Worker initializer: a worker whose driver died (SIGKILL, out of memory) exits within a
+    second. Idle workers wait for tasks for ever (see LocalExecutor), so nothing else would
+    end them, and they would hold their resource trackers alive too."""
+
+    def watch():
+        while os.getppid() == driver:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="advopt-driver-watch", daemon=True).start()
 
 
 class FuturesExecutor:
