@@ -212,8 +212,10 @@ def _print_table(rows, cpu_all) -> None:
             f"{'CUDA':>11s} {'CUDA/1thr':>9s} {'CUDA/all':>9s}  JSD cpu-1 / cpu-all / cuda (+- se)  max z")
     print(head)
     print("-" * len(head))
-    fmt = lambda v: f"{v:11.4g}" if v else f"{'-':>11s}"
-    ratio = lambda v: f"{v:9.2f}" if v else f"{'-':>9s}"
+    def fmt(v):
+        return f"{v:11.4g}" if v else f"{'-':>11s}"
+    def ratio(v):
+        return f"{v:9.2f}" if v else f"{'-':>9s}"
     for r in rows:
         vals = " / ".join(f"{res['value']:.4f}" for res in r["runs"].values())
         se = r["runs"]["cpu-1"]["stderr"]

@@ -97,7 +97,8 @@ def main() -> None:
             "median_events_to_0.01": median_events(mine, 0.01, args.budget),
         }
         summary[divergence] = row
-        show = lambda v: f">{args.budget:,}" if v is None else f"{v:,.0f}"
+        def show(v):
+            return f">{args.budget:,}" if v is None else f"{v:,.0f}"
         print(f"{divergence:>16} {row['median_distance']:10.4f} {row['share_within_0.003']:7.0%} {row['share_within_0.01']:7.0%} "
               f"{show(row['median_events_to_0.003']):>16} {show(row['median_events_to_0.01']):>15}")
     name = "pythia_alphas_closure" if divergences == ["mlp"] else "pythia_alphas_divergences"

@@ -87,12 +87,12 @@ try:
 except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("simulators.observables needs numba: pip install 'advopt[pythia]'") from err
 
-from simulators.pdg import _BARYON_BIT, _CHARGED_BIT, _property_table, _props
-from simulators.pdg import charge3, heavy_flavour, is_baryon  # noqa: F401  (re-exported)
-from simulators.tensors import _sym3_eigenvalues
-from simulators.tensors import sphericity_eigenvalues  # noqa: F401  (re-exported)
-from simulators.thrust import _thrust_core
-from simulators.thrust import thrust, thrust_bruteforce  # noqa: F401  (re-exported)
+from simulators.pdg import _BARYON_BIT, _CHARGED_BIT, _property_table, _props, charge3, heavy_flavour, is_baryon  # noqa: F401  (re-exported)
+from simulators.tensors import (
+    _sym3_eigenvalues,
+    sphericity_eigenvalues,  # noqa: F401  (re-exported)
+)
+from simulators.thrust import _thrust_core, thrust, thrust_bruteforce  # noqa: F401  (re-exported)
 
 FEATURE_NAMES: tuple[str, ...] = (
     "one_minus_thrust",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from advopt.assessment import CONSTRAINED, IN_COMBINATION, NOT_CONSTRAINED, AT_LOWER, assess, feldman_cousins
+from advopt.assessment import AT_LOWER, CONSTRAINED, IN_COMBINATION, NOT_CONSTRAINED, assess, feldman_cousins
 from advopt.pooled.goodness import ObservableSummaries, goodness_of_fit
 
 

@@ -11,7 +11,8 @@ from advopt.intervals import add_reference_scatter, quadratic_hessian, reference
 def test_quadratic_fit_recovers_a_known_hessian_even_on_a_boundary(centre):
     hessian = np.array([[4.0, 1.0], [1.0, 2.0]])
     centre = np.array(centre)
-    surface = lambda x: 0.5 * np.einsum("ni,ij,nj->n", x - centre, hessian, x - centre) + 3.0
+    def surface(x):
+        return 0.5 * np.einsum("ni,ij,nj->n", x - centre, hessian, x - centre) + 3.0
     assert quadratic_hessian(surface, centre) == pytest.approx(hessian, rel=1e-6)
 
 

@@ -24,7 +24,12 @@ pytest.importorskip("numba")
 import pythia8mc  # noqa: E402
 
 from advopt.histograms.analysis import (  # noqa: E402
-    Booking, EventRecord, Fills, bin_values, check_analysis, get_analysis,
+    Booking,
+    EventRecord,
+    Fills,
+    bin_values,
+    check_analysis,
+    get_analysis,
 )
 from simulators import pythia as sp  # noqa: E402
 from simulators.lep import aleph_1996 as al  # noqa: E402

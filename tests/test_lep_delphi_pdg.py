@@ -26,9 +26,12 @@ import pythia8mc  # noqa: E402
 from advopt.histograms.analysis import Booking, EventRecord, Fills, bin_values, check_analysis, get_analysis  # noqa: E402
 from advopt.histograms.yoda import read_histograms  # noqa: E402
 from simulators import pythia as sp  # noqa: E402
-from simulators.lep.delphi_1996 import PATHS as DELPHI_PATHS, SPECIES as DELPHI_SPECIES, Delphi1996  # noqa: E402
+from simulators.lep.delphi_1996 import PATHS as DELPHI_PATHS  # noqa: E402
+from simulators.lep.delphi_1996 import SPECIES as DELPHI_SPECIES
+from simulators.lep.delphi_1996 import Delphi1996
 from simulators.lep.jets import jade_scratch, jade_ymax  # noqa: E402
-from simulators.lep.pdg_multiplicities import SPECIES as PDG_SPECIES, PdgMultiplicities  # noqa: E402
+from simulators.lep.pdg_multiplicities import SPECIES as PDG_SPECIES  # noqa: E402
+from simulators.lep.pdg_multiplicities import PdgMultiplicities
 from simulators.lep.shapes import N_SHAPES, SHAPE_NAMES, event_shapes  # noqa: E402
 from simulators.pdg import charge3  # noqa: E402
 from simulators.pythia import PythiaEE  # noqa: E402

@@ -136,7 +136,8 @@ def test_cli_driver_killed_with_sigkill_then_resumed(tmp_path):
     cut_result = json.loads((tmp_path / "cut" / "result.json").read_text())
     assert cut_result["best_params"] == whole_result["best_params"]
     timings = ("sim_seconds", "train_seconds")
-    strip = lambda history: [{k: v for k, v in e.items() if k not in timings} for e in history]
+    def strip(history):
+        return [{k: v for k, v in e.items() if k not in timings} for e in history]
     assert strip(cut_result["history"]) == strip(whole_result["history"])
     assert TuneResult.load(tmp_path / "cut" / "result.json").events_used == 24_000
 

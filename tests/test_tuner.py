@@ -82,7 +82,7 @@ def test_failing_simulations_are_recorded_and_the_run_goes_on(tmp_path):
     assert len(result.history) == 30 and result.events_used == 30_000
     assert abs(result.best_params["shift"] - 0.3) < 0.25
     lines = (tmp_path / "history.jsonl").read_text().splitlines()
-    assert len(lines) == 30 and sum(json.loads(l)["status"] == "failed" for l in lines) == len(failed)
+    assert len(lines) == 30 and sum(json.loads(line)["status"] == "failed" for line in lines) == len(failed)
 
 
 def test_run_directory_holds_config_history_and_result(tmp_path, gaussian_reference):

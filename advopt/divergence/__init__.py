@@ -1,7 +1,7 @@
 """Divergences between a simulated and a reference sample, read off trained classifiers."""
 
-from advopt.divergence.base import LN2, Divergence, DivergenceEstimate, jsd_from_losses
 from advopt.divergence.adaptive import AdaptiveBoostingDivergence, AdaptiveMLPDivergence, adaptive_linear, adaptive_log
+from advopt.divergence.base import LN2, Divergence, DivergenceEstimate, jsd_from_losses
 from advopt.divergence.boosting import BoostingDivergence
 from advopt.divergence.chi2 import Chi2Divergence
 from advopt.divergence.critic import TotalVariationDivergence, WassersteinDivergence

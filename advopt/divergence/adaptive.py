@@ -34,12 +34,12 @@ from threadpoolctl import threadpool_limits
 from torch import nn
 
 from advopt.divergence.base import (
-    DivergenceBase,
-    check_holdout_fraction,
     LN2,
+    DivergenceBase,
     DivergenceEstimate,
     balanced_weights,
     binary_cross_entropy,
+    check_holdout_fraction,
     jsd_fisher_information,
     jsd_from_losses,
     make_labelled_split,

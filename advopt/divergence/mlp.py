@@ -7,11 +7,11 @@ import torch
 from torch import nn
 
 from advopt.divergence.base import (
-    DivergenceBase,
-    check_holdout_fraction,
     LN2,
+    DivergenceBase,
     DivergenceEstimate,
     balanced_weights,
+    check_holdout_fraction,
     jsd_fisher_information,
     jsd_from_losses,
     make_labelled_split,

@@ -79,7 +79,8 @@ class Booking:
         lows = [np.asarray(bins[p][0], dtype=np.float64) for p in paths]
         highs = [np.asarray(bins[p][1], dtype=np.float64) for p in paths]
         first = np.concatenate([[0], np.cumsum([len(lo) for lo in lows])]).astype(np.int64)
-        flat = (lambda arrays: np.concatenate(arrays) if arrays else np.zeros(0))
+        def flat(arrays):
+            return (np.concatenate(arrays) if arrays else np.zeros(0))
         return cls(paths, flat(lows), flat(highs), first)
 
     @property

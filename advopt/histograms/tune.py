@@ -41,8 +41,8 @@ from advopt.execution import SimulationOutcome, SimulationTask, make_executor
 from advopt.histograms.analysis import Booking, check_analysis, get_analysis
 from advopt.histograms.reference import HistogramReference
 from advopt.histograms.result import HistogramTuneResult, histogram_chi2, write_simulated
-from advopt.histograms.simulation import HistogramJob, SimulatedHistograms, check_simulator, run_fills
 from advopt.histograms.rounds import _EDGE, moment_rounds
+from advopt.histograms.simulation import HistogramJob, SimulatedHistograms, check_simulator, run_fills
 from advopt.space import Space
 
 logger = logging.getLogger(__name__)

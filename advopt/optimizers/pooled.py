@@ -47,16 +47,25 @@ from threadpoolctl import threadpool_limits
 from advopt import seeds
 from advopt.divergence.networks import resolve_device
 from advopt.optimizers.base import OptimizerBase, Recommendation
-from advopt.pooled.goodness import goodness_of_fit
-from advopt.pooled.resampling import resampled_simulation_share
-from advopt.pooled.model import PooledModel
-from advopt.pooled.options import check_pooled_options
-from advopt.pooled.design import (Segment, candidate_widths, design_sds, events_per_point, kernel_weights, local_design,
-                                  round_sizes, sobol_points, training_set)
-from advopt.pooled.schedule import BackgroundJob, HalfRounds
 from advopt.pooled.candidates import candidate_solutions, widest_consistent
+from advopt.pooled.design import (
+    Segment,
+    candidate_widths,
+    design_sds,
+    events_per_point,
+    kernel_weights,
+    local_design,
+    round_sizes,
+    sobol_points,
+    training_set,
+)
 from advopt.pooled.distance import ReferenceDistance
+from advopt.pooled.goodness import goodness_of_fit
+from advopt.pooled.model import PooledModel
 from advopt.pooled.moments import closest_point
+from advopt.pooled.options import check_pooled_options
+from advopt.pooled.resampling import resampled_simulation_share
+from advopt.pooled.schedule import BackgroundJob, HalfRounds
 from advopt.pooled.summary import SummaryNetwork
 from advopt.pooled.summary_moments import SummaryMoments
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-
 # Least-squares fits want a few more points than coefficients before they are trusted.
 _SPARE_POINTS = 3
 # The information of the unit cube itself (a uniform box's variance is 1/12): the least the

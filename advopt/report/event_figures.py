@@ -7,6 +7,7 @@ import math
 
 from advopt.report.common import COLORS, FEATURES_PER_PAGE, numpy_module, plotting, report_style
 
+
 def observable_figures(reference, start, tuned, feature_names, per_page: int = FEATURES_PER_PAGE,
                        labels: tuple[str, str, str] = ("reference", "start", "tuned")) -> list:
     """Pages of normalised histograms (reference as points, start dashed, tuned solid) with

@@ -11,6 +11,7 @@ from pathlib import Path
 from advopt.report.common import Report
 from advopt.status import run_status
 
+
 def page_html(report: Report, images: dict[str, Path]) -> str:
     run = report.run
     esc = html.escape

@@ -10,6 +10,7 @@ from advopt.report.common import COLORS, divergence_label, numpy_module, plottin
 from advopt.report.samples import run_seed
 from advopt.status import RunFiles
 
+
 def convergence_figure(run: RunFiles):
     """Divergence +- standard error against cumulative simulated events, the lowest so far
     and the budget."""

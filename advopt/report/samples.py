@@ -51,7 +51,8 @@ def report_samples(run: RunFiles, report: Report, simulate_events, simulator, re
         report.notes.append("Warning: the reference rebuilt for this report differs from the one the run used "
                             "(its checksum does not match config.json): has the reference file changed?")
     n = simulate_events or DEFAULT_EVENTS
-    seed = lambda purpose: run_seed(run, purpose)
+    def seed(purpose):
+        return run_seed(run, purpose)
     try:
         start_events = np.asarray(sim.simulate(dict(start), n, seed(seeds.REPORT_START)), dtype=float)
         tuned_events = np.asarray(sim.simulate(dict(tuned), n, seed(seeds.REPORT_TUNED)), dtype=float)

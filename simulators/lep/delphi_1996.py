@@ -59,8 +59,6 @@ not identifiable from the file).
 
 from __future__ import annotations
 
-import numpy as np
-
 from simulators.lep import delphi_fill as df
 from simulators.lep.common import BookedAnalysis
 from simulators.lep.species import species_map
