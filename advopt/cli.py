@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import logging
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -122,9 +123,21 @@ def _tune(args) -> int:
         print(result.summary())
         print(f"run directory: {run_dir}")
         return 0
+    if args.config:
+        _paths_relative_to(config, Path(args.config).resolve().parent)
     result = tune(**tune_arguments(config, overrides))
     _print_result(result, run_dir)
     return 0
+
+
+def _paths_relative_to(config: dict, base: Path) -> None:
+    """A config's file names are read relative to the config file (as the histogram route's
+    are), so that an example runs from any directory; the config (and so the run record)
+    holds them relative to the directory advopt runs in."""
+    for section, field in (("reference", "path"), ("divergence", "weights")):
+        table = config.get(section)
+        if isinstance(table, dict) and isinstance(table.get(field), str) and not Path(table[field]).is_absolute():
+            table[field] = os.path.relpath(base / table[field])
 
 
 def _resume(args) -> int:

@@ -4,7 +4,6 @@ import json
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -74,13 +73,6 @@ def test_default_task_runs_the_pythia_closure(tmp_path):
     else:
         assert "closure: truth recovered, every parameter within 2 standard deviations" in out.stdout
     assert "eval 0  TimeShower:alphaSvalue=0.2, StringFlav:probStoUD=0.4" in out.stderr  # starts far from Monash
-
-
-def test_xor_example_config_closes(tmp_path):
-    examples = Path(__file__).resolve().parent.parent / "examples"
-    out = advopt_cli("tune", str(examples / "xor_closure.toml"), "--budget", "30000", "--run-dir", str(tmp_path / "run"))
-    assert out.returncode == 0, out.stderr
-    assert "closure: truth recovered" in out.stdout, out.stdout
 
 
 def test_simulators_lists_registered_with_bounds():
