@@ -10,6 +10,20 @@ not pay for importing torch and scikit-learn.
 """
 
 from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what a type checker sees of the names below (tests/test_public_api.py keeps them equal)
+    from advopt.data import Sample, load_sample, save_sample
+    from advopt.divergence import BoostingDivergence, DivergenceEstimate, MLPDivergence, make_divergence
+    from advopt.histograms.analysis import get_analysis, registered_analyses
+    from advopt.histograms.reference import HistogramReference
+    from advopt.histograms.result import HistogramTuneResult
+    from advopt.histograms.tune import tune_histograms
+    from advopt.optimizers import BayesOptimizer, PooledOptimizer, RandomSearch, make_optimizer
+    from advopt.result import Evaluation, Status, TuneResult
+    from advopt.simulator import FunctionSimulator, Simulator, check_simulator, get_simulator, registered_simulators
+    from advopt.space import Parameter, Space
+    from advopt.tuner import tune
 
 __version__ = "0.1.0"
 

@@ -7,7 +7,7 @@ files written by :func:`save_sample` (and ``advopt simulate``) hold ``events`` a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,4 +164,4 @@ def _is_number(text: str) -> bool:
     return True
 
 
-_LOADERS = {".npz": _load_npz, ".npy": _load_npy, ".csv": _load_csv, ".parquet": _load_parquet, ".root": _load_root}
+_LOADERS: dict[str, Callable[..., Sample]] = {".npz": _load_npz, ".npy": _load_npy, ".csv": _load_csv, ".parquet": _load_parquet, ".root": _load_root}

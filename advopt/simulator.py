@@ -19,7 +19,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 import numpy as np
 
@@ -56,7 +56,7 @@ def as_simulator(obj: Any, **options) -> Simulator:
     if isinstance(obj, str):
         return get_simulator(obj, **options)
     if inspect.isclass(obj):
-        return obj(**options)
+        return cast(Simulator, obj(**options))  # a user's class: the contract is checked where it is used
     if hasattr(obj, "simulate"):
         _no_options(obj, options)
         return obj

@@ -79,7 +79,7 @@ class Space:
 
     # -- construction -------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, spec: Mapping) -> "Space":
+    def from_dict(cls, spec: "Mapping | Space") -> "Space":
         if isinstance(spec, Space):
             return spec
         if not isinstance(spec, Mapping):

@@ -201,8 +201,8 @@ def tune(
         raise ValueError("run_dir: resume=True needs the run directory to resume")
 
     own_executor = backend is None or isinstance(backend, str)
-    executor = (make_executor(workers, backend, **dict(execution_options or {})) if own_executor
-                else as_executor(backend))
+    executor = (make_executor(workers, backend, **dict(execution_options or {}))
+                if backend is None or isinstance(backend, str) else as_executor(backend))
     evaluator = Evaluator(sim, ref.events, div, executor, seed=seed, events_per_point=events_per_point,
                           chunk_size=chunk_size, fixed=fixed, growth=growth, reference_per_point=reference_per_point)
     loop = TuneLoop(opt, evaluator, space, budget=budget, events_per_point=events_per_point, batch_size=batch_size,

@@ -1,6 +1,10 @@
 """Pins the public API: removing or renaming any of these breaks users' scripts."""
 
+import ast
 import inspect
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +23,22 @@ def test_exported_names():
     assert set(advopt.__all__) == PUBLIC
     for name in PUBLIC:
         assert hasattr(advopt, name)
+
+
+def test_type_checkers_see_every_exported_name_where_it_lives():
+    """advopt imports its names lazily; the TYPE_CHECKING block says the same to mypy."""
+    tree = ast.parse(Path(advopt.__file__).read_text())
+    block = next(node for node in tree.body if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING")
+    seen = {alias.name: node.module for node in block.body for alias in node.names}
+    assert seen == advopt._WHERE
+
+
+def test_the_public_api_and_a_users_script_type_check():
+    """mypy over the public API's modules and examples/own_simulator.py, a user's script
+    (settings in pyproject.toml)."""
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-m", "mypy"], capture_output=True, text=True, cwd=root, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-1000:]
 
 
 TUNE_PARAMETERS = {  # name: default ("-" for none); the config's fields under the same names (README)

@@ -1,5 +1,7 @@
 """Divergences between a simulated and a reference sample, read off trained classifiers."""
 
+from collections.abc import Callable
+
 from advopt.divergence.adaptive import AdaptiveBoostingDivergence, AdaptiveMLPDivergence, adaptive_linear, adaptive_log
 from advopt.divergence.base import LN2, Divergence, DivergenceEstimate, jsd_from_losses
 from advopt.divergence.boosting import BoostingDivergence
@@ -7,7 +9,7 @@ from advopt.divergence.chi2 import Chi2Divergence
 from advopt.divergence.critic import TotalVariationDivergence, WassersteinDivergence
 from advopt.divergence.mlp import MLPDivergence
 
-DIVERGENCES = {
+DIVERGENCES: dict[str, Callable[..., Divergence]] = {
     "mlp": MLPDivergence,
     "jsd": MLPDivergence,
     "boosting": BoostingDivergence,

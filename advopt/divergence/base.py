@@ -63,6 +63,8 @@ class DivergenceBase:
       default the estimates (their logs for ``models_log``; a log's error is stderr / value).
     """
 
+    name: str  # required of every divergence (see Divergence); declared here for type checkers
+    upper_bound: float
     agreement_value = 0.0
     uses_full_reference = False
     models_log = False

@@ -188,13 +188,14 @@ class _Run:
         kept = {i: row for i, row in kept.items() if row is not None}
         fresh = [i for i in range(len(tasks)) if i not in kept]
         outcomes = dict(zip(fresh, self.executor.map(run_fills, self.job, [tasks[i] for i in fresh]) if fresh else []))
-        out = []
+        out: list[SimulatedHistograms | None] = []
         for i, task in enumerate(tasks):
             outcome = outcomes.get(i) or SimulationOutcome(kept[i], "", 0.0)
-            if files[i] is not None and i in outcomes and outcome.events is not None:
-                np.savez(files[i].with_suffix(".tmp.npz"), rows=outcome.events, n=n, seed=task.seed,
+            file = files[i]
+            if file is not None and i in outcomes and outcome.events is not None:
+                np.savez(file.with_suffix(".tmp.npz"), rows=outcome.events, n=n, seed=task.seed,
                          params=json.dumps(task.params, sort_keys=True))
-                files[i].with_suffix(".tmp.npz").replace(files[i])
+                file.with_suffix(".tmp.npz").replace(file)
             record = {"iteration": iteration, "index": i, "purpose": purpose, "params": params[i], "n_events": n,
                       "seed": task.seed, "seconds": round(outcome.seconds, 3), "status": "ok" if outcome.events is not None else "failed",
                       "reason": outcome.error, "kept": i in kept}

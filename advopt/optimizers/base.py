@@ -84,6 +84,7 @@ class OptimizerBase:
       learns from the batch before; by default False.
     """
 
+    name: str  # required of every optimiser (see Optimizer); declared here for type checkers
     plans_batches = False  # True: next_batch_size ignores the configured batch size
 
     @classmethod
