@@ -7,22 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from advopt.divergence import (
-    LN2,
-    AdaptiveBoostingDivergence,
-    AdaptiveMLPDivergence,
-    MLPDivergence,
-    TotalVariationDivergence,
-    WassersteinDivergence,
-    make_divergence,
-)
-from advopt.divergence.adaptive import (
-    linear_schedule,
-    linear_thresholds,
-    log_schedule,
-    log_thresholds,
-    stages_for_thresholds,
-)
+from advopt.divergence import (LN2, AdaptiveBoostingDivergence, AdaptiveMLPDivergence, MLPDivergence,
+                               TotalVariationDivergence, WassersteinDivergence, make_divergence)
+from advopt.divergence.adaptive import (linear_schedule, linear_thresholds, log_schedule, log_thresholds,
+                                        stages_for_thresholds)
 
 NEW_KINDS = ["adaptive-linear", "adaptive-log", "adaptive-boosting", "wasserstein", "tv"]
 N = 1000  # events per sample: enough for clear orderings, fast on two busy cores

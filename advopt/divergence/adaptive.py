@@ -33,17 +33,9 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 from torch import nn
 
-from advopt.divergence.base import (
-    LN2,
-    DivergenceBase,
-    DivergenceEstimate,
-    balanced_weights,
-    binary_cross_entropy,
-    check_holdout_fraction,
-    jsd_fisher_information,
-    jsd_from_losses,
-    make_labelled_split,
-)
+from advopt.divergence.base import (LN2, DivergenceBase, DivergenceEstimate, balanced_weights, binary_cross_entropy,
+                                    check_holdout_fraction, jsd_fisher_information, jsd_from_losses,
+                                    make_labelled_split)
 from advopt.divergence.mlp import MLPDivergence, _check_positive
 from advopt.divergence.networks import standardiser, torch_threads
 from advopt.divergence.training import keep_best, seeded_mlp

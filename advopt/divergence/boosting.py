@@ -5,17 +5,9 @@ from __future__ import annotations
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from advopt.divergence.base import (
-    LN2,
-    DivergenceBase,
-    DivergenceEstimate,
-    balanced_weights,
-    binary_cross_entropy,
-    check_holdout_fraction,
-    jsd_fisher_information,
-    jsd_from_losses,
-    make_labelled_split,
-)
+from advopt.divergence.base import (LN2, DivergenceBase, DivergenceEstimate, balanced_weights, binary_cross_entropy,
+                                    check_holdout_fraction, jsd_fisher_information, jsd_from_losses,
+                                    make_labelled_split)
 
 
 class BoostingDivergence(DivergenceBase):

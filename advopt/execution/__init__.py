@@ -5,14 +5,8 @@ The task each worker runs is :mod:`advopt.execution.tasks`."""
 from __future__ import annotations
 
 from advopt.execution.local import Executor, FuturesExecutor, LocalExecutor, SerialExecutor
-from advopt.execution.tasks import (
-    SimulationOutcome,
-    SimulationTask,
-    check_no_options,
-    check_workers,
-    first_line,
-    run_simulation,
-)
+from advopt.execution.tasks import (SimulationOutcome, SimulationTask, check_no_options, check_workers, first_line,
+                                    run_simulation)
 
 
 def make_executor(n_workers: int = 1, backend: str | None = None, **options) -> Executor:

@@ -11,14 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from advopt.execution.tasks import (
-    SimulationOutcome,
-    check_retries,
-    check_timeout,
-    check_workers,
-    first_line,
-    with_timeout,
-)
+from advopt.execution.tasks import (SimulationOutcome, check_retries, check_timeout, check_workers, first_line,
+                                    with_timeout)
 
 logger = logging.getLogger(__name__)
 

@@ -10,15 +10,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from advopt.execution.tasks import (
-    SimulationOutcome,
-    SimulationTask,
-    check_retries,
-    check_timeout,
-    check_workers,
-    first_line,
-    with_timeout,
-)
+from advopt.execution.tasks import (SimulationOutcome, SimulationTask, check_retries, check_timeout, check_workers,
+                                    first_line, with_timeout)
 
 logger = logging.getLogger(__name__)
 

@@ -48,17 +48,8 @@ from advopt import seeds
 from advopt.divergence.networks import resolve_device
 from advopt.optimizers.base import OptimizerBase, Recommendation
 from advopt.pooled.candidates import candidate_solutions, widest_consistent
-from advopt.pooled.design import (
-    Segment,
-    candidate_widths,
-    design_sds,
-    events_per_point,
-    kernel_weights,
-    local_design,
-    round_sizes,
-    sobol_points,
-    training_set,
-)
+from advopt.pooled.design import (Segment, candidate_widths, design_sds, events_per_point, kernel_weights, local_design,
+                                  round_sizes, sobol_points, training_set)
 from advopt.pooled.distance import ReferenceDistance
 from advopt.pooled.goodness import goodness_of_fit
 from advopt.pooled.model import PooledModel

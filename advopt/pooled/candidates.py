@@ -7,14 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from advopt.pooled.design import kernel_weights
-from advopt.pooled.moments import (
-    AIC_CROSS_TERMS_DIM,
-    CURVATURE_DIM,
-    fit_moment_model,
-    solve_moments,
-    supported_degrees,
-    supports,
-)
+from advopt.pooled.moments import (AIC_CROSS_TERMS_DIM, CURVATURE_DIM, fit_moment_model, solve_moments,
+                                   supported_degrees, supports)
 
 
 def widest_consistent(solutions: list) -> tuple | None:

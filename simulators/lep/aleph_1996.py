@@ -78,18 +78,8 @@ import math
 
 import numpy as np
 
-from simulators.lep.aleph_1996_catalogue import (
-    _INTERNAL,
-    _MEAN_HIST,
-    _SPEC_CUT,
-    _SPEC_HIST,
-    _SPEC_VAR,
-    _SPECIES_TABLE,
-    H_R2,
-    NAME,
-    PATHS,
-    UNSUPPORTED,
-)
+from simulators.lep.aleph_1996_catalogue import (_INTERNAL, _MEAN_HIST, _SPEC_CUT, _SPEC_HIST, _SPEC_VAR,
+                                                 _SPECIES_TABLE, H_R2, NAME, PATHS, UNSUPPORTED)
 from simulators.lep.aleph_1996_kernels import SHAPE_COLUMNS, _count_accepted, _fill_chunk, event_shapes
 from simulators.lep.common import BookedAnalysis, booked_bins
 from simulators.pdg import property_table

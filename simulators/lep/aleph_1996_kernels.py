@@ -12,27 +12,8 @@ try:
 except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("simulators.lep.aleph_1996 needs numba: pip install 'advopt[pythia]'") from err
 
-from simulators.lep.aleph_1996_catalogue import (
-    _GAMMA,
-    H_1MT,
-    H_A,
-    H_C,
-    H_LNXP,
-    H_MEAN_NCH,
-    H_MEAN_NCH44,
-    H_NCH,
-    H_O,
-    H_PTIN,
-    H_PTOUT,
-    H_R2,
-    H_RHO,
-    H_S,
-    H_TMIN,
-    H_WIN,
-    H_XP,
-    H_Y3,
-    H_YT,
-)
+from simulators.lep.aleph_1996_catalogue import (_GAMMA, H_1MT, H_A, H_C, H_LNXP, H_MEAN_NCH, H_MEAN_NCH44, H_NCH, H_O,
+                                                 H_PTIN, H_PTOUT, H_R2, H_RHO, H_S, H_TMIN, H_WIN, H_XP, H_Y3, H_YT)
 from simulators.lep.common import sphericity_axes, thrust_axes
 from simulators.lep.durham import durham_ymax
 from simulators.pdg import _CHARGED_BIT, _props, property_table
