@@ -172,14 +172,15 @@ class TuneLoop:
 
     def _report(self, evaluations: list[Evaluation], bar) -> None:
         """Progress: a bar on a terminal, else one log line per evaluation."""
-        status = self.optimizer.progress_text(self.space) or self._best_text()
+        estimate = self.optimizer.progress_text(self.space)  # an optimiser that fits shows its estimate
+        status = estimate or self._best_text()
         if bar is not None:
             bar.update(sum(e.n_events for e in evaluations))
             bar.set_postfix_str(status)
             return
         for evaluation in evaluations:
-            outcome = (f"D={evaluation.value:.4f}+-{evaluation.stderr:.4f}" if evaluation.ok
-                       else f"{evaluation.status.value}: {evaluation.reason}")
+            outcome = (f"{evaluation.status.value}: {evaluation.reason}" if not evaluation.ok
+                       else "ok" if estimate else f"D={evaluation.value:.4f}+-{evaluation.stderr:.4f}")
             logger.info("eval %d  %s  %s  events %d/%d  %s", evaluation.index, format_params(evaluation.params), outcome,
                         self.events_used, self.budget, status)
 

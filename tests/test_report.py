@@ -246,6 +246,27 @@ def test_script_run_without_config_gets_the_other_plots(tmp_path, gaussian_refer
     assert (tmp_path / "with-sim" / "observables_1.png").is_file()
 
 
+def test_a_pooled_run_shows_its_estimate_per_round(tmp_path, gaussian_reference):
+    """The pooled fit does not use a point's own value: the convergence figure shows the
+    estimate each round was centred on with its band, and the result; the progress line the
+    current estimate."""
+    from advopt.report.run_figures import round_estimates
+
+    simulator, reference = gaussian_reference
+    run = tmp_path / "pooled-run"
+    result = advopt.tune(simulator, reference[:2000], optimizer="pooled", budget=20_000, run_dir=run, seed=2)
+    rounds = round_estimates(read_run(run))
+    assert len(rounds) >= 3 and [spent for spent, _ in rounds] == sorted(spent for spent, _ in rounds)
+    for _, estimate in rounds:
+        assert set(estimate) == {"mean", "width"}
+        assert all(low <= value <= high for value, low, high in estimate.values())
+    # the last round was centred on the fit before it: within its band of the final result
+    last = rounds[-1][1]
+    assert all(abs(last[name][0] - result.best_params[name]) <= 3 * (last[name][2] - last[name][1]) for name in last)
+    page = make_report(run, simulate_events=500)
+    assert "the diamond is the result with its final 68% interval" in page.read_text()
+
+
 def test_missing_plot_extra_is_one_clear_error(run_dir, monkeypatch):
     monkeypatch.setitem(sys.modules, "mplhep", None)
     with pytest.raises(ValueError, match=r"pip install 'advopt\[plot\]'"):

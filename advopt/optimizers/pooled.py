@@ -1,37 +1,16 @@
 """The pooled estimator (``optimizer = "pooled"``): every simulated event of every point and
 the whole reference feed one fit.
 
-A round-by-round design (an ask/tell optimiser whose ``tell`` takes the events):
-
-1. **Space-filling start.** A quarter of the points (``initial_fraction``) from a scrambled
-   Sobol sequence over the unit cube.
-2. **Summaries.** One network per cross-fitting fold (``folds``, default 2: every
-   ``folds``-th event of each point is held out from one network) learns t(x) from the
-   events of all points, weighted towards the current estimate: by default the score of a
-   parameter-conditioned discriminator (:mod:`advopt.pooled.summary`). Each network's
-   summaries are averaged over the events it did not train on, so no mean is taken over
-   events a network trained on.
-3. **Moment fit.** A polynomial m(u) through the points' summary means near the estimate,
-   solved for t_ref = m(u) against the mean over the whole reference
-   (:mod:`advopt.pooled.moments`; from 7 parameters on, also local linear models that take
-   their curvature from a wider quadratic); the kernel width by Lepski's rule
-   (:func:`~advopt.pooled.candidates.widest_consistent`); the folds' solutions are averaged.
-4. **Next round.** Points around the new estimate, spread over 1.5 sd of it (3 sd from 7
-   parameters on, :func:`~advopt.pooled.design.design_sds`; never more than
-   the last round's spread, never less than ``min_spread``; the first local round over 0.25 of
-   the cube), so the budget goes where the information is and the polynomial stays local.
-
-A round is asked in two halves, the next round's first half while this one's second simulates
-(:mod:`advopt.pooled.schedule`).
-Right after training, the summary moments of the points told so far and of the reference
-are computed (:mod:`advopt.pooled.summary_moments`): later only new points are summarised.
-
-The covariance of the estimate (delta method) adds the reference's share, S_ref / N_ref
-through the fit's gain, to the simulation's share (measured by refitting on random halves of
-the points, :mod:`advopt.pooled.resampling`); the intervals, the parameters the data do not
-constrain and those at a bound come from it (:mod:`advopt.assessment`), and the goodness of
-fit from an over-identified fit of the observables (:mod:`advopt.pooled.goodness`). Every
-step that cannot be done as designed is named in the recommendation's ``fallbacks``.
+Rounds of an ask/tell optimiser whose ``tell`` takes the events (docs/METHODS.md has the whole
+method): a space-filling start (scrambled Sobol); summary networks per cross-fitting fold
+(:mod:`advopt.pooled.summary`), trained in a driver thread while the next half-round
+simulates (:mod:`advopt.pooled.schedule`); a moment fit of the points' summary means against
+the reference's (:mod:`advopt.pooled.moments`, Lepski's rule in :mod:`advopt.pooled.candidates`);
+the next round around the estimate (:mod:`advopt.pooled.design`). The covariance adds the
+reference's share to the simulation's, measured by refitting on halves of the points
+(:mod:`advopt.pooled.resampling`); statuses and intervals come from :mod:`advopt.assessment`,
+the goodness of fit from :mod:`advopt.pooled.goodness`, and every step that cannot be done as
+designed is named in the recommendation's ``fallbacks``.
 Deterministic for a seed on a given device:
 the design is keyed by (seed, round), the networks' training by (seed, round, fold).
 """
@@ -167,6 +146,22 @@ class PooledOptimizer(OptimizerBase):
     def ask(self, n: int) -> np.ndarray:
         pieces = [self._design(round_index, first, count) for round_index, first, count in self._half_rounds.ask(n)]
         return np.concatenate(pieces).reshape(n, self.dim) if pieces else np.empty((0, self.dim))
+
+    def asked_details(self, space) -> dict:
+        """Beside each point of a local round: the estimate its design is centred on, as
+        [value, 68% low, 68% high] per parameter (the fit's stated sd), for the report."""
+        if self._centre is None or self._cov is None:
+            return {}
+        sd = np.sqrt(np.clip(np.diag(self._cov), 0.0, None))
+        bands = [space.from_unit(np.clip(self._centre + k * sd, 0.0, 1.0)) for k in (0, -1, 1)]
+        return {"estimate": {name: [float(band[name]) for band in bands] for name in space.names}}
+
+    def progress_text(self, space) -> str | None:
+        """The current estimate (not a point's own value, which the fit does not use)."""
+        if self._centre is None:
+            return f"round {self._round}: space-filling start"
+        values = space.from_unit(self._centre)
+        return f"round {self._round} estimate " + ", ".join(f"{name}={values[name]:.4g}" for name in space.names)
 
     def tell(self, points, values, stderrs, ok) -> None:
         """Nothing to learn from values: the events came through :meth:`tell_events` (the

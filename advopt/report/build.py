@@ -11,7 +11,8 @@ from advopt.files import write_text_atomic
 from advopt.report.common import HTML_FILE, REPORT_DIR, Report, ReportSamples, plotting, report_style
 from advopt.report.event_figures import observable_figures, roc_figure
 from advopt.report.html import page_html
-from advopt.report.run_figures import convergence_figure, proposal_figure, surrogate_figure, trajectory_figure
+from advopt.report.run_figures import (convergence_figure, estimate_figure, proposal_figure, round_estimates,
+                                       surrogate_figure, trajectory_figure)
 from advopt.report.samples import report_samples, run_seed
 from advopt.status import read_run
 
@@ -65,11 +66,18 @@ def build_report(run_dir: str | Path, simulate_events: int | None = None, *, sim
         report.notes.append("The run has no result.json yet (still running, or stopped): the 'tuned' point is the "
                             "evaluation with the lowest divergence so far, without an uncertainty.")
 
-    report.figures["convergence"] = convergence_figure(run)
-    report.captions["convergence"] = (
-        "Divergence estimate of every evaluation (error bar: its standard error) against the simulated events "
-        "spent so far. The line follows the lowest estimate so far (noisy: the luckiest draw, not the result); "
-        "the dashed vertical line is the budget. 0 means the discriminator cannot tell simulation from reference.")
+    if round_estimates(run):  # a fitting optimiser: its estimate per round, not per-point values it does not use
+        report.figures["convergence"] = estimate_figure(run)
+        report.captions["convergence"] = (
+            "The estimate each round's points were centred on, with its 68% band (the fit's stated sd during the "
+            "run), against the simulated events spent when that round began; the diamond is the result with its "
+            "final 68% interval (the simulation share measured by half-sampling).")
+    else:
+        report.figures["convergence"] = convergence_figure(run)
+        report.captions["convergence"] = (
+            "Divergence estimate of every evaluation (error bar: its standard error) against the simulated events "
+            "spent so far. The line follows the lowest estimate so far (noisy: the luckiest draw, not the result); "
+            "the dashed vertical line is the budget. 0 means the discriminator cannot tell simulation from reference.")
     report.figures["trajectories"] = trajectory_figure(run)
     report.captions["trajectories"] = (
         "Every evaluated parameter value against simulated events, coloured by its divergence (darker is "

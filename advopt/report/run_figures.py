@@ -53,6 +53,54 @@ def convergence_figure(run: RunFiles):
     return figure
 
 
+def round_estimates(run: RunFiles) -> list[tuple[int, dict]]:
+    """(events spent when it was asked, {name: [value, low, high]}) for each estimate a fitting
+    optimiser recorded beside the points it asked (the pooled route's rounds), in order."""
+    out, spent = [], 0
+    for evaluation in run.history:
+        estimate = evaluation.details.get("estimate")
+        if estimate and (not out or out[-1][1] != estimate):
+            out.append((spent, estimate))
+        spent += evaluation.n_events
+    return out
+
+
+def estimate_figure(run: RunFiles):
+    """One panel per parameter: the estimate and its 68% band at each round against the
+    events spent, the result with its interval at the end, the truth where known."""
+    np, mpl = numpy_module(), plotting()
+    names, rounds = run.parameter_names, round_estimates(run)
+    ncols = min(len(names), 3)
+    nrows = math.ceil(len(names) / ncols)
+    right = max(run.budget or 0, run.events_used)
+    with report_style():
+        figure = mpl.figure.Figure(figsize=(6.0 * ncols + 1.5, 3.8 * nrows + 0.6), layout="constrained")
+        axes = np.atleast_1d(figure.subplots(nrows, ncols, sharex=True, squeeze=False)).ravel()
+        x = np.array([spent for spent, _ in rounds], dtype=float)
+        for ax, name in zip(axes, names):
+            band = np.array([estimate[name] for _, estimate in rounds], dtype=float).reshape(-1, 3)
+            ax.errorbar(x, band[:, 0], yerr=[band[:, 0] - band[:, 1], band[:, 2] - band[:, 0]], fmt="o-", ms=5,
+                        color="0.35", lw=1.0, capsize=2, label="estimate a round was centred on, 68%")
+            if run.result is not None and math.isfinite(run.result.best_params.get(name, math.nan)):
+                best = run.result.best_params[name]
+                low, high = run.result.interval68.get(name, (best, best))
+                ax.errorbar([run.events_used], [best], yerr=[[best - low], [high - best]], fmt="D", ms=8, capsize=3,
+                            color=COLORS["tuned"], label="result, 68% interval")
+            if name in run.truth:
+                ax.axhline(run.truth[name], color=COLORS["truth"], ls="--", lw=1.4, label="truth")
+            ax.set_xlim(0, right * 1.06)
+            ax.set_ylabel(name, fontsize="small")
+            ax.xaxis.set_major_formatter(mpl.ticker.EngFormatter(sep=""))
+            ax.tick_params(labelbottom=True)
+        for ax in axes[len(names):]:
+            ax.set_visible(False)
+        for ax in axes[max(0, len(names) - ncols): len(names)]:
+            ax.set_xlabel("simulated events (cumulative)", fontsize="small")
+        handles, labels = axes[0].get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside upper center", ncols=len(labels), frameon=False, fontsize="x-small")
+    return figure
+
+
 def trajectory_figure(run: RunFiles):
     """One panel per parameter: evaluated values against cumulative events (coloured by
     divergence), the truth and the tuned value with its 68% interval."""
