@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # what a type checker sees of the names below (tests/test_pub
     from advopt.histograms.tune import tune_histograms
     from advopt.optimizers import BayesOptimizer, PooledOptimizer, RandomSearch, make_optimizer
     from advopt.result import Evaluation, Status, TuneResult
+    from advopt.resuming import resume
     from advopt.simulator import FunctionSimulator, Simulator, check_simulator, get_simulator, registered_simulators
     from advopt.space import Parameter, Space
     from advopt.tuner import tune
@@ -37,7 +38,7 @@ _WHERE = {
     "FunctionSimulator": "advopt.simulator", "Simulator": "advopt.simulator", "check_simulator": "advopt.simulator",
     "get_simulator": "advopt.simulator", "registered_simulators": "advopt.simulator",
     "Parameter": "advopt.space", "Space": "advopt.space",
-    "tune": "advopt.tuner",
+    "tune": "advopt.tuner", "resume": "advopt.resuming",
     "HistogramReference": "advopt.histograms.reference", "HistogramTuneResult": "advopt.histograms.result",
     "get_analysis": "advopt.histograms.analysis", "registered_analyses": "advopt.histograms.analysis",
     "tune_histograms": "advopt.histograms.tune",

@@ -141,40 +141,15 @@ def _paths_relative_to(config: dict, base: Path) -> None:
 
 
 def _resume(args) -> int:
-    from advopt.config import tune_arguments
-    from advopt.rundir import RunDirectory
-    from advopt.tuner import tune
+    from advopt.histograms.result import HistogramTuneResult
+    from advopt.resuming import resume
 
-    run = RunDirectory(args.run_dir) if Path(args.run_dir).is_dir() else None
-    if run is None:
-        raise ValueError(f"run_dir: no such directory: {args.run_dir}")
-    if (Path(args.run_dir) / "fills").is_dir():  # a tune to histograms
-        return _resume_histograms(args)
-    config = run.read_config().get("config")
-    if not config:
-        raise ValueError(f"run_dir: {args.run_dir} was started from a script; resume it with advopt.tune(..., resume=True)")
-    overrides = {"workers": args.workers, "backend": args.backend, "run_dir": args.run_dir}
-    result = tune(**tune_arguments(config, overrides), resume=True)
-    _print_result(result, args.run_dir)
-    return 0
-
-
-def _resume_histograms(args) -> int:
-    import json
-
-    from advopt.histograms.config import histogram_tune_arguments
-    from advopt.histograms.tune import tune_histograms
-
-    recorded = json.loads((Path(args.run_dir) / "config.json").read_text())
-    config = recorded.get("config")
-    if not config:
-        raise ValueError(f"run_dir: {args.run_dir} was started from a script; resume it with tune_histograms(..., resume=True)")
-    base = recorded.get("config_dir")
-    overrides = {"workers": args.workers, "backend": args.backend, "run_dir": args.run_dir}
-    result = tune_histograms(**histogram_tune_arguments(config, overrides, Path(base) if base else None), config=config,
-                             config_dir=base, resume=True)
-    print(result.summary())
-    print(f"run directory: {args.run_dir}")
+    result = resume(args.run_dir, workers=args.workers, backend=args.backend, progress=False if args.quiet else None)
+    if isinstance(result, HistogramTuneResult):
+        print(result.summary())
+        print(f"run directory: {args.run_dir}")
+    else:
+        _print_result(result, args.run_dir)
     return 0
 
 

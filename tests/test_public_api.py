@@ -14,7 +14,7 @@ PUBLIC = {
     "BayesOptimizer", "BoostingDivergence", "DivergenceEstimate", "Evaluation", "FunctionSimulator",
     "MLPDivergence", "Parameter", "PooledOptimizer", "RandomSearch", "Sample", "Simulator", "Space", "Status", "TuneResult",
     "check_simulator", "get_simulator", "load_sample", "make_divergence", "make_optimizer",
-    "registered_simulators", "save_sample", "tune",
+    "registered_simulators", "resume", "save_sample", "tune",
     "HistogramReference", "HistogramTuneResult", "get_analysis", "registered_analyses", "tune_histograms",
 }
 

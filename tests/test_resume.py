@@ -195,3 +195,31 @@ def test_two_runs_of_the_default_route_write_bit_identical_histories(tmp_path):
 
     first, second = (without_timings(tmp_path / name / "history.jsonl") for name in ("first", "second"))
     assert len(first) == 48 and first == second
+
+
+def test_resume_from_a_script_continues_a_config_run(tmp_path, gaussian_reference):
+    """advopt.resume(run_dir): a run started from a config (advopt tune), stopped after its
+    first batches, ends where the uninterrupted run ends; a script's run is refused by name."""
+    config = tmp_path / "run.toml"
+    config.write_text('seed = 4\n[simulator]\nname = "gaussian"\n[reference]\nsimulate_at = "truth"\nevents = 2000\n'
+                      '[optimizer]\nkind = "random"\n[divergence]\nkind = "boosting"\n'
+                      '[budget]\nevents = 6000\nevents_per_point = 500\n')
+    whole = subprocess.run([sys.executable, "-m", "advopt", "-q", "tune", str(config), "--run-dir", "whole"],
+                           capture_output=True, text=True, cwd=tmp_path)
+    assert whole.returncode == 0, whole.stderr
+    stopped = tmp_path / "stopped"
+    stopped.mkdir()
+    for name in ("config.json", "environment.json"):
+        (stopped / name).write_bytes((tmp_path / "whole" / name).read_bytes())
+    lines = (tmp_path / "whole" / "history.jsonl").read_text().splitlines(keepends=True)
+    (stopped / "history.jsonl").write_text("".join(lines[:4]))  # as if the driver died after 4 evaluations
+    result = advopt.resume(stopped)
+    expected = TuneResult.load(tmp_path / "whole" / "result.json")
+    assert result.best_params == expected.best_params and result.events_used == expected.events_used
+
+    script = tmp_path / "script"
+    simulator, reference = gaussian_reference
+    advopt.tune(simulator, reference[:2000], optimizer="random", divergence="boosting", budget=1000,
+                events_per_point=500, run_dir=script, seed=1)
+    with pytest.raises(ValueError, match="started from a script"):
+        advopt.resume(script)
