@@ -82,7 +82,6 @@ def fit_bins(points: np.ndarray, means: np.ndarray, per_event_variance: np.ndarr
     n_events = np.broadcast_to(np.asarray(n_events, dtype=float).reshape(len(points), -1), means.shape)
     pooled = np.sum(per_event_variance * n_events, axis=0) / n_events.sum(axis=0)
     floor = 1e-12 * max(float(np.max(np.abs(means))), 1e-300)
-    variance = np.maximum(pooled, floor)[None, :] / n_events  # (n, bins)
     model = BinModel(centre, half_width, degree, np.empty(0), np.empty(0), np.empty(0))
     x = model._features(points)  # (n, terms)
     n, terms = x.shape
@@ -92,15 +91,18 @@ def fit_bins(points: np.ndarray, means: np.ndarray, per_event_variance: np.ndarr
     coefficients = np.empty((terms, bins))
     covariance = np.empty((bins, terms, terms))
     misfit = np.empty(bins)
+    scale = np.maximum(pooled, floor)  # a bin's weights are n_events / scale: one solve per n_events column
+    groups: dict[bytes, list[int]] = {}
     for b in range(bins):
-        w = 1.0 / variance[:, b]
-        xw = x * np.sqrt(w)[:, None]
-        yw = means[:, b] * np.sqrt(w)
+        groups.setdefault(np.ascontiguousarray(n_events[:, b]).tobytes(), []).append(b)
+    for members in groups.values():
+        root = np.sqrt(n_events[:, members[0]])
+        xw, yw = x * root[:, None], means[:, members] * root[:, None]
         coef, *_ = np.linalg.lstsq(xw, yw, rcond=None)
-        residual = float(np.sum((yw - xw @ coef) ** 2)) / (n - terms)
-        misfit[b] = max(1.0, residual)
-        coefficients[:, b] = coef
-        covariance[b] = np.linalg.pinv(xw.T @ xw) * misfit[b]
+        residual = np.sum((yw - xw @ coef) ** 2, axis=0) / scale[members] / (n - terms)
+        misfit[members] = np.maximum(1.0, residual)
+        coefficients[:, members] = coef
+        covariance[members] = np.linalg.pinv(xw.T @ xw)[None] * (scale[members] * misfit[members])[:, None, None]
     return BinModel(centre, half_width, degree, coefficients, covariance, misfit)
 
 
