@@ -95,7 +95,7 @@ def read_config(run_dir: Path) -> dict:
         raise ValueError(f"run_dir: {Path(run_dir)} holds no advopt run (no {CONFIG_FILE})")
     try:
         record = json.loads(path.read_text())
-        dict(record["resolved"])
+        dict(record["settings"] if record.get("kind") == "histograms" else record["resolved"])  # the two kinds of run
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
         raise ValueError(f"run_dir: {path} is not an advopt run config ({type(err).__name__}: {err})") from None
     version = record.get("format", 0)

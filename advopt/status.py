@@ -135,6 +135,8 @@ def run_status(run_dir: str | Path) -> str:
     """A few lines on a finished or running run: state, events spent of the budget,
     evaluations (and failures), the best divergence so far with its parameters, elapsed
     time, and the tuned result when there is one. Raises ValueError for a bad run dir."""
+    if Path(run_dir).is_dir() and read_config(Path(run_dir)).get("kind") == "histograms":
+        return _histogram_status(Path(run_dir))
     run = read_run(run_dir)
     lines = []
     if run.finished:
@@ -172,6 +174,44 @@ def run_status(run_dir: str | Path) -> str:
     elif run.truth:
         lines.append(f"truth     {_format_params(run.truth)}")
     return "\n".join(lines)
+
+
+def _histogram_status(path: Path) -> str:
+    """The status of a tune to histograms: its simulations so far by round, the budget, and
+    the result (parameters, intervals, statuses, chi-square) once written."""
+    settings = read_config(path)["settings"]
+    records, _ = _json_lines(path / HISTORY_FILE)
+    events = sum(int(r.get("n_events", 0)) for r in records)
+    failed = sum(r.get("status") != "ok" for r in records)
+    result_path = path / RESULT_FILE
+    result = json.loads(result_path.read_text()) if result_path.is_file() else None
+    budget = int(settings["budget"])
+    lines = [f"run       {path}: " + ("finished (result.json written)" if result else "running or stopped (no result.json yet)"),
+             f"setup     histograms ({len(settings.get('histograms', []))}), method {settings.get('method', '?')}, "
+             f"{len(settings['space'])} parameters, seed {settings.get('seed', '?')}",
+             f"events    {events:,} of {budget:,} simulated ({100 * events / budget:.0f}%) in {len(records)} "
+             f"simulations ({failed} failed)" + (f", {1 + max(rounds)} round(s)" if (rounds := [
+                 r.get("iteration", 0) for r in records if r.get("purpose") == 0]) else "")]
+    if result:
+        lines.append(f"result    chi2 {result['chi2']:.1f} / {result['ndf']} at the tuned point (start "
+                     f"{result['start_chi2']:.1f}); {result['wall_seconds']:.0f} s")
+        for name, value in result["params"].items():
+            low, high = result["intervals"][name]
+            lines.append(f"          {name} = {value:.5g} [{low:.5g}, {high:.5g}] {result['status'][name]}")
+    return "\n".join(lines)
+
+
+def _json_lines(path: Path) -> tuple[list[dict], bool]:
+    """The complete lines of a JSON-lines file (a cut-off last one, being written, left out)."""
+    if not path.is_file():
+        return [], False
+    out, partial = [], False
+    for line in path.read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            partial = True
+    return out, partial
 
 
 def _format_params(params: dict[str, float]) -> str:

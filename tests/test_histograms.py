@@ -239,6 +239,10 @@ def test_a_stopped_histogram_run_resumes_from_its_kept_fills(tmp_path):
     whole = subprocess.run([sys.executable, "-m", "advopt", "-q", "tune", str(config), "--run-dir", str(tmp_path / "whole")],
                            capture_output=True, text=True)
     assert whole.returncode == 0, whole.stderr
+    status = subprocess.run([sys.executable, "-m", "advopt", "status", str(tmp_path / "whole")], capture_output=True,
+                            text=True)
+    assert status.returncode == 0, status.stderr
+    assert "finished" in status.stdout and "of 100,000 simulated" in status.stdout and "chi2" in status.stdout
     stopped = tmp_path / "stopped"
     killer = ("import sys, runpy; import advopt.histograms.tune as t\n"
               "orig = t._Run.simulate\n"
