@@ -34,9 +34,9 @@ _GRID = 1201  # points of the mu and x grids of the Feldman-Cousins construction
 
 CONSTRAINED, NOT_CONSTRAINED, AT_LOWER, AT_UPPER = "constrained", "not constrained", "at lower bound", "at upper bound"
 IN_COMBINATION = "constrained only in combination"
-# Shares of a parameter's axis (squared) in the unconstrained directions: from _MOSTLY on it is
+# Shares of a parameter's axis (squared) in the unconstrained directions: from MOSTLY on it is
 # not constrained; below _HARDLY the share is the noise of the eigenvectors, not a ridge.
-_MOSTLY, _HARDLY = 0.9, 0.1
+MOSTLY, _HARDLY = 0.9, 0.1
 _ON_BOUND = 1e-9  # an interval end this close to a bound (unit cube) reaches it
 
 
@@ -54,7 +54,7 @@ def assess(unbounded: np.ndarray, covariance: np.ndarray, information: np.ndarra
     """Intervals and statuses from an estimate (before bounds, unit cube), its covariance and,
     where the fit states it, the information the data carry (unit cube; its eigen-directions
     below the box's 12 are the unconstrained ones). A parameter whose axis lies almost wholly
-    (``_MOSTLY`` of its square) in unconstrained directions is not constrained; one partly in
+    (``MOSTLY`` of its square) in unconstrained directions is not constrained; one partly in
     them is constrained only in combination, and its variance gains the box's own variance
     (1/12) along them; one hardly in them (less than ``_HARDLY``) keeps the fit's variance:
     a small component there is the slopes' noise mixing into an eigenvector."""
@@ -66,11 +66,11 @@ def assess(unbounded: np.ndarray, covariance: np.ndarray, information: np.ndarra
         values, vectors = np.linalg.eigh(0.5 * (information + information.T))
         flat = vectors[:, values < 1.0 / BOX_VARIANCE].T
     share = np.sum(flat**2, axis=0)  # of each parameter's axis in the unconstrained directions
-    partly = (share >= _HARDLY) & (share < _MOSTLY)
+    partly = (share >= _HARDLY) & (share < MOSTLY)
     variances[partly] += share[partly] * BOX_VARIANCE
     intervals, status = np.empty((len(unbounded), 2)), []
     for i, (x, variance) in enumerate(zip(unbounded, variances)):
-        if not variance <= BOX_VARIANCE or share[i] >= _MOSTLY:  # NaN too: nothing known
+        if not variance <= BOX_VARIANCE or share[i] >= MOSTLY:  # NaN too: nothing known
             intervals[i], label = (0.0, 1.0), NOT_CONSTRAINED
         else:
             intervals[i] = feldman_cousins(x, math.sqrt(max(variance, 1e-300)))

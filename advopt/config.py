@@ -55,7 +55,7 @@ def load_config(path: str | Path | None) -> dict:
     unknown = sorted(set(config) - SECTIONS)
     if unknown:
         raise ConfigError(f"config: unknown section(s) {unknown}; known: {sorted(SECTIONS)}")
-    if "simulator" not in config or "name" not in _table(config, "simulator"):
+    if "simulator" not in config or "name" not in config_table(config, "simulator"):
         raise ConfigError("simulator.name: missing; name a registered simulator or 'package.module:attr'")
     return config
 
@@ -66,20 +66,20 @@ def tune_arguments(config: Mapping, overrides: Mapping | None = None) -> dict:
     ``overrides`` (from CLI flags) replace ``seed``, ``workers``, ``backend``, ``budget`` and ``run_dir``.
     """
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-    sim_table = _table(config, "simulator")
-    _only(sim_table, "simulator", {"name", "options"})
-    simulator = as_simulator(str(sim_table["name"]), **_table(sim_table, "options", "simulator.options"))
-    space = _space(config, simulator)
+    sim_table = config_table(config, "simulator")
+    only_fields(sim_table, "simulator", {"name", "options"})
+    simulator = as_simulator(str(sim_table["name"]), **config_table(sim_table, "options", "simulator.options"))
+    space = space_from_config(config, simulator)
     seed = overrides.get("seed", config.get("seed", 0))
     reference, known_truth = _reference(config, simulator, space)
-    reference_per_point = _table(config, "reference").get("per_point", 1.0)
+    reference_per_point = config_table(config, "reference").get("per_point", 1.0)
 
-    budget_table = _table(config, "budget")
-    _only(budget_table, "budget", {"events", "events_per_point", "chunk_size", "max_events_per_point", "growth_threshold"})
-    optimizer_table = dict(_table(config, "optimizer"))
-    divergence_table = dict(_table(config, "divergence"))
-    execution_table = dict(_table(config, "execution"))
-    _only(execution_table, "execution", {"workers", "backend", "address", "cluster", "retries", "task_timeout"})
+    budget_table = config_table(config, "budget")
+    only_fields(budget_table, "budget", {"events", "events_per_point", "chunk_size", "max_events_per_point", "growth_threshold"})
+    optimizer_table = dict(config_table(config, "optimizer"))
+    divergence_table = dict(config_table(config, "divergence"))
+    execution_table = dict(config_table(config, "execution"))
+    only_fields(execution_table, "execution", {"workers", "backend", "address", "cluster", "retries", "task_timeout"})
     if "backend" in overrides:
         execution_table["backend"] = overrides["backend"]
     workers = overrides.get("workers", execution_table.pop("workers", 1))
@@ -104,13 +104,13 @@ def tune_arguments(config: Mapping, overrides: Mapping | None = None) -> dict:
         run_dir=overrides.get("run_dir"),
         seed=seed,
         truth=known_truth,
-        fixed=_table(config, "fixed"),
+        fixed=config_table(config, "fixed"),
         config=dict(config),
     )
 
 
-def _space(config: Mapping, simulator) -> Space:
-    table = _table(config, "parameters")
+def space_from_config(config: Mapping, simulator) -> Space:
+    table = config_table(config, "parameters")
     defaults = default_space(simulator)
     if not table:
         if defaults is None:
@@ -130,8 +130,8 @@ def _space(config: Mapping, simulator) -> Space:
 
 
 def _reference(config: Mapping, simulator, space: Space) -> tuple[Sample, dict | None]:
-    table = _table(config, "reference")
-    _only(table, "reference", {"path", "features", "tree", "simulate_at", "events", "seed", "per_point"})
+    table = config_table(config, "reference")
+    only_fields(table, "reference", {"path", "features", "tree", "simulate_at", "events", "seed", "per_point"})
     if "path" in table and "simulate_at" in table:
         raise ConfigError("reference: give either 'path' or 'simulate_at', not both")
     if "path" in table:
@@ -141,7 +141,7 @@ def _reference(config: Mapping, simulator, space: Space) -> tuple[Sample, dict |
     if "simulate_at" not in table:
         raise ConfigError("reference: give 'path' (a data file) or 'simulate_at' (pseudo-data at known parameters)")
     at = table["simulate_at"]
-    fixed = _table(config, "fixed")
+    fixed = config_table(config, "fixed")
     if at == "truth":
         at = truth(simulator)
         if at is None:
@@ -158,14 +158,14 @@ def _reference(config: Mapping, simulator, space: Space) -> tuple[Sample, dict |
     return check_sample(data, feature_names(simulator), what="reference (simulate_at)"), known
 
 
-def _table(config: Mapping, key: str, field: str | None = None) -> dict:
+def config_table(config: Mapping, key: str, field: str | None = None) -> dict:
     value = config.get(key, {})
     if not isinstance(value, Mapping):
         raise ConfigError(f"{field or key}: expected a table, got {type(value).__name__}")
     return dict(value)
 
 
-def _only(table: Mapping, section: str, allowed: set[str]) -> None:
+def only_fields(table: Mapping, section: str, allowed: set[str]) -> None:
     unknown = sorted(set(table) - allowed)
     if unknown:
         raise ConfigError(f"{section}: unknown field(s) {unknown}; known: {sorted(allowed)}")

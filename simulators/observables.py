@@ -87,12 +87,12 @@ try:
 except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("simulators.observables needs numba: pip install 'advopt[pythia]'") from err
 
-from simulators.pdg import _BARYON_BIT, _CHARGED_BIT, _property_table, _props, charge3, heavy_flavour, is_baryon  # noqa: F401  (re-exported)
+from simulators.pdg import BARYON_BIT, CHARGED_BIT, build_property_table, particle_props, charge3, heavy_flavour, is_baryon  # noqa: F401  (re-exported)
 from simulators.tensors import (
-    _sym3_eigenvalues,
+    sym3_eigenvalues,
     sphericity_eigenvalues,  # noqa: F401  (re-exported)
 )
-from simulators.thrust import _thrust_core, thrust, thrust_bruteforce  # noqa: F401  (re-exported)
+from simulators.thrust import thrust_core, thrust, thrust_bruteforce  # noqa: F401  (re-exported)
 
 FEATURE_NAMES: tuple[str, ...] = (
     "one_minus_thrust",
@@ -190,8 +190,8 @@ def _event_features(offsets, pid, status, mother1, px, py, pz, e, sqrt_s, out, r
             st = status[j]
             ast = abs(st)
             if ast >= 81:  # a hadron (hadronisation 81-89, decay product 91-99)
-                pr = _props(table, pid[j])
-                if pr & _BARYON_BIT:
+                pr = particle_props(table, pid[j])
+                if pr & BARYON_BIT:
                     x_bar = max(x_bar, e[j])
                 slot = (pr & 31) - 1
                 hf = (pr >> 5) & 7
@@ -204,7 +204,7 @@ def _event_features(offsets, pid, status, mother1, px, py, pz, e, sqrt_s, out, r
                         heavy[nheavy] = i
                         nheavy += 1
                         not_last[i] = False
-                        if mid != 0 and ((_props(table, mid) >> 5) & 7) == hf:
+                        if mid != 0 and ((particle_props(table, mid) >> 5) & 7) == hf:
                             not_last[mo] = True
             elif ast == 23 and primary == 0:
                 a = abs(pid[j])
@@ -221,7 +221,7 @@ def _event_features(offsets, pid, status, mother1, px, py, pz, e, sqrt_s, out, r
                 z[m] = pzj
                 pa[m] = pabs
                 en[m] = e[j]
-                c = (_props(table, pid[j]) & _CHARGED_BIT) != 0
+                c = (particle_props(table, pid[j]) & CHARGED_BIT) != 0
                 chg[m] = c
                 m += 1
                 if c:
@@ -245,7 +245,7 @@ def _event_features(offsets, pid, status, mother1, px, py, pz, e, sqrt_s, out, r
             i = heavy[h]
             if not not_last[i]:
                 j = o + i
-                hf = (_props(table, pid[j]) >> 5) & 7
+                hf = (particle_props(table, pid[j]) >> 5) & 7
                 if hf == 5:
                     nb += 1
                     xb += 2.0 * e[j] / sqrt_s
@@ -255,7 +255,7 @@ def _event_features(offsets, pid, status, mother1, px, py, pz, e, sqrt_s, out, r
         for h in range(nheavy):
             not_last[heavy[h]] = False
         # event shapes
-        tval, nx, ny, nz, t11, t22, t33, t12, t13, t23 = _thrust_core(x, y, z, pa, m)
+        tval, nx, ny, nz, t11, t22, t33, t12, t13, t23 = thrust_core(x, y, z, pa, m)
         esum = 0.0
         psum = 0.0
         bl = br = 0.0
@@ -305,7 +305,7 @@ def _event_features(offsets, pid, status, mother1, px, py, pz, e, sqrt_s, out, r
             r[5] = max(bl, br) / (2.0 * psum)
         p2sum = s11 + s22 + s33
         if p2sum > 0.0:
-            l1, l2, l3 = _sym3_eigenvalues(s11 / p2sum, s22 / p2sum, s33 / p2sum, s12 / p2sum, s13 / p2sum, s23 / p2sum)
+            l1, l2, l3 = sym3_eigenvalues(s11 / p2sum, s22 / p2sum, s33 / p2sum, s12 / p2sum, s13 / p2sum, s23 / p2sum)
             r[6] = 1.5 * (l2 + l3)
             r[7] = 1.5 * l3
         r[8] = ncharged
@@ -340,7 +340,7 @@ _COL_N_GAMMA = _COL["n_shower_photons"]
 _COL_B_EVENT = _COL["b_event"]
 _COL_C_EVENT = _COL["c_event"]
 assert _COL["xp_p_mean"] == 19 and _COL["x_baryon_lead"] == 20 and _COL["n_bstar"] == _COL_N_K0S + 18 and _COL["pt_thrust_mean"] == 14
-_TABLE = _property_table()
+_TABLE = build_property_table()
 
 
 def event_features(offsets, pid, status, mother1, px, py, pz, e, sqrt_s, out, row0=0) -> None:

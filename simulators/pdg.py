@@ -4,9 +4,9 @@ Three times the electric charge (:func:`charge3`, from the quark content for had
 heaviest open flavour of a hadron (:func:`heavy_flavour`, 4 = c, 5 = b), whether a code is a
 baryon (:func:`is_baryon`), and which production-level count column of
 :data:`simulators.observables.FEATURE_NAMES` (offset from ``n_k0s``) a species feeds
-(:func:`_species_slot`). :func:`_property_table` packs all four into one int16 per |PDG id|
-below ``_TABLE_SIZE`` (bits 0-4 slot + 1, bits 5-7 heavy flavour, ``_CHARGED_BIT``,
-``_BARYON_BIT``), and :func:`_props` reads it, falling back to the functions for larger
+(:func:`_species_slot`). :func:`build_property_table` packs all four into one int16 per |PDG id|
+below ``_TABLE_SIZE`` (bits 0-4 slot + 1, bits 5-7 heavy flavour, ``CHARGED_BIT``,
+``BARYON_BIT``), and :func:`particle_props` reads it, falling back to the functions for larger
 codes; the event kernel in :mod:`simulators.observables` uses only those two.
 """
 
@@ -120,8 +120,8 @@ def _species_slot(a):
 
 
 _TABLE_SIZE = 1 << 17     # |PDG id| below this use the lookup table, others the functions
-_CHARGED_BIT = 1 << 8
-_BARYON_BIT = 1 << 9
+CHARGED_BIT = 1 << 8
+BARYON_BIT = 1 << 9
 
 
 @njit(cache=True)
@@ -132,16 +132,16 @@ def is_baryon(pid):
 
 
 @njit(cache=True)
-def _property_table():
+def build_property_table():
     """int16 per |PDG id|: bits 0-4 species slot + 1, bits 5-7 heavy flavour, bit 8 charged, bit 9 baryon."""
     table = np.zeros(_TABLE_SIZE, np.int16)
     for a in range(_TABLE_SIZE):
         v = _species_slot(a) + 1
         v |= heavy_flavour(a) << 5
         if charge3(a) != 0:
-            v |= _CHARGED_BIT
+            v |= CHARGED_BIT
         if is_baryon(a):
-            v |= _BARYON_BIT
+            v |= BARYON_BIT
         table[a] = v
     return table
 
@@ -150,21 +150,21 @@ _TABLE_CACHE: list[np.ndarray] = []
 
 
 def property_table() -> np.ndarray:
-    """:func:`_property_table`, built once per process (the analyses' kernels take it)."""
+    """:func:`build_property_table`, built once per process (the analyses' kernels take it)."""
     if not _TABLE_CACHE:
-        _TABLE_CACHE.append(_property_table())
+        _TABLE_CACHE.append(build_property_table())
     return _TABLE_CACHE[0]
 
 
 @njit(cache=True, inline="always")
-def _props(table, pid):
+def particle_props(table, pid):
     a = abs(pid)
     if a < _TABLE_SIZE:
         return table[a]
     v = _species_slot(a) + 1
     v |= heavy_flavour(a) << 5
     if charge3(a) != 0:
-        v |= _CHARGED_BIT
+        v |= CHARGED_BIT
     if is_baryon(a):
-        v |= _BARYON_BIT
+        v |= BARYON_BIT
     return v

@@ -2,8 +2,8 @@
 
 :func:`sphericity_eigenvalues` gives the eigenvalues of the quadratic (power 2, sphericity
 and aplanarity) or linearised (power 1, C and D parameters) momentum tensor of a set of
-momenta. The closed-form solvers underneath, :func:`_sym3_eigenvalues` (trigonometric
-method, eigenvalues in descending order) and :func:`_sym3_eigvec` (unit eigenvector of a
+momenta. The closed-form solvers underneath, :func:`sym3_eigenvalues` (trigonometric
+method, eigenvalues in descending order) and :func:`sym3_eigvec` (unit eigenvector of a
 given eigenvalue from the largest cross product of rows), are shared with the thrust
 (:mod:`simulators.thrust`, its starting axis) and the event kernel
 (:mod:`simulators.observables`, sphericity and aplanarity).
@@ -20,7 +20,7 @@ except ImportError as err:  # pragma: no cover - depends on the environment
 
 
 @njit(cache=True)
-def _sym3_eigvec(a11, a22, a33, a12, a13, a23, lam):
+def sym3_eigvec(a11, a22, a33, a12, a13, a23, lam):
     """Unit eigenvector of a symmetric 3x3 matrix for eigenvalue ``lam`` (largest cross product of rows)."""
     r1x, r1y, r1z = a11 - lam, a12, a13
     r2x, r2y, r2z = a12, a22 - lam, a23
@@ -44,7 +44,7 @@ def _sym3_eigvec(a11, a22, a33, a12, a13, a23, lam):
 
 
 @njit(cache=True)
-def _sym3_eigenvalues(a11, a22, a33, a12, a13, a23):
+def sym3_eigenvalues(a11, a22, a33, a12, a13, a23):
     """Eigenvalues of a real symmetric 3x3 matrix, descending (trigonometric method)."""
     p1 = a12 * a12 + a13 * a13 + a23 * a23
     q = (a11 + a22 + a33) / 3.0
@@ -95,4 +95,4 @@ def sphericity_eigenvalues(x, y, z, m, power):
         s23 += w * y[i] * z[i]
     if norm <= 0.0:
         return 0.0, 0.0, 0.0
-    return _sym3_eigenvalues(s11 / norm, s22 / norm, s33 / norm, s12 / norm, s13 / norm, s23 / norm)
+    return sym3_eigenvalues(s11 / norm, s22 / norm, s33 / norm, s12 / norm, s13 / norm, s23 / norm)

@@ -4,7 +4,7 @@
 fixed-point iteration from the major axis of the linearised momentum tensor gives a lower
 bound, a Cauchy-Schwarz cone around that axis confines the candidates, and the sign
 searches of :mod:`simulators.thrust_search` finish the job (the steps are in
-:func:`thrust`'s docstring). :func:`_thrust_core` is the same returning the normalised
+:func:`thrust`'s docstring). :func:`thrust_core` is the same returning the normalised
 linearised tensor as well, which the event kernel reuses for the C and D parameters;
 :func:`thrust_bruteforce` is the slow O(m^3) pair enumeration of Pythia's ``Thrust`` class,
 kept as the tests' reference.
@@ -21,8 +21,8 @@ try:
 except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("simulators.thrust needs numba: pip install 'advopt[pythia]'") from err
 
-from simulators.tensors import _sym3_eigenvalues, _sym3_eigvec
-from simulators.thrust_search import _FACES, _branch_and_bound, _enumerate_signs
+from simulators.tensors import sym3_eigenvalues, sym3_eigvec
+from simulators.thrust_search import FACES, branch_and_bound, enumerate_signs
 
 
 @njit(cache=True)
@@ -85,12 +85,12 @@ def thrust(x, y, z, p, m):
     pair enumeration of Pythia's ``Thrust`` class (:func:`thrust_bruteforce`), at a small
     fraction of its cost (about a microsecond for ~45 particles).
     """
-    res = _thrust_core(x, y, z, p, m)
+    res = thrust_core(x, y, z, p, m)
     return res[0], res[1], res[2], res[3]
 
 
 @njit(cache=True)
-def _thrust_core(x, y, z, p, m):
+def thrust_core(x, y, z, p, m):
     """Thrust (T, nx, ny, nz) plus the normalised linearised tensor (t11, t22, t33, t12, t13, t23)."""
     if m == 0:
         return 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
@@ -118,8 +118,8 @@ def _thrust_core(x, y, z, p, m):
     t12 /= ssum
     t13 /= ssum
     t23 /= ssum
-    l1, l2, l3 = _sym3_eigenvalues(t11, t22, t33, t12, t13, t23)
-    ex, ey, ez = _sym3_eigvec(t11, t22, t33, t12, t13, t23, l1)
+    l1, l2, l3 = sym3_eigenvalues(t11, t22, t33, t12, t13, t23)
+    ex, ey, ez = sym3_eigvec(t11, t22, t33, t12, t13, t23, l1)
     # 1. lower bound from local maxima
     best = -1.0
     bx = by = bz = 0.0
@@ -154,7 +154,7 @@ def _thrust_core(x, y, z, p, m):
                 v0z -= z[i]
         if nact <= _MAX_ENUM:
             # few active particles: try every sign choice (Gray code, one flip per step)
-            best, bx, by, bz = _enumerate_signs(x, y, z, idx, nact, v0x, v0y, v0z, best, bx, by, bz)
+            best, bx, by, bz = enumerate_signs(x, y, z, idx, nact, v0x, v0y, v0z, best, bx, by, bz)
         else:
             # hexagon fan around e1 whose edges stay at least `cone` away from e1
             radius = math.atan(math.tan(cone) / math.cos(math.pi / 6.0)) + 1e-9
@@ -176,11 +176,11 @@ def _thrust_core(x, y, z, p, m):
                     tris[k, 1 + h, 1] = cr * ey + sr * (ca * uy + sa * vy_)
                     tris[k, 1 + h, 2] = cr * ez + sr * (ca * uz + sa * vz_)
                 tris[k, 0, 0], tris[k, 0, 1], tris[k, 0, 2] = ex, ey, ez
-            best, bx, by, bz = _branch_and_bound(x, y, z, p, idx, nact, v0x, v0y, v0z, tris, 6, best, bx, by, bz)
+            best, bx, by, bz = branch_and_bound(x, y, z, p, idx, nact, v0x, v0y, v0z, tris, 6, best, bx, by, bz)
     else:
         for i in range(m):
             idx[i] = i
-        best, bx, by, bz = _branch_and_bound(x, y, z, p, idx, m, 0.0, 0.0, 0.0, _FACES, 10, best, bx, by, bz)
+        best, bx, by, bz = branch_and_bound(x, y, z, p, idx, m, 0.0, 0.0, 0.0, FACES, 10, best, bx, by, bz)
     if best <= 0.0:
         return 0.0, 0.0, 0.0, 1.0, t11, t22, t33, t12, t13, t23
     return best / ssum, bx / best, by / best, bz / best, t11, t22, t33, t12, t13, t23

@@ -1,11 +1,11 @@
 """Branch-and-bound search pieces of the exact thrust, as compiled (numba) kernels.
 
 Thrust is a maximum over sign choices, T = max_eps |sum eps_i p_i| / sum |p_i|. Here are
-the two exact searches :func:`simulators.thrust.thrust` combines: :func:`_enumerate_signs`
+the two exact searches :func:`simulators.thrust.thrust` combines: :func:`enumerate_signs`
 tries every sign of a few "active" particles (Gray code, one flip per step), and
-:func:`_branch_and_bound` maximises over the axes inside a set of spherical triangles,
+:func:`branch_and_bound` maximises over the axes inside a set of spherical triangles,
 bounding each triangle's cap and splitting it in four until it is solved exactly or
-dropped. ``_FACES`` (10 icosahedron faces covering the sphere modulo n -> -n) is the
+dropped. ``FACES`` (10 icosahedron faces covering the sphere modulo n -> -n) is the
 starting cover when the whole sphere must be searched; ``_MAX_DEPTH`` and ``_MAX_OPEN``
 bound the recursion (see :func:`simulators.thrust.thrust` for the algorithm as a whole).
 """
@@ -45,13 +45,13 @@ def _hemisphere_faces() -> np.ndarray:
     return np.ascontiguousarray(out)
 
 
-_FACES = _hemisphere_faces()
+FACES = _hemisphere_faces()
 _MAX_DEPTH = 48          # cap radius 0.65 rad / 2**48: far below float64 resolution
 _MAX_OPEN = 5            # a cap crossed by <= this many particle planes is solved exactly
 
 
 @njit(cache=True)
-def _branch_and_bound(x, y, z, p, idx, nact, v0x, v0y, v0z, tris, ntri, best, bx, by, bz):
+def branch_and_bound(x, y, z, p, idx, nact, v0x, v0y, v0z, tris, ntri, best, bx, by, bz):
     """Maximise |sum eps_i p_i| over the spherical triangles ``tris[:ntri]``.
 
     Only the ``nact`` particles ``idx[:nact]`` may change sign inside the triangles; the
@@ -178,7 +178,7 @@ def _branch_and_bound(x, y, z, p, idx, nact, v0x, v0y, v0z, tris, ntri, best, bx
 
 
 @njit(cache=True)
-def _enumerate_signs(x, y, z, idx, nact, v0x, v0y, v0z, best, bx, by, bz):
+def enumerate_signs(x, y, z, idx, nact, v0x, v0y, v0z, best, bx, by, bz):
     """max over all 2^nact signs of |V0 + sum eps_k p_idx[k]|, updating (best, b*)."""
     sx, sy, sz = v0x, v0y, v0z
     for k in range(nact):

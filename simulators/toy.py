@@ -7,7 +7,7 @@ Every toy keeps the advopt simulator contract (see ``advopt.simulator``):
 used, never global random state); ``feature_names``, ``default_space`` (a plain dict
 ``{name: (low, high)}``) and ``truth`` (inside the default space, neither at its centre
 nor at a bound) are plain attributes, so the objects pickle to worker processes. This
-module holds their shared validation (:class:`_Toy` and the option checks) and the simple
+module holds their shared validation (:class:`ToySimulator` and the option checks) and the simple
 densities :class:`Gaussian`, :class:`MixedGaussians` and :class:`CamelBack`; the rotated patterns and shells live in
 :mod:`simulators.toys_geometric`, the physics-like toys in :mod:`simulators.toys_physics`.
 
@@ -36,7 +36,7 @@ __all__ = ["Gaussian", "MixedGaussians", "CamelBack", "Degenerate"]
 
 
 # -- shared validation (public entry points validate, private helpers compute) -------------
-class _Toy:
+class ToySimulator:
     """Common plumbing: parameter/option validation and the (n, seed) checks."""
 
     feature_names: tuple[str, ...]
@@ -98,7 +98,7 @@ class _Toy:
         return f"{type(self).__name__}({inside})"
 
 
-def _nonnegative_float(owner: str, name: str, value) -> float:
+def nonnegative_float(owner: str, name: str, value) -> float:
     try:
         value = float(value)
     except (TypeError, ValueError):
@@ -108,7 +108,7 @@ def _nonnegative_float(owner: str, name: str, value) -> float:
     return value
 
 
-def _int_at_least(owner: str, name: str, value, minimum: int) -> int:
+def int_at_least(owner: str, name: str, value, minimum: int) -> int:
     if isinstance(value, bool):
         raise ValueError(f"{owner}: option {name!r} must be an integer >= {minimum}, got {value!r}")
     try:
@@ -121,7 +121,7 @@ def _int_at_least(owner: str, name: str, value, minimum: int) -> int:
 
 
 # -- simple densities ------------------------------------------------------------------------
-class Gaussian(_Toy):
+class Gaussian(ToySimulator):
     """An isotropic Gaussian in ``dim`` dimensions: ``x ~ N(mean * 1, width^2 * I)``.
 
     The simplest closure test (also a task of Borisyak et al. 2020). Parameters: ``mean``
@@ -134,7 +134,7 @@ class Gaussian(_Toy):
 
     def __init__(self, *, dim: int = 1, **unknown):
         self._reject_unknown_options(unknown)
-        self.dim = _int_at_least("Gaussian", "dim", dim, 1)
+        self.dim = int_at_least("Gaussian", "dim", dim, 1)
         self._options = {"dim": self.dim}
         self.feature_names = ("x",) if self.dim == 1 else tuple(f"x{i}" for i in range(self.dim))
         self.default_space = {"mean": (-2.0, 2.0), "width": (0.5, 2.0)}
@@ -148,7 +148,7 @@ class Gaussian(_Toy):
         return p["mean"] + p["width"] * rng.standard_normal((n, self.dim))
 
 
-class MixedGaussians(_Toy):
+class MixedGaussians(ToySimulator):
     """Independent Gaussians, each with its own mean and width, seen through a fixed mixing.
 
     ``y_i ~ N(mean_i, width_i^2)`` for ``i < features``, observed as ``x = M y`` with
@@ -168,7 +168,7 @@ class MixedGaussians(_Toy):
 
     def __init__(self, *, features: int = 5, **unknown):
         self._reject_unknown_options(unknown)
-        self.features = _int_at_least("MixedGaussians", "features", features, 2)
+        self.features = int_at_least("MixedGaussians", "features", features, 2)
         self._options = {"features": self.features}
         self.feature_names = tuple(f"x{i}" for i in range(self.features))
         indices = range(self.features)
@@ -188,7 +188,7 @@ class MixedGaussians(_Toy):
         return y @ self.mixing.T
 
 
-class CamelBack(_Toy):
+class CamelBack(ToySimulator):
     """The 1-d "camel back" of Butter et al. (GANplifying event samples, 2020).
 
     Density ``a N(x; mu1, s1) + (1 - a) N(x; mu2, s2)``: two Gaussian humps. Parameters:
@@ -229,7 +229,7 @@ class CamelBack(_Toy):
         return x[:, None]
 
 
-class Degenerate(_Toy):
+class Degenerate(ToySimulator):
     """A toy whose data do not decide every parameter: what an honest fit must report.
 
     Per event three observables: ``x ~ N(mean, width^2)``; a multiplicity

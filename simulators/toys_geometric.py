@@ -4,7 +4,7 @@
 spiral) have a rotation angle as their only parameter, a test that a divergence sees a
 change of shape without a change of the marginal means; :class:`NSphereShell` (a spherical
 shell in ``dim`` dimensions) and :class:`GaussianRing` (its 2-d case) have a mean radius and
-a radial width. They keep the contract and validation of :class:`simulators.toy._Toy` and
+a radial width. They keep the contract and validation of :class:`simulators.toy.ToySimulator` and
 are re-exported by :mod:`simulators.toy`, under whose name they are registered (``xor``,
 ``swiss-roll``, ``nsphere``, ``ring``).
 
@@ -25,7 +25,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from simulators.toy import _int_at_least, _nonnegative_float, _Toy
+from simulators.toy import int_at_least, nonnegative_float, ToySimulator
 
 __all__ = ["XorRotation", "SwissRollRotation", "NSphereShell", "GaussianRing"]
 
@@ -38,7 +38,7 @@ def _rotate(points: np.ndarray, angle: float) -> np.ndarray:
 
 
 # -- Borisyak et al. (2020): rotated 2-d patterns --------------------------------------------
-class XorRotation(_Toy):
+class XorRotation(ToySimulator):
     """Elongated Gaussian "petals" (the XOR task of Borisyak et al. 2020) rotated by an angle.
 
     Models nothing physical: a fixed 2-d pattern whose only parameter is a rotation, a test
@@ -99,7 +99,7 @@ def _petals(rng: np.random.Generator, n: int, petals: int) -> np.ndarray:
     return points
 
 
-class SwissRollRotation(_Toy):
+class SwissRollRotation(ToySimulator):
     """A 2-d Swiss roll (spiral) rotated by an angle, the second task of Borisyak et al. 2020.
 
     Pattern (as in HSE-LAMBDA/rapid-ao, ``tasks/roll.py``, itself after scikit-learn's
@@ -119,7 +119,7 @@ class SwissRollRotation(_Toy):
 
     def __init__(self, *, noise: float = 0.05, **unknown):
         self._reject_unknown_options(unknown)
-        self.noise = _nonnegative_float("SwissRollRotation", "noise", noise)
+        self.noise = nonnegative_float("SwissRollRotation", "noise", noise)
         self._options = {"noise": self.noise}
         self.default_space = {"angle": (-math.pi / 16, math.pi)}
         self.truth = {"angle": 0.0}
@@ -137,7 +137,7 @@ class SwissRollRotation(_Toy):
 
 
 # -- Butter et al. (2020): ring and shell ------------------------------------------------------
-class NSphereShell(_Toy):
+class NSphereShell(ToySimulator):
     """A spherical shell in ``dim`` dimensions (Butter et al., GANplifying event samples, 2020).
 
     Each event: a direction uniform on the unit sphere S^(dim-1) times a radius
@@ -154,7 +154,7 @@ class NSphereShell(_Toy):
 
     def __init__(self, *, dim: int = 5, **unknown):
         self._reject_unknown_options(unknown)
-        self.dim = _int_at_least(type(self).__name__, "dim", dim, self._min_dim)
+        self.dim = int_at_least(type(self).__name__, "dim", dim, self._min_dim)
         self._options = {"dim": self.dim}
         self.feature_names = tuple(f"x{i}" for i in range(self.dim))
         self.default_space = {"radius": (1.0, 6.0), "width": (0.1, 2.0)}

@@ -4,7 +4,7 @@
 AVO paper (parameters: centre-of-mass energy and a Fermi-constant scale, optionally with a
 detector smearing); :class:`SmearedDecay` measures exponential decay times through a
 Gaussian resolution, a correlated, detector-like parameter pair with a known likelihood.
-They keep the contract and validation of :class:`simulators.toy._Toy` and are re-exported
+They keep the contract and validation of :class:`simulators.toy.ToySimulator` and are re-exported
 by :mod:`simulators.toy`, under whose name they are registered (``weinberg``,
 ``smeared-decay``).
 
@@ -22,13 +22,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from simulators.toy import _nonnegative_float, _Toy
+from simulators.toy import nonnegative_float, ToySimulator
 
 __all__ = ["Weinberg", "SmearedDecay"]
 
 
 # -- Louppe, Hermans, Cranmer (AVO): Weinberg-angle toy -------------------------------------
-class Weinberg(_Toy):
+class Weinberg(ToySimulator):
     """Forward-backward asymmetry toy for e+e- -> mu+mu- (Louppe, Hermans, Cranmer, AVO 2017).
 
     One feature, ``cos_theta`` of the outgoing muon, drawn from the toy differential
@@ -63,7 +63,7 @@ class Weinberg(_Toy):
 
     def __init__(self, *, smearing: float = 0.0, **unknown):
         self._reject_unknown_options(unknown)
-        self.smearing = _nonnegative_float("Weinberg", "smearing", smearing)
+        self.smearing = nonnegative_float("Weinberg", "smearing", smearing)
         self._options = {"smearing": self.smearing}
         self.default_space = {"sqrt_s": (80.0, 100.0), "gf_scale": (0.5, 1.5)}
         self.truth = {"sqrt_s": 84.0, "gf_scale": 0.9}
@@ -105,7 +105,7 @@ def _sample_weinberg(rng: np.random.Generator, n: int, a: float) -> np.ndarray:
 
 
 # -- a detector toy: an exponential decay seen through a Gaussian resolution ------------------
-class SmearedDecay(_Toy):
+class SmearedDecay(ToySimulator):
     """Decay times ``t ~ Exponential(mean = lifetime)`` measured with a Gaussian detector
     resolution: one feature ``t_measured = t + resolution * z``, ``z ~ N(0, 1)``.
 

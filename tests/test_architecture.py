@@ -110,6 +110,19 @@ def test_every_module_imports_first():
     assert out.stdout.strip() == "", out.stdout
 
 
+def test_no_private_name_is_imported_from_another_module():
+    """A name shared between modules is public there; ``_name`` stays inside its module."""
+    found = []
+    for package in ("advopt", "simulators"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] in (
+                        "advopt", "simulators"):
+                    found += [f"{path.relative_to(ROOT)}: {node.module}.{alias.name}" for alias in node.names
+                              if alias.name.startswith("_") and not alias.name.startswith("__")]
+    assert found == []
+
+
 def test_the_cycle_finder_finds_a_circle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 

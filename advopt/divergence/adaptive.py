@@ -36,7 +36,7 @@ from torch import nn
 from advopt.divergence.base import (LN2, DivergenceBase, DivergenceEstimate, balanced_weights, binary_cross_entropy,
                                     check_holdout_fraction, jsd_fisher_information, jsd_from_losses,
                                     make_labelled_split)
-from advopt.divergence.mlp import MLPDivergence, _check_positive
+from advopt.divergence.mlp import MLPDivergence, check_positive
 from advopt.divergence.networks import standardiser, torch_threads
 from advopt.divergence.training import keep_best, seeded_mlp
 
@@ -260,7 +260,7 @@ class AdaptiveBoostingDivergence(DivergenceBase):
                  max_depth: int | None = 3, max_leaf_nodes: int = 8, start: float = LN2,
                  holdout_fraction: float = 1 / 3, threads: int = 1):
         self.schedule = _check_schedule(schedule)
-        _check_positive("threads", threads)
+        check_positive("threads", threads)
         self.threads = int(threads)
         if isinstance(n_stages, bool) or not isinstance(n_stages, int) or n_stages < 2:
             raise ValueError(f"divergence.n_stages: must be an integer >= 2, got {n_stages!r}")

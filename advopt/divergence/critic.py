@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from advopt.divergence.base import DivergenceBase, DivergenceEstimate, check_holdout_fraction, make_labelled_split
-from advopt.divergence.mlp import MLPDivergence, _check_positive
+from advopt.divergence.mlp import MLPDivergence, check_positive
 from advopt.divergence.networks import resolve_device, standardiser, torch_threads
 from advopt.divergence.training import keep_best, seeded_mlp
 
@@ -99,7 +99,7 @@ class WassersteinDivergence(DivergenceBase):
         for field, value in (("gp_weight", gp_weight), ("max_epochs", max_epochs), ("batch_size", batch_size),
                              ("learning_rate", learning_rate), ("patience", patience), ("tol", tol),
                              ("upper_bound", upper_bound), ("threads", threads)):
-            _check_positive(field, value)
+            check_positive(field, value)
         check_holdout_fraction(holdout_fraction)
         self.gp_weight = float(gp_weight)
         self.max_epochs = int(max_epochs)

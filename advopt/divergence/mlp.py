@@ -45,10 +45,10 @@ class MLPDivergence(DivergenceBase):
         self.hidden = tuple(int(h) for h in hidden)
         if not self.hidden or min(self.hidden) < 1:
             raise ValueError(f"divergence.hidden: layer sizes must be positive integers, got {list(hidden)}")
-        _check_positive("max_epochs", max_epochs)
-        _check_positive("batch_size", batch_size)
-        _check_positive("learning_rate", learning_rate)
-        _check_positive("patience", patience)
+        check_positive("max_epochs", max_epochs)
+        check_positive("batch_size", batch_size)
+        check_positive("learning_rate", learning_rate)
+        check_positive("patience", patience)
         if not 0 <= dropout < 1:
             raise ValueError(f"divergence.dropout: must be in [0, 1), got {dropout}")
         if weight_decay < 0:
@@ -62,7 +62,7 @@ class MLPDivergence(DivergenceBase):
         self.patience = int(patience)
         self.holdout_fraction = float(holdout_fraction)
         self.device = resolve_device(device)
-        _check_positive("threads", threads)
+        check_positive("threads", threads)
         self.threads = int(threads)
 
     def estimate(self, simulated: np.ndarray, reference: np.ndarray, seed: int) -> DivergenceEstimate:
@@ -113,6 +113,6 @@ class MLPDivergence(DivergenceBase):
         return f"MLPDivergence(hidden={self.hidden}, device={self.device.type})"
 
 
-def _check_positive(field: str, value) -> None:
+def check_positive(field: str, value) -> None:
     if not isinstance(value, (int, float)) or value <= 0:
         raise ValueError(f"divergence.{field}: must be a positive number, got {value!r}")

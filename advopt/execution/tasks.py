@@ -26,7 +26,7 @@ class SimulationTask:
     timeout: float | None = None  # seconds; a simulation still running then is a failed one
 
 
-class _Hung(Exception):
+class Hung(Exception):
     pass
 
 
@@ -43,9 +43,9 @@ def run_simulation(simulator, task: SimulationTask) -> SimulationOutcome:
     """Run one task and check what came back; never raises for a simulator's fault."""
     started = time.perf_counter()
     try:
-        events = np.asarray(_call_with_timeout(simulator.simulate, (dict(task.params), task.n, task.seed), task.timeout),
+        events = np.asarray(call_with_timeout(simulator.simulate, (dict(task.params), task.n, task.seed), task.timeout),
                             dtype=np.float64)
-    except _Hung:
+    except Hung:
         return SimulationOutcome(None, f"simulator hung: no result within {task.timeout:g} s (execution.task_timeout)",
                                  time.perf_counter() - started)
     except Exception as err:  # a failing simulation is data, not a crash
@@ -60,8 +60,8 @@ def run_simulation(simulator, task: SimulationTask) -> SimulationOutcome:
     return SimulationOutcome(events.astype(np.float32), "", seconds)
 
 
-def _call_with_timeout(function, args: tuple, timeout: float | None):
-    """``function(*args)``, raising _Hung after ``timeout`` seconds. In a process's main thread
+def call_with_timeout(function, args: tuple, timeout: float | None):
+    """``function(*args)``, raising Hung after ``timeout`` seconds. In a process's main thread
     (local workers, the serial executor) an alarm interrupts the simulation itself; elsewhere
     (Dask runs tasks in a worker thread) the call runs in a thread that is abandoned when it
     hangs: the run goes on, the stuck thread stays in that worker."""
@@ -69,7 +69,7 @@ def _call_with_timeout(function, args: tuple, timeout: float | None):
         return function(*args)
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
         def interrupt(signum, frame):
-            raise _Hung
+            raise Hung
 
         previous = signal.signal(signal.SIGALRM, interrupt)
         signal.setitimer(signal.ITIMER_REAL, timeout)
@@ -90,7 +90,7 @@ def _call_with_timeout(function, args: tuple, timeout: float | None):
     worker.start()
     worker.join(timeout)
     if worker.is_alive():
-        raise _Hung
+        raise Hung
     if "error" in result:
         raise result["error"]
     return result["value"]

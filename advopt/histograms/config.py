@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
-from advopt.config import ConfigError, _only, _space, _table
+from advopt.config import ConfigError, only_fields, space_from_config, config_table
 from advopt.histograms.reference import HistogramReference
 from advopt.simulator import as_simulator
 
@@ -31,7 +31,7 @@ REFERENCE_FIELDS = {"kind", "files", "include", "exclude", "min_bins", "weights"
 
 
 def is_histogram_config(config: Mapping) -> bool:
-    return _table(config, "reference").get("kind") == "histograms"
+    return config_table(config, "reference").get("kind") == "histograms"
 
 
 def shipped_file(name: str) -> Path:
@@ -55,12 +55,12 @@ def _resolve(path: str, base: Path | None, field: str) -> Path:
 def histogram_tune_arguments(config: Mapping, overrides: Mapping | None = None, base: Path | None = None) -> dict:
     """Keyword arguments for :func:`advopt.histograms.tune.tune_histograms` from a checked config."""
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-    sim_table = _table(config, "simulator")
-    _only(sim_table, "simulator", {"name", "options"})
-    simulator = as_simulator(str(sim_table["name"]), **_table(sim_table, "options", "simulator.options"))
-    space = _space(config, simulator)
-    table = _table(config, "reference")
-    _only(table, "reference", REFERENCE_FIELDS)
+    sim_table = config_table(config, "simulator")
+    only_fields(sim_table, "simulator", {"name", "options"})
+    simulator = as_simulator(str(sim_table["name"]), **config_table(sim_table, "options", "simulator.options"))
+    space = space_from_config(config, simulator)
+    table = config_table(config, "reference")
+    only_fields(table, "reference", REFERENCE_FIELDS)
     files = table.get("files")
     if isinstance(files, str):
         files = [files]
@@ -76,17 +76,17 @@ def histogram_tune_arguments(config: Mapping, overrides: Mapping | None = None, 
             raise ConfigError(f"reference.{key}: expected a list of strings, got {value!r}")
     reference = HistogramReference.load(files, include=table.get("include", ["*"]), exclude=table.get("exclude", []),
                                         min_bins=table.get("min_bins", 1), weights=weights)
-    optimizer = _table(config, "optimizer")
-    _only(optimizer, "optimizer", {"kind", "rounds"})
-    budget = _table(config, "budget")
-    _only(budget, "budget", {"events"})
-    execution = _table(config, "execution")
-    _only(execution, "execution", {"workers", "backend", "address", "cluster", "retries", "task_timeout"})
+    optimizer = config_table(config, "optimizer")
+    only_fields(optimizer, "optimizer", {"kind", "rounds"})
+    budget = config_table(config, "budget")
+    only_fields(budget, "budget", {"events"})
+    execution = config_table(config, "execution")
+    only_fields(execution, "execution", {"workers", "backend", "address", "cluster", "retries", "task_timeout"})
     return dict(
         simulator=simulator, reference=reference, space=space, analyses=table.get("analyses"),
         budget=overrides.get("budget", budget.get("events", 2_000_000)), rounds=optimizer.get("rounds", 4),
         method=optimizer.get("kind", "moments"), seed=overrides.get("seed", config.get("seed", 0)),
         n_workers=overrides.get("workers", execution.pop("workers", 1)),
         backend=overrides.get("backend", execution.pop("backend", None)), execution=execution,
-        fixed=_table(config, "fixed"), run_dir=overrides.get("run_dir"),
+        fixed=config_table(config, "fixed"), run_dir=overrides.get("run_dir"),
     )

@@ -12,7 +12,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from advopt import seeds
-from advopt.assessment import _MOSTLY as MOSTLY
+from advopt.assessment import MOSTLY
 from advopt.histograms.surrogate import fit_bins, information, minimise_chi2, n_terms
 from advopt.pooled.moments import BOX_INFORMATION, information_inverse
 
@@ -21,7 +21,7 @@ POINTS_PER_TERM = 2  # points per polynomial coefficient in every round
 _SIGMAS = 3.0  # a round's box: this many sd of the last estimate either side
 _SHRINK_AT_MOST = 4.0
 _MIN_HALF_WIDTH = 0.01
-_EDGE = 1e-6
+EDGE = 1e-6
 HALF_SAMPLES = 20  # refits of the last box with half of each point's events, for the model's own noise
 
 
@@ -39,10 +39,10 @@ def moment_rounds(run, budget: int, rounds: int) -> dict:
         low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
         boxes.append((low, high))
         design = qmc.LatinHypercube(dim, seed=np.random.default_rng([run.seed, r, seeds.POOLED_DESIGN]))
-        run._add(low + design.random(per_round) * (high - low), events, r)
+        run.add(low + design.random(per_round) * (high - low), events, r)
         fit = _fit_in(run, low, high, fit["point"] if fit else centre)
         sd = fit["sd"]
-        on_edge = ((np.abs(fit["point"] - low) < _EDGE) & (low > _EDGE)) | ((np.abs(fit["point"] - high) < _EDGE) & (high < 1 - _EDGE))
+        on_edge = ((np.abs(fit["point"] - low) < EDGE) & (low > EDGE)) | ((np.abs(fit["point"] - high) < EDGE) & (high < 1 - EDGE))
         wanted = np.where(np.isfinite(sd), _SIGMAS * sd, half)
         new_half = np.clip(wanted, np.maximum(half / _SHRINK_AT_MOST, _MIN_HALF_WIDTH), half)
         new_half[on_edge] = half[on_edge]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from advopt.execution.tasks import SimulationOutcome, SimulationTask, _call_with_timeout, _Hung
+from advopt.execution.tasks import SimulationOutcome, SimulationTask, call_with_timeout, Hung
 from advopt.histograms.analysis import Booking, Fills, bin_values
 
 
@@ -36,9 +36,9 @@ def run_fills(job: HistogramJob, task: SimulationTask) -> SimulationOutcome:
     halves = []
     for n, seed in ((task.n // 2, task.seed), (task.n - task.n // 2, second_half_seed(task.seed))):
         try:
-            fills = _call_with_timeout(job.simulator.fill_histograms,
+            fills = call_with_timeout(job.simulator.fill_histograms,
                                        (dict(task.params), n, seed, job.analyses, job.booking), task.timeout)
-        except _Hung:
+        except Hung:
             return SimulationOutcome(None, f"simulation hung: no result within {task.timeout:g} s (execution.task_timeout)",
                                      time.perf_counter() - started)
         except Exception as err:  # a failing simulation or analysis is data, not a crash

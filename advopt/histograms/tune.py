@@ -41,7 +41,7 @@ from advopt.execution import SimulationOutcome, SimulationTask, make_executor
 from advopt.histograms.analysis import Booking, check_analysis, get_analysis
 from advopt.histograms.reference import HistogramReference
 from advopt.histograms.result import HistogramTuneResult, histogram_chi2, write_simulated
-from advopt.histograms.rounds import _EDGE, moment_rounds
+from advopt.histograms.rounds import EDGE, moment_rounds
 from advopt.histograms.simulation import HistogramJob, SimulatedHistograms, check_simulator, run_fills
 from advopt.space import Space
 
@@ -210,7 +210,7 @@ class _Run:
                     f.write(json.dumps(record) + "\n")
         return out
 
-    def _add(self, unit_points: np.ndarray, n: int, iteration: int) -> None:
+    def add(self, unit_points: np.ndarray, n: int, iteration: int) -> None:
         params = [self.space.from_unit(u) for u in unit_points]
         for u, sample in zip(unit_points, self.simulate(params, n, seeds.SIMULATION, iteration)):
             if sample is not None:
@@ -244,7 +244,7 @@ class _Run:
         unbounded = point.copy()
         if estimate["information"] is not None:
             # a coordinate held on the cube's bound: one Newton step of the local chi-square beyond it
-            on_bound = (point <= _EDGE) | (point >= 1 - _EDGE)
+            on_bound = (point <= EDGE) | (point >= 1 - EDGE)
             if on_bound.any():
                 step = estimate["covariance"] / estimate["scale"] @ (0.5 * estimate["gradient"])
                 unbounded[on_bound] = point[on_bound] - step[on_bound]

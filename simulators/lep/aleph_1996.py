@@ -78,9 +78,9 @@ import math
 
 import numpy as np
 
-from simulators.lep.aleph_1996_catalogue import (_INTERNAL, _MEAN_HIST, _SPEC_CUT, _SPEC_HIST, _SPEC_VAR,
-                                                 _SPECIES_TABLE, H_R2, NAME, PATHS, UNSUPPORTED)
-from simulators.lep.aleph_1996_kernels import SHAPE_COLUMNS, _count_accepted, _fill_chunk, event_shapes
+from simulators.lep.aleph_1996_catalogue import (INTERNAL, MEAN_HIST, SPEC_CUT, SPEC_HIST, SPEC_VAR,
+                                                 SPECIES_TABLE, H_R2, NAME, PATHS, UNSUPPORTED)
+from simulators.lep.aleph_1996_kernels import SHAPE_COLUMNS, count_accepted, fill_aleph_chunk, event_shapes
 from simulators.lep.common import BookedAnalysis, booked_bins
 from simulators.pdg import property_table
 
@@ -103,7 +103,7 @@ class Aleph1996(BookedAnalysis):
 
     name = NAME
     paths = PATHS
-    histograms: dict[str, str] = dict(_INTERNAL)
+    histograms: dict[str, str] = dict(INTERNAL)
     unsupported: dict[str, str] = dict(UNSUPPORTED)
 
     def _prepare(self, booking):
@@ -113,8 +113,8 @@ class Aleph1996(BookedAnalysis):
             if k >= 0 and H_R2 <= h < H_R2 + 4:
                 lo, hi = int(first[k]), int(first[k + 1])
                 ycut[lo:hi] = _jet_rate_ycuts(lows[lo:hi], highs[lo:hi])
-        spec_slot = np.where(_SPEC_HIST >= 0, hs[np.maximum(_SPEC_HIST, 0)], -1).astype(np.int64)
-        mean_slot = np.where(_MEAN_HIST >= 0, hs[np.maximum(_MEAN_HIST, 0)], -1).astype(np.int64)
+        spec_slot = np.where(SPEC_HIST >= 0, hs[np.maximum(SPEC_HIST, 0)], -1).astype(np.int64)
+        mean_slot = np.where(MEAN_HIST >= 0, hs[np.maximum(MEAN_HIST, 0)], -1).astype(np.int64)
         return hs, spec_slot, mean_slot, ycut, first, lows, highs
 
     def fill(self, events, booking, fills) -> None:
@@ -122,11 +122,11 @@ class Aleph1996(BookedAnalysis):
         hs, spec_slot, mean_slot, ycut, first, lows, highs = self.prepared(booking)
         if events.n_events == 0 or not np.any(hs >= 0):
             if events.n_events and not np.any(hs >= 0):
-                fills.n_events += _count_accepted(events.offsets, events.pid, events.status,
+                fills.n_events += count_accepted(events.offsets, events.pid, events.status,
                                                   property_table())
             return
-        fills.n_events += int(_fill_chunk(
+        fills.n_events += int(fill_aleph_chunk(
             events.offsets, events.pid, events.status, events.mother1,
             events.px, events.py, events.pz, events.e, float(events.sqrt_s), property_table(),
-            _SPECIES_TABLE, spec_slot, _SPEC_VAR, _SPEC_CUT, mean_slot, hs, ycut,
+            SPECIES_TABLE, spec_slot, SPEC_VAR, SPEC_CUT, mean_slot, hs, ycut,
             first, lows, highs, fills.sums, fills.squares))

@@ -21,7 +21,7 @@ H_WIN = 19  # |y_T| <= 0.5, 1.0, 1.5, 2.0 at 19..22
 H_MEAN_NCH24, H_MEAN_NCH44 = 23, 24
 H_SPEC0 = 25
 
-_INTERNAL: list[tuple[str, str]] = [
+INTERNAL: list[tuple[str, str]] = [
     (_p(1), "density"), (_p(2), "density"), (_p(3), "density"), (_p(4), "density"),
     (_p(5), "density"), (_p(6), "density"), (_p(7), "density"), (_p(8), "density"),
     (_p(9), "density"), (_p(10), "density"), (_p(11), "density"), (_p(12), "density"),
@@ -55,16 +55,16 @@ _SPECIES: list[tuple[str, tuple[int, ...], int | None, int, float, int | None]] 
     ("Sigma0", (3212,), None, _VAR_XP, 0.0, 12),
     ("Omega-", (3334,), None, _VAR_XP, 0.0, 16),
 ]
-_GAMMA = 1 + [s[0] for s in _SPECIES].index("gamma")
+GAMMA = 1 + [s[0] for s in _SPECIES].index("gamma")
 
 for _name, _ids, _table, _var, _cut, _mean in _SPECIES:
     if _table is not None:
-        _INTERNAL.append((_p(_table), "density"))
+        INTERNAL.append((_p(_table), "density"))
 for _name, _ids, _table, _var, _cut, _mean in _SPECIES:
     if _mean is not None:
-        _INTERNAL.append((_p(44, _mean), "mean"))
+        INTERNAL.append((_p(44, _mean), "mean"))
 
-PATHS: tuple[str, ...] = tuple(path for path, _ in _INTERNAL)
+PATHS: tuple[str, ...] = tuple(path for path, _ in INTERNAL)
 N_INTERNAL = len(PATHS)
 
 #: Reference entries not filled, with the reason (see the module docstring).
@@ -102,4 +102,4 @@ def _species_arrays():
     return table, spec_hist, mean_hist, var, cut
 
 
-_SPECIES_TABLE, _SPEC_HIST, _MEAN_HIST, _SPEC_VAR, _SPEC_CUT = _species_arrays()
+SPECIES_TABLE, SPEC_HIST, MEAN_HIST, SPEC_VAR, SPEC_CUT = _species_arrays()

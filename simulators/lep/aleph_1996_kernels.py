@@ -12,11 +12,11 @@ try:
 except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("simulators.lep.aleph_1996 needs numba: pip install 'advopt[pythia]'") from err
 
-from simulators.lep.aleph_1996_catalogue import (_GAMMA, H_1MT, H_A, H_C, H_LNXP, H_MEAN_NCH, H_MEAN_NCH44, H_NCH, H_O,
+from simulators.lep.aleph_1996_catalogue import (GAMMA, H_1MT, H_A, H_C, H_LNXP, H_MEAN_NCH, H_MEAN_NCH44, H_NCH, H_O,
                                                  H_PTIN, H_PTOUT, H_R2, H_RHO, H_S, H_TMIN, H_WIN, H_XP, H_Y3, H_YT)
 from simulators.lep.common import sphericity_axes, thrust_axes
 from simulators.lep.durham import durham_ymax
-from simulators.pdg import _CHARGED_BIT, _props, property_table
+from simulators.pdg import CHARGED_BIT, particle_props, property_table
 
 # -- compiled kernels ---------------------------------------------------------------------
 # The fill kernel queues (slot, value, weight) per event and bins the queue in one loop at
@@ -75,7 +75,7 @@ def _capacity(offsets):
 
 
 @njit(cache=True)
-def _fill_chunk(offsets, pid, status, mother1, px, py, pz, e, sqrt_s, table,
+def fill_aleph_chunk(offsets, pid, status, mother1, px, py, pz, e, sqrt_s, table,
                 species, spec_slot, spec_var, spec_cut, mean_slot, hs, ycut,
                 first, lows, highs, sums, squares):
     """Add one chunk into ``sums``/``squares``; returns the number of accepted events."""
@@ -119,7 +119,7 @@ def _fill_chunk(offsets, pid, status, mother1, px, py, pz, e, sqrt_s, table,
             j = o + i
             st = status[j]
             a = abs(pid[j])
-            if st > 0 and (_props(table, pid[j]) & _CHARGED_BIT) != 0:
+            if st > 0 and (particle_props(table, pid[j]) & CHARGED_BIT) != 0:
                 x, y, z = px[j], py[j], pz[j]
                 cx[m] = x
                 cy[m] = y
@@ -136,7 +136,7 @@ def _fill_chunk(offsets, pid, status, mother1, px, py, pz, e, sqrt_s, table,
             if a < nspec:
                 sp = species[a]
                 if sp > 0:
-                    if sp == _GAMMA:
+                    if sp == GAMMA:
                         ok = st > 0
                     else:
                         ok = abs(st) >= 81
@@ -321,7 +321,7 @@ def _event_shapes_chunk(offsets, pid, status, px, py, pz, e, table, out):
         m = 0
         s11 = s22 = s33 = s12 = s13 = s23 = 0.0
         for j in range(o, offsets[ev + 1]):
-            if status[j] > 0 and (_props(table, pid[j]) & _CHARGED_BIT) != 0:
+            if status[j] > 0 and (particle_props(table, pid[j]) & CHARGED_BIT) != 0:
                 x, y, z = px[j], py[j], pz[j]
                 cx[m] = x
                 cy[m] = y
@@ -371,12 +371,12 @@ def event_shapes(events) -> np.ndarray:
 
 
 @njit(cache=True)
-def _count_accepted(offsets, pid, status, table):
+def count_accepted(offsets, pid, status, table):
     n = 0
     for ev in range(offsets.shape[0] - 1):
         m = 0
         for j in range(offsets[ev], offsets[ev + 1]):
-            if status[j] > 0 and (_props(table, pid[j]) & _CHARGED_BIT) != 0:
+            if status[j] > 0 and (particle_props(table, pid[j]) & CHARGED_BIT) != 0:
                 m += 1
                 if m >= 2:
                     break

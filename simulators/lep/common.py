@@ -28,8 +28,8 @@ try:
 except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("simulators.lep.common needs numba: pip install 'advopt[pythia]'") from err
 
-from simulators.tensors import _sym3_eigenvalues, _sym3_eigvec
-from simulators.thrust import _thrust_core
+from simulators.tensors import sym3_eigenvalues, sym3_eigvec
+from simulators.thrust import thrust_core
 
 
 @njit(cache=True, inline="always")
@@ -52,7 +52,7 @@ def thrust_axes(x, y, z, p, m, qa, qb, ang):
     sum p_a p_b / |p| / sum |p| (for the C parameter). ``qa``, ``qb``, ``ang`` are float64
     scratch arrays of length >= m.
     """
-    tval, n1x, n1y, n1z, t11, t22, t33, t12, t13, t23 = _thrust_core(x, y, z, p, m)
+    tval, n1x, n1y, n1z, t11, t22, t33, t12, t13, t23 = thrust_core(x, y, z, p, m)
     psum = 0.0
     for i in range(m):
         psum += p[i]
@@ -128,11 +128,11 @@ def sphericity_axes(s11, s22, s33, s12, s13, s23):
         return 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0
     a11, a22, a33 = s11 / norm, s22 / norm, s33 / norm
     a12, a13, a23 = s12 / norm, s13 / norm, s23 / norm
-    l1, l2, l3 = _sym3_eigenvalues(a11, a22, a33, a12, a13, a23)
-    e1x, e1y, e1z = _sym3_eigvec(a11, a22, a33, a12, a13, a23, l1)
+    l1, l2, l3 = sym3_eigenvalues(a11, a22, a33, a12, a13, a23)
+    e1x, e1y, e1z = sym3_eigvec(a11, a22, a33, a12, a13, a23, l1)
     if e1x == 0.0 and e1y == 0.0 and e1z == 0.0:
         e1x, e1y, e1z = 0.0, 0.0, 1.0
-    e3x, e3y, e3z = _sym3_eigvec(a11, a22, a33, a12, a13, a23, l3)
+    e3x, e3y, e3z = sym3_eigvec(a11, a22, a33, a12, a13, a23, l3)
     # orthogonalise against e1 (rounding, near-degenerate l1 = l2) and fall back if needed
     d = e3x * e1x + e3y * e1y + e3z * e1z
     e3x, e3y, e3z = e3x - d * e1x, e3y - d * e1y, e3z - d * e1z

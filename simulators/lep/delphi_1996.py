@@ -62,7 +62,7 @@ from __future__ import annotations
 from simulators.lep import delphi_fill as df
 from simulators.lep.common import BookedAnalysis
 from simulators.lep.species import species_map
-from simulators.pdg import _CHARGED_BIT, property_table
+from simulators.pdg import CHARGED_BIT, property_table
 
 NAME = "DELPHI_1996_S3430090"
 
@@ -132,5 +132,5 @@ class Delphi1996(BookedAnalysis):
             return
         fills.n_events += int(df.fill_chunk(
             events.offsets, events.pid, events.status, events.mother1,
-            events.px, events.py, events.pz, events.e, float(events.sqrt_s), property_table(), _CHARGED_BIT,
+            events.px, events.py, events.pz, events.e, float(events.sqrt_s), property_table(), CHARGED_BIT,
             _KEYS, _FIRST, _TARGETS, hs, first, lows, highs, fills.sums, fills.squares))

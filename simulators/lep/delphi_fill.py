@@ -25,7 +25,7 @@ from simulators.lep.durham import durham_ymax
 from simulators.lep.jets import jade_ymax
 from simulators.lep.shapes import N_SHAPES, event_shapes
 from simulators.lep.species import count_produced
-from simulators.pdg import _props
+from simulators.pdg import particle_props
 
 # -- the kernel's internal histogram numbering (booked slots are looked up per booking) -------
 N_SETS = 2             # 0: charged particles (y01), 1: charged + neutral (y02)
@@ -164,7 +164,7 @@ def fill_chunk(offsets, pid, status, mother1, px, py, pz, e, sqrt_s, table, char
             en_s[1, mv] = e[j]
             pa_s[1, mv] = pabs
             mv += 1
-            if (_props(table, pid[j]) & charged_bit) != 0:
+            if (particle_props(table, pid[j]) & charged_bit) != 0:
                 px_s[0, mc] = x
                 py_s[0, mc] = y
                 pz_s[0, mc] = z

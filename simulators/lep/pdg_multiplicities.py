@@ -37,7 +37,7 @@ except ImportError as err:  # pragma: no cover - depends on the environment
 
 from simulators.lep.common import BookedAnalysis
 from simulators.lep.species import count_charged, count_produced, species_map
-from simulators.pdg import _CHARGED_BIT, property_table
+from simulators.pdg import CHARGED_BIT, property_table
 
 NAME = "PDG_HADRON_MULTIPLICITIES"
 
@@ -149,5 +149,5 @@ class PdgMultiplicities(BookedAnalysis):
             return
         fills.n_events += int(_fill_chunk(
             events.offsets, events.pid, events.status, events.mother1, float(events.sqrt_s),
-            property_table(), _CHARGED_BIT, _KEYS, _FIRST, _TARGETS, slots, first, lows, highs,
+            property_table(), CHARGED_BIT, _KEYS, _FIRST, _TARGETS, slots, first, lows, highs,
             fills.sums, fills.squares))

@@ -23,7 +23,7 @@ try:
 except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("simulators.lep.species needs numba: pip install 'advopt[pythia]'") from err
 
-from simulators.pdg import _props
+from simulators.pdg import particle_props
 
 
 def species_map(groups: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -87,9 +87,9 @@ def count_produced(o, rows, pid, status, mother1, keys, first, targets, counts):
 @njit(cache=True)
 def count_charged(o, rows, pid, status, table, charged_bit):
     """Final-state (status > 0) charged particles of the event at rows ``o:o+rows``
-    (``table``: :func:`simulators.pdg._property_table`)."""
+    (``table``: :func:`simulators.pdg.build_property_table`)."""
     n = 0
     for j in range(o, o + rows):
-        if status[j] > 0 and (_props(table, pid[j]) & charged_bit) != 0:
+        if status[j] > 0 and (particle_props(table, pid[j]) & charged_bit) != 0:
             n += 1
     return n
