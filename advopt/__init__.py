@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # what a type checker sees of the names below (tests/test_pub
     from advopt.histograms.result import HistogramTuneResult
     from advopt.histograms.tune import tune_histograms
     from advopt.optimizers import BayesOptimizer, PooledOptimizer, RandomSearch, make_optimizer
-    from advopt.result import Evaluation, Status, TuneResult
+    from advopt.records.result import Evaluation, Status, TuneResult
     from advopt.resuming import resume
     from advopt.simulator import FunctionSimulator, Simulator, check_simulator, get_simulator, registered_simulators
     from advopt.space import Parameter, Space
@@ -34,7 +34,7 @@ _WHERE = {
     "MLPDivergence": "advopt.divergence", "make_divergence": "advopt.divergence",
     "BayesOptimizer": "advopt.optimizers", "RandomSearch": "advopt.optimizers", "make_optimizer": "advopt.optimizers",
     "PooledOptimizer": "advopt.optimizers",
-    "Evaluation": "advopt.result", "Status": "advopt.result", "TuneResult": "advopt.result",
+    "Evaluation": "advopt.records.result", "Status": "advopt.records.result", "TuneResult": "advopt.records.result",
     "FunctionSimulator": "advopt.simulator", "Simulator": "advopt.simulator", "check_simulator": "advopt.simulator",
     "get_simulator": "advopt.simulator", "registered_simulators": "advopt.simulator",
     "Parameter": "advopt.space", "Space": "advopt.space",

@@ -94,7 +94,7 @@ def _report(args) -> int:
 
 
 def _status(args) -> int:
-    from advopt.status import run_status
+    from advopt.records.progress import run_status
 
     print(run_status(args.run_dir))
     return 0

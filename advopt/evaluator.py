@@ -29,7 +29,7 @@ import numpy as np
 
 from advopt import seeds
 from advopt.execution import SimulationTask, run_simulation
-from advopt.result import Evaluation, Status
+from advopt.records.result import Evaluation, Status
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from collections.abc import Callable
 import numpy as np
 
 from advopt.assessment import AT_LOWER, AT_UPPER, CONFIDENCE, CONSTRAINED, NOT_CONSTRAINED, assess
-from advopt.result import TuneResult
+from advopt.records.result import TuneResult
 from advopt.space import Space
 
 logger = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from advopt.evaluator import PendingBatch
-from advopt.result import Evaluation
+from advopt.records.result import Evaluation
 
 logger = logging.getLogger(__name__)
 

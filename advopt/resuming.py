@@ -15,7 +15,7 @@ def resume(run_dir: str | Path, *, workers: int | None = None, backend: str | No
     from a script is resumed by calling its function again with ``resume=True``. ``workers``
     and ``backend`` may differ from the first start: the history does not depend on them.
     Returns the run's result (a TuneResult, or a HistogramTuneResult for histograms)."""
-    from advopt.rundir import RunDirectory
+    from advopt.records.rundir import RunDirectory
 
     path = Path(run_dir)
     if not path.is_dir():

@@ -1,6 +1,6 @@
 """``tune()``: the short way in. It resolves and checks every input (before any side
 effect), builds the optimiser, the divergence, the evaluator and the executor, and runs the
-one tuning loop (advopt/loop.py) with the run directory (advopt/rundir.py).
+one tuning loop (advopt/loop.py) with the run directory (advopt/records/rundir.py).
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ import numpy as np
 from advopt.data import Sample, check_sample, load_sample
 from advopt.divergence import Divergence, make_divergence
 from advopt.divergence.base import with_defaults as with_divergence_defaults
-from advopt.environment import machine_record, reproducible
+from advopt.records.environment import machine_record, reproducible
 from advopt.evaluator import Evaluator, SampleGrowth
 from advopt.execution import Executor, as_executor, make_executor
 from advopt.intervals import make_result
 from advopt.loop import Snapshot, TuneLoop
 from advopt.optimizers import Optimizer, default_events_per_point, make_optimizer, planned_options
 from advopt.optimizers.base import with_defaults as with_optimizer_defaults
-from advopt.result import Evaluation, TuneResult
-from advopt.run_record import run_record
-from advopt.rundir import RESULT_FILE, RunDirectory
+from advopt.records.result import Evaluation, TuneResult
+from advopt.records.run_record import run_record
+from advopt.records.rundir import RESULT_FILE, RunDirectory
 from advopt.simulator import Simulator, as_simulator, default_space, feature_names
 from advopt.simulator import truth as simulator_truth
 from advopt.space import Space

@@ -10,7 +10,7 @@ from advopt.divergence import make_divergence
 from advopt.divergence.base import DivergenceBase, DivergenceEstimate
 from advopt.evaluator import Evaluator, SampleGrowth
 from advopt.execution import SerialExecutor
-from advopt.result import Status
+from advopt.records.result import Status
 
 
 class Counting:

@@ -21,7 +21,7 @@ pytest.importorskip("hist")
 import advopt  # noqa: E402
 from advopt.config import load_config, tune_arguments  # noqa: E402
 from advopt.report import SAMPLES_FILE, build_report, make_report  # noqa: E402
-from advopt.status import read_run, run_status  # noqa: E402
+from advopt.records.progress import read_run, run_status  # noqa: E402
 
 REPORT_EVENTS = 2_000
 CONFIG = """

@@ -145,8 +145,8 @@ def test_cli_driver_killed_with_sigkill_then_resumed(tmp_path):
 def test_run_files_are_strict_json_even_with_non_finite_numbers(tmp_path):
     """A failed evaluation's NaN, or an interval that could not be computed, is written as null,
     not as a bare NaN that strict JSON readers (jq, JavaScript, pandas' engine) reject."""
-    from advopt.result import Evaluation, Status
-    from advopt.rundir import RunDirectory
+    from advopt.records.result import Evaluation, Status
+    from advopt.records.rundir import RunDirectory
 
     def strict(text):
         return json.loads(text, parse_constant=lambda token: pytest.fail(f"non-JSON token {token}"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from advopt.rundir import FORMAT_VERSION, RunDirectory, read_config
+from advopt.records.rundir import FORMAT_VERSION, RunDirectory, read_config
 
 STORED = Path(__file__).parent / "data" / "rundir_format0"
 

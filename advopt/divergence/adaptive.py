@@ -37,8 +37,8 @@ from advopt.divergence.base import (LN2, DivergenceBase, DivergenceEstimate, bal
                                     check_holdout_fraction, jsd_fisher_information, jsd_from_losses,
                                     make_labelled_split)
 from advopt.divergence.mlp import MLPDivergence, check_positive
-from advopt.divergence.networks import standardiser, torch_threads
-from advopt.divergence.training import keep_best, seeded_mlp
+from advopt.nn.networks import standardiser, torch_threads
+from advopt.nn.training import keep_best, seeded_mlp
 
 SCHEDULES = ("linear", "log")
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from advopt import seeds
 from advopt.divergence.base import LN2, DivergenceBase, DivergenceEstimate, jsd_from_losses
-from advopt.divergence.networks import build_mlp, torch_threads
+from advopt.nn.networks import build_mlp, torch_threads
 
 REFERENCE_HOLDOUT_FRACTION = 0.25
 

@@ -17,8 +17,8 @@ from torch import nn
 
 from advopt.divergence.base import DivergenceBase, DivergenceEstimate, check_holdout_fraction, make_labelled_split
 from advopt.divergence.mlp import MLPDivergence, check_positive
-from advopt.divergence.networks import resolve_device, standardiser, torch_threads
-from advopt.divergence.training import keep_best, seeded_mlp
+from advopt.nn.networks import resolve_device, standardiser, torch_threads
+from advopt.nn.training import keep_best, seeded_mlp
 
 
 # -- pure maths -----------------------------------------------------------------------------------

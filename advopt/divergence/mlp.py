@@ -8,8 +8,8 @@ from torch import nn
 
 from advopt.divergence.base import (LN2, DivergenceBase, DivergenceEstimate, balanced_weights, check_holdout_fraction,
                                     jsd_fisher_information, jsd_from_losses, make_labelled_split)
-from advopt.divergence.networks import resolve_device, standardiser, torch_threads
-from advopt.divergence.training import keep_best, seeded_mlp
+from advopt.nn.networks import resolve_device, standardiser, torch_threads
+from advopt.nn.training import keep_best, seeded_mlp
 
 
 class MLPDivergence(DivergenceBase):

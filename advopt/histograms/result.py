@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from advopt.files import write_json_atomic
+from advopt.records.files import write_json_atomic
 from advopt.histograms.reference import HistogramReference
 from advopt.histograms.yoda import write_histo1d
 

@@ -156,9 +156,9 @@ class _Run:
 
     def open(self, settings: dict, config: dict | None, config_dir: str | None, resume: bool) -> None:
         """Start a run directory, or check that a stopped one is this run and replay it."""
-        from advopt.environment import machine_record
-        from advopt.files import json_safe
-        from advopt.rundir import CONFIG_FILE, HISTORY_FILE, RunDirectory
+        from advopt.records.environment import machine_record
+        from advopt.records.files import json_safe
+        from advopt.records.rundir import CONFIG_FILE, HISTORY_FILE, RunDirectory
 
         directory = RunDirectory(self.run_dir)
         path = self.run_dir / CONFIG_FILE

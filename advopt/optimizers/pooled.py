@@ -24,7 +24,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from advopt import seeds
-from advopt.divergence.networks import resolve_device
+from advopt.nn.networks import resolve_device
 from advopt.optimizers.base import OptimizerBase, Recommendation
 from advopt.pooled.candidates import candidate_solutions, widest_consistent
 from advopt.pooled.design import (Segment, candidate_widths, design_sds, events_per_point, kernel_weights, local_design,

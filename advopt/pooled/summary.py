@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from advopt.divergence.networks import torch_threads
+from advopt.nn.networks import torch_threads
 
 # Share of a fold's training events held out to stop training (early stopping).
 _VALIDATION_SHARE = 0.1

@@ -7,14 +7,14 @@ import logging
 from pathlib import Path
 
 from advopt import seeds
-from advopt.files import write_text_atomic
+from advopt.records.files import write_text_atomic
 from advopt.report.common import HTML_FILE, REPORT_DIR, Report, ReportSamples, plotting, report_style
 from advopt.report.event_figures import observable_figures, roc_figure
 from advopt.report.html import page_html
 from advopt.report.run_figures import (convergence_figure, estimate_figure, proposal_figure, round_estimates,
                                        surrogate_figure, trajectory_figure)
 from advopt.report.samples import report_samples, run_seed
-from advopt.status import read_run
+from advopt.records.progress import read_run
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from advopt.status import RunFiles
+from advopt.records.progress import RunFiles
 
 REPORT_DIR = "report"
 SAMPLES_FILE = "report_samples.npz"

@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 
 from advopt.report.common import Report
-from advopt.status import run_status
+from advopt.records.progress import run_status
 
 
 def page_html(report: Report, images: dict[str, Path]) -> str:

@@ -8,7 +8,7 @@ import warnings
 
 from advopt.report.common import COLORS, divergence_label, numpy_module, plotting, report_style
 from advopt.report.samples import run_seed
-from advopt.status import RunFiles
+from advopt.records.progress import RunFiles
 
 
 def convergence_figure(run: RunFiles):

@@ -10,9 +10,9 @@ import math
 from pathlib import Path
 
 from advopt import seeds
-from advopt.files import replaced_atomically
+from advopt.records.files import replaced_atomically
 from advopt.report.common import DEFAULT_EVENTS, SAMPLES_FILE, Report, ReportSamples, numpy_module
-from advopt.status import RunFiles
+from advopt.records.progress import RunFiles
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The run directory: everything needed to understand (and later resume) a run.
 
     config.json      the resolved settings of the run
-    environment.json the machine and library versions it ran with (advopt/environment.py)
+    environment.json the machine and library versions it ran with (advopt/records/environment.py)
     history.jsonl    one JSON line per evaluation, appended and flushed as each completes
     result.json      the final TuneResult (written atomically at the end)
 
@@ -18,8 +18,8 @@ import os
 import warnings
 from pathlib import Path
 
-from advopt.files import json_safe, write_json_atomic
-from advopt.result import Evaluation
+from advopt.records.files import json_safe, write_json_atomic
+from advopt.records.result import Evaluation
 
 CONFIG_FILE = "config.json"
 ENVIRONMENT_FILE = "environment.json"

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from advopt.divergence.networks import build_mlp
+from advopt.nn.networks import build_mlp
 
 
 def seeded_mlp(n_features: int, hidden: tuple[int, ...], dropout: float, seed: int, device: torch.device):

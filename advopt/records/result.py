@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from advopt.files import json_float, write_json_atomic
+from advopt.records.files import json_float, write_json_atomic
 
 # A goodness-of-fit p-value below this says the simulator does not describe the reference.
 MISFIT_P_VALUE = 0.01

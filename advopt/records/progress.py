@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from advopt.result import Evaluation, TuneResult
-from advopt.rundir import CONFIG_FILE, HISTORY_FILE, RESULT_FILE, read_config, read_history
+from advopt.records.result import Evaluation, TuneResult
+from advopt.records.rundir import CONFIG_FILE, HISTORY_FILE, RESULT_FILE, read_config, read_history
 
 
 @dataclass(frozen=True)
