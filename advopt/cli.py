@@ -17,7 +17,7 @@ EXIT_BAD_INPUT = 2
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("advopt").setLevel(logging.WARNING if args.quiet else logging.INFO)
@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, declared once: it parses, and docs/REFERENCE.md's table is rendered from it."""
     parser = argparse.ArgumentParser(prog="advopt", description="Tune simulators to reference data with adversarial divergences.")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and the result")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -48,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--option", action="append", default=[], metavar="K=V", help="a simulator option (repeat)")
     simulate.add_argument("-n", "--events", type=int, required=True, help="number of events")
     simulate.add_argument("-o", "--output", required=True, help="output .npz file")
-    simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument("--seed", type=int, default=0, help="seed of the sample (same seed, same events)")
     simulate.set_defaults(handler=_simulate)
 
     resume = commands.add_parser("resume", help="continue a run that was stopped, from its run directory")
@@ -65,8 +66,8 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check that a simulator keeps the plug-in contract")
     check.add_argument("name", help="registered name or package.module:attr")
-    check.add_argument("--param", action="append", default=[], metavar="K=V")
-    check.add_argument("--option", action="append", default=[], metavar="K=V")
+    check.add_argument("--param", action="append", default=[], metavar="K=V", help="a parameter value (repeat)")
+    check.add_argument("--option", action="append", default=[], metavar="K=V", help="a simulator option (repeat)")
     check.set_defaults(handler=_check)
 
     report = commands.add_parser("report", help="plots and an HTML page from a run directory (finished or running)")
