@@ -14,6 +14,7 @@ polynomial).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,16 @@ from advopt.pooled.moments import BOX_INFORMATION
 
 
 def n_terms(dim: int, degree: int) -> int:
-    return PolynomialFeatures(degree).fit(np.zeros((1, dim))).n_output_features_
+    return len(_powers(dim, degree))
+
+
+@functools.lru_cache(maxsize=None)
+def _powers(dim: int, degree: int) -> np.ndarray:
+    """The exponents of every term, in scikit-learn's order (terms, dim); computed once:
+    building PolynomialFeatures per call cost more than the chi-square it served."""
+    powers = PolynomialFeatures(degree).fit(np.zeros((1, dim))).powers_
+    powers.setflags(write=False)
+    return powers
 
 
 @dataclass(frozen=True)
@@ -42,7 +52,7 @@ class BinModel:
 
     def _features(self, u: np.ndarray) -> np.ndarray:
         z = (np.atleast_2d(u) - self.centre) / self.half_width
-        return PolynomialFeatures(self.degree).fit_transform(z)
+        return np.prod(z[:, None, :] ** _powers(z.shape[1], self.degree)[None], axis=2)
 
     def predict(self, u: np.ndarray) -> np.ndarray:
         """Bin values at points ``u`` (n, dim) -> (n, bins)."""
@@ -51,7 +61,7 @@ class BinModel:
     def feature_jacobian(self, u: np.ndarray) -> np.ndarray:
         """d features / d u at one point -> (terms, dim)."""
         z = (np.asarray(u, dtype=float) - self.centre) / self.half_width
-        powers = PolynomialFeatures(self.degree).fit(z[None, :]).powers_  # (terms, dim)
+        powers = _powers(len(z), self.degree)  # (terms, dim)
         out = np.zeros(powers.shape)
         for k in range(len(z)):
             lowered = powers.copy()
@@ -135,7 +145,11 @@ def minimise_chi2(model: BinModel, data: np.ndarray, data_variance: np.ndarray, 
         def value(u):
             return float(np.sum(chi2_terms(model, u, data, data_variance, weights, model_variance)))
 
-        found = [optimize.minimize(value, s, method="L-BFGS-B", bounds=bounds) for s in starts]
+        def value_and_gradient(u):
+            pull = weights * (data - model.predict(u)[0]) / (data_variance + model_variance)
+            return float(np.sum(pull * (data - model.predict(u)[0]))), -2.0 * model.jacobian(u).T @ pull
+
+        found = [optimize.minimize(value_and_gradient, s, jac=True, method="L-BFGS-B", bounds=bounds) for s in starts]
         return min(found, key=lambda r: r.fun), value
 
     values = [float(np.sum(chi2_terms(model, s, data, data_variance, weights, model.variance(s)))) for s in starts]
