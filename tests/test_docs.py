@@ -4,11 +4,11 @@ and an experiments index that names every record kept."""
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from pathlib import Path
 
 import pytest
+from conftest import generated_section_is_current
 
 from advopt.cli import build_parser
 
@@ -82,9 +82,4 @@ def cli_table() -> str:
 def test_cli_reference_is_rendered_from_the_parser():
     reference = ROOT / "docs" / "REFERENCE.md"
     table = cli_table()
-    text = reference.read_text()
-    if os.environ.get("ADVOPT_WRITE_TABLES"):
-        start, stop = text.index(CLI_BEGIN), text.index(CLI_END) + len(CLI_END)
-        reference.write_text(text[:start] + table + text[stop:])
-        text = reference.read_text()
-    assert table in text, "docs/REFERENCE.md's CLI table is out of date: ADVOPT_WRITE_TABLES=1 pytest tests/test_docs.py"
+    generated_section_is_current(reference, CLI_BEGIN, CLI_END, table, "tests/test_docs.py")
