@@ -265,6 +265,8 @@ def test_a_pooled_run_shows_its_estimate_per_round(tmp_path, gaussian_reference)
     assert all(abs(last[name][0] - result.best_params[name]) <= 3 * (last[name][2] - last[name][1]) for name in last)
     page = make_report(run, simulate_events=500)
     assert "the diamond is the result with its final 68% interval" in page.read_text()
+    status = run_status(run)
+    assert "the latest round was centred on" in status and "best      divergence" not in status
 
 
 def test_missing_plot_extra_is_one_clear_error(run_dir, monkeypatch):

@@ -162,7 +162,12 @@ def run_status(run_dir: str | Path) -> str:
     if failures:
         lines.append(f"          last failure: evaluation {failures[-1].index}: {failures[-1].status.value}: {failures[-1].reason}")
     best = run.best_evaluation()
-    if best is None:
+    estimate = next((e.details["estimate"] for e in reversed(run.history) if e.details.get("estimate")), None)
+    if estimate is not None:  # a fitting optimiser (pooled): its estimate, not a point's own value
+        lines.append("estimate  the latest round was centred on (68% band):")
+        lines.append("          " + ", ".join(f"{name}={v:.5g} [{low:.5g}, {high:.5g}]" for name, (v, low, high)
+                                              in estimate.items()))
+    elif best is None:
         lines.append("best      no successful evaluation yet")
     else:
         lines.append(f"best      divergence {best.value:.4g} +- {best.stderr:.2g} ({run.divergence}) at evaluation {best.index}")
