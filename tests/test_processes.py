@@ -35,8 +35,9 @@ workers = 2
 
 
 def in_session(session: int) -> list[str]:
-    """The processes whose session is ``session`` (a finished command's, by its pid)."""
-    out = subprocess.run(["ps", "-eo", "pid=,sid=,stat=,args="], capture_output=True, text=True, check=True).stdout
+    """The processes whose session is ``session`` (a finished command's, by its pid); ``-ww``: whole
+    command lines (ps cuts them to the terminal's width otherwise, and a long venv path hides "loky")."""
+    out = subprocess.run(["ps", "-ww", "-eo", "pid=,sid=,stat=,args="], capture_output=True, text=True, check=True).stdout
     rows = [line.split(None, 3) for line in out.splitlines()]
     return [" ".join(row) for row in rows if len(row) >= 3 and row[1] == str(session) and not row[2].startswith("Z")]
 
@@ -74,15 +75,17 @@ def test_no_process_outlives_tune_resume_report_or_simulate(tmp_path):
 def test_workers_of_a_killed_driver_exit_within_a_minute(tmp_path):
     (tmp_path / "c.toml").write_text(CONFIG.format(budget=10_000_000))
     process = advopt("tune", "c.toml", "--run-dir", "run", cwd=tmp_path)
-    history = tmp_path / "run" / "history.jsonl"
-    deadline = time.monotonic() + 120
-    while not (history.is_file() and history.read_text().count("\n") >= 2) and time.monotonic() < deadline:
-        assert process.poll() is None, (tmp_path / "tune.log").read_text()[-800:]
-        time.sleep(0.2)
-    workers = [row for row in in_session(process.pid) if "loky" in row and str(process.pid) not in row.split()[0]]
-    assert workers, "the tune should be running with its worker processes"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    try:
+        history = tmp_path / "run" / "history.jsonl"
+        deadline = time.monotonic() + 120
+        while not (history.is_file() and history.read_text().count("\n") >= 2) and time.monotonic() < deadline:
+            assert process.poll() is None, (tmp_path / "tune.log").read_text()[-800:]
+            time.sleep(0.2)
+        workers = [row for row in in_session(process.pid) if "loky" in row and str(process.pid) != row.split()[0]]
+        assert workers, f"the tune should be running with its worker processes: {in_session(process.pid)}"
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
     left = left_after(process, within=60)
     for row in left:  # do not leave them to the next test either
         os.kill(int(row.split()[0]), signal.SIGKILL)
