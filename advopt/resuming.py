@@ -5,7 +5,6 @@ is the one an uninterrupted run gives."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 
@@ -15,28 +14,26 @@ def resume(run_dir: str | Path, *, workers: int | None = None, backend: str | No
     from a script is resumed by calling its function again with ``resume=True``. ``workers``
     and ``backend`` may differ from the first start: the history does not depend on them.
     Returns the run's result (a TuneResult, or a HistogramTuneResult for histograms)."""
-    from advopt.records.rundir import RunDirectory
+    from advopt.records.rundir import read_config
 
     path = Path(run_dir)
     if not path.is_dir():
         raise ValueError(f"run_dir: no such directory: {run_dir}")
+    record = read_config(path)
+    config = record.get("config")
+    histograms = record.get("kind") == "histograms"
+    if not config:
+        call = "tune_histograms" if histograms else "advopt.tune"
+        raise ValueError(f"run_dir: {run_dir} was started from a script; resume it with {call}(..., resume=True)")
     overrides = {"workers": workers, "backend": backend, "run_dir": str(run_dir)}
-    if (path / "fills").is_dir():  # a tune to histograms
+    if histograms:
         from advopt.histograms.config import histogram_tune_arguments
         from advopt.histograms.tune import tune_histograms
 
-        recorded = json.loads((path / "config.json").read_text())
-        config = recorded.get("config")
-        if not config:
-            raise ValueError(f"run_dir: {run_dir} was started from a script; resume it with "
-                             "tune_histograms(..., resume=True)")
-        base = recorded.get("config_dir")
+        base = record.get("config_dir")
         arguments = histogram_tune_arguments(config, overrides, Path(base) if base else None)
         return tune_histograms(**arguments, config=config, config_dir=base, resume=True, progress=bool(progress))
     from advopt.config import tune_arguments
     from advopt.tuner import tune
 
-    config = RunDirectory(run_dir).read_config().get("config")
-    if not config:
-        raise ValueError(f"run_dir: {run_dir} was started from a script; resume it with advopt.tune(..., resume=True)")
     return tune(**tune_arguments(config, overrides), resume=True, progress=progress)

@@ -146,8 +146,9 @@ def minimise_chi2(model: BinModel, data: np.ndarray, data_variance: np.ndarray, 
             return float(np.sum(chi2_terms(model, u, data, data_variance, weights, model_variance)))
 
         def value_and_gradient(u):
-            pull = weights * (data - model.predict(u)[0]) / (data_variance + model_variance)
-            return float(np.sum(pull * (data - model.predict(u)[0]))), -2.0 * model.jacobian(u).T @ pull
+            residual = data - model.predict(u)[0]
+            pull = weights * residual / (data_variance + model_variance)
+            return float(np.sum(pull * residual)), -2.0 * model.jacobian(u).T @ pull
 
         found = [optimize.minimize(value_and_gradient, s, jac=True, method="L-BFGS-B", bounds=bounds) for s in starts]
         return min(found, key=lambda r: r.fun), value

@@ -158,14 +158,14 @@ class _Run:
         """Start a run directory, or check that a stopped one is this run and replay it."""
         from advopt.records.environment import machine_record
         from advopt.records.files import json_safe
-        from advopt.records.rundir import CONFIG_FILE, HISTORY_FILE, RunDirectory
+        from advopt.records.rundir import CONFIG_FILE, HISTORY_FILE, RunDirectory, read_config
 
         directory = RunDirectory(self.run_dir)
         path = self.run_dir / CONFIG_FILE
         if resume:
             if not path.is_file():
                 raise ValueError(f"run_dir: {self.run_dir} holds no advopt run to resume")
-            recorded = json.loads(path.read_text())
+            recorded = read_config(self.run_dir)
             if recorded.get("settings") != json_safe(settings):
                 differing = sorted(k for k in settings if recorded.get("settings", {}).get(k) != json_safe(settings[k]))
                 raise ValueError(f"run_dir: {self.run_dir} was written by a different configuration (differs in {differing})")

@@ -135,8 +135,8 @@ def run_status(run_dir: str | Path) -> str:
     """A few lines on a finished or running run: state, events spent of the budget,
     evaluations (and failures), the best divergence so far with its parameters, elapsed
     time, and the tuned result when there is one. Raises ValueError for a bad run dir."""
-    if Path(run_dir).is_dir() and read_config(Path(run_dir)).get("kind") == "histograms":
-        return _histogram_status(Path(run_dir))
+    if Path(run_dir).is_dir() and (record := read_config(Path(run_dir))).get("kind") == "histograms":
+        return _histogram_status(Path(run_dir), record["settings"])
     run = read_run(run_dir)
     lines = []
     if run.finished:
@@ -181,11 +181,11 @@ def run_status(run_dir: str | Path) -> str:
     return "\n".join(lines)
 
 
-def _histogram_status(path: Path) -> str:
-    """The status of a tune to histograms: its simulations so far by round, the budget, and
-    the result (parameters, intervals, statuses, chi-square) once written."""
-    settings = read_config(path)["settings"]
-    records, _ = _json_lines(path / HISTORY_FILE)
+def _histogram_status(path: Path, settings: dict) -> str:
+    """The status of a tune to histograms (``settings`` from its config.json): its
+    simulations so far by round, the budget, and the result (parameters, intervals,
+    statuses, chi-square) once written."""
+    records = _json_lines(path / HISTORY_FILE)
     events = sum(int(r.get("n_events", 0)) for r in records)
     failed = sum(r.get("status") != "ok" for r in records)
     result_path = path / RESULT_FILE
@@ -206,17 +206,17 @@ def _histogram_status(path: Path) -> str:
     return "\n".join(lines)
 
 
-def _json_lines(path: Path) -> tuple[list[dict], bool]:
+def _json_lines(path: Path) -> list[dict]:
     """The complete lines of a JSON-lines file (a cut-off last one, being written, left out)."""
     if not path.is_file():
-        return [], False
-    out, partial = [], False
+        return []
+    out = []
     for line in path.read_text().splitlines():
         try:
             out.append(json.loads(line))
         except json.JSONDecodeError:
-            partial = True
-    return out, partial
+            continue
+    return out
 
 
 def _format_params(params: dict[str, float]) -> str:
