@@ -19,7 +19,8 @@ if TYPE_CHECKING:  # what a type checker sees of the names below (tests/test_pub
     from advopt.histograms.reference import HistogramReference
     from advopt.histograms.result import HistogramTuneResult
     from advopt.histograms.tune import tune_histograms
-    from advopt.optimizers import BayesOptimizer, PooledOptimizer, RandomSearch, make_optimizer
+    from advopt.optimizers import BayesOptimizer, RandomSearch, make_optimizer
+    from advopt.pooled.estimator import PooledOptimizer
     from advopt.records.result import Evaluation, Status, TuneResult
     from advopt.resuming import resume
     from advopt.simulator import FunctionSimulator, Simulator, check_simulator, get_simulator, registered_simulators
@@ -33,7 +34,7 @@ _WHERE = {
     "BoostingDivergence": "advopt.divergence", "DivergenceEstimate": "advopt.divergence",
     "MLPDivergence": "advopt.divergence", "make_divergence": "advopt.divergence",
     "BayesOptimizer": "advopt.optimizers", "RandomSearch": "advopt.optimizers", "make_optimizer": "advopt.optimizers",
-    "PooledOptimizer": "advopt.optimizers",
+    "PooledOptimizer": "advopt.pooled.estimator",
     "Evaluation": "advopt.records.result", "Status": "advopt.records.result", "TuneResult": "advopt.records.result",
     "FunctionSimulator": "advopt.simulator", "Simulator": "advopt.simulator", "check_simulator": "advopt.simulator",
     "get_simulator": "advopt.simulator", "registered_simulators": "advopt.simulator",

@@ -25,7 +25,6 @@ information is underestimated and the interval is wider, not narrower.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import logging
 import math
@@ -94,19 +93,22 @@ def make_result(loop, reference_size: int, seed: int, truth, wall: float) -> Tun
     """The TuneResult of a finished loop (advopt/loop.py): the recommendation in physical
     units, its uncertainty and interval (the optimiser's spread plus the reference's share),
     and the history."""
-    space, opt, div = loop.space, loop.optimizer, loop.divergence
+    space, method = loop.space, loop.method
     common = dict(history=tuple(loop.history), events_used=loop.events_used, budget=loop.budget,
-                  reference_size=reference_size, optimizer=opt.name, divergence=div.name, seed=seed,
+                  reference_size=reference_size, optimizer=method.name, divergence=method.divergence_name, seed=seed,
                   truth=truth, wall_seconds=wall)
     if not any(e.ok for e in loop.history):
         nan = {name: math.nan for name in space.names}
         return TuneResult(nan, math.nan, nan, {n: (math.nan, math.nan) for n in space.names}, **common)
-    recommendation = _in_divergence_units(opt.recommend(), div, loop.history)
+    recommendation = method.recommend()
     common.update(goodness_of_fit=recommendation.goodness_of_fit, fallbacks=recommendation.fallbacks)
     if recommendation.covariance is not None:
         return _assessed_result(space, recommendation, common)
     optimizer_spread = physical_spread(space, centred(recommendation.samples, recommendation.point))
-    samples = centred(_with_reference_scatter(loop, recommendation, reference_size, seed), recommendation.point)
+    samples = recommendation.samples
+    if recommendation.reference_covariance is not None:  # the reference sample's own share, where the method measured it
+        samples = add_reference_scatter(samples, recommendation.reference_covariance, seed=seed)
+    samples = centred(samples, recommendation.point)
     uncertainty, interval = physical_spread(space, samples)
     status = interval_status(space, interval)
     collapsed = [name for name in space.names if not interval[name][1] > interval[name][0]]
@@ -159,34 +161,6 @@ def _warn(space: Space, status: dict[str, str]) -> None:
                            "see where the data point", name, label)
         elif label == NOT_CONSTRAINED:
             logger.warning("%s is not constrained by the data: its interval is its whole range", name)
-
-
-def _in_divergence_units(recommendation, divergence, history):
-    """The recommendation's value back from what the optimiser modelled (a log) to the
-    divergence's units; an optimiser without a model (AVO's proposal, value None) gets the
-    mean recorded value of the last batch."""
-    if recommendation.value is None:
-        last = [e.value for e in history if e.ok and e.iteration == history[-1].iteration]
-        return dataclasses.replace(recommendation, value=float(np.mean(last)) if last else math.nan)
-    if not divergence.models_log:
-        return recommendation
-    surface = recommendation.surface
-    return dataclasses.replace(recommendation, value=math.exp(recommendation.value),
-                               surface=None if surface is None else lambda x: np.exp(surface(x)))
-
-
-def _with_reference_scatter(loop, recommendation, reference_size: int, seed: int) -> np.ndarray:
-    """The optimiser's samples of the optimum, widened by the reference sample's own
-    statistical scatter when the optimiser has a surface and the divergence a Fisher
-    information; else the optimiser's samples as they are."""
-    div = loop.divergence
-    if recommendation.surface is None or div.fisher_information is None:
-        return recommendation.samples
-    n_simulated = int(np.median([e.n_events for e in loop.history if e.ok]))
-    hessian = quadratic_hessian(recommendation.surface, recommendation.point, seed=seed)
-    information = div.fisher_information(hessian, n_simulated, reference_size)
-    covariance = reference_covariance(information, reference_size)
-    return add_reference_scatter(recommendation.samples, covariance, seed=seed)
 
 
 def centred(unit_samples: np.ndarray, point: np.ndarray) -> np.ndarray:

@@ -1,14 +1,15 @@
-"""The tuning loop: ask -> evaluate -> tell -> record, until the budget is spent.
+"""The tuning loop: ask -> simulate -> tell -> record, until the budget is spent.
 
-One loop for every optimiser (Bayesian, random, AVO, the pooled estimator): the optimiser
-asks for points in the unit cube, the evaluator (advopt/evaluator.py) simulates and
-estimates them, the optimiser is told the divergence's values, and the evaluations are
-recorded (history, events spent, the run directory). The budget counts every simulated
-event. The batch size does not depend on the worker count, so the history is the same with
-1 or 16 workers.
+One loop for every method (advopt/methods/base.py: per-point optimisers, AVO, the pooled
+estimator): the method asks for points in the unit cube, the batch simulator
+(advopt/simulation_batches.py) simulates them, the method is told the events and returns each
+point's evaluation, and the evaluations are recorded (history, events spent, the run
+directory). The budget counts every simulated event. The batch sizes do not depend on the
+worker count, so the history is the same with 1 or 16 workers.
 
-A resumed run's recorded evaluations are handed back to the evaluator batch by batch, so
-that they are re-used (or, for a stateful divergence, replayed) instead of counted again.
+A resumed run's recorded evaluations are handed back batch by batch, so that they are
+re-used (or, for a method that learns from every point's events, replayed) instead of
+counted again.
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-import numpy as np
 
-from advopt.evaluator import PendingBatch
 from advopt.records.result import Evaluation
+from advopt.simulation_batches import PendingBatch
 
 logger = logging.getLogger(__name__)
 
@@ -47,18 +47,15 @@ class Snapshot:
 
 
 class TuneLoop:
-    """A running tune: the optimiser, the evaluator, and the progress so far (history,
+    """A running tune: the method, the batch simulator, and the progress so far (history,
     events used, iteration)."""
 
-    def __init__(self, optimizer, evaluator, space, *, budget: int, events_per_point: int, batch_size: int,
-                 run_dir=None):
-        self.optimizer = optimizer
-        self.evaluator = evaluator
-        self.divergence = evaluator.divergence
+    def __init__(self, method, simulator, space, *, budget: int, events_per_point: int, run_dir=None):
+        self.method = method
+        self.simulator = simulator
         self.space = space
         self.budget = budget
         self.events_per_point = events_per_point
-        self.batch_size = batch_size
         self.run_dir = run_dir
         self.history: list[Evaluation] = []
         self.events_used = 0
@@ -69,8 +66,8 @@ class TuneLoop:
         """Spend the budget. ``recorded`` evaluations (from a resumed run directory) are
         re-used instead of simulated and counted again.
 
-        When the optimiser's next points do not depend on the batch in hand (``asks_ahead``)
-        and the sample size is fixed, the next batch is asked and simulated while the driver
+        When the method's next points do not depend on the batch in hand (``asks_ahead``),
+        the next batch is asked and simulated while the driver
         estimates and tells this one; the order of asks and tells is the same on every run,
         so the history does not depend on timing."""
         by_iteration = _by_iteration(recorded or [])
@@ -81,7 +78,7 @@ class TuneLoop:
             while not stopped:
                 if not in_flight and not self._begin_next(in_flight, by_iteration):
                     break
-                if self._may_ask_ahead():
+                if self.method.asks_ahead():
                     self._begin_next(in_flight, by_iteration)
                 evaluations = self._complete(in_flight.popleft())
                 self._report(evaluations, bar)
@@ -100,10 +97,10 @@ class TuneLoop:
         return Snapshot(tuple(self.history), self.events_used, self.budget, self.iteration, self.recommend)
 
     def recommend(self) -> dict[str, float] | None:
-        """The optimiser's current best parameters (None before any successful evaluation)."""
+        """The method's current best parameters (None before any successful evaluation)."""
         if not any(e.ok for e in self.history):
             return None
-        return self.space.from_unit(self.optimizer.recommend(with_uncertainty=False).point)
+        return self.space.from_unit(self.method.recommend(with_uncertainty=False).point)
 
     def _begin_next(self, in_flight: "collections.deque[_Begun]", by_iteration: dict) -> bool:
         """Ask for the next batch and start simulating it; False when the budget is spent."""
@@ -115,9 +112,8 @@ class TuneLoop:
         return True
 
     def _begin(self, n_points: int, recorded: dict[int, Evaluation], in_flight) -> "_Begun":
-        units = self.optimizer.ask(n_points)
-        details = self.optimizer.asked_details(self.space)
-        params = [self.space.from_unit(u) for u in units]
+        asked = self.method.ask(n_points)
+        params = [self.space.from_unit(u) for u in asked.points]
         for index, evaluation in recorded.items():
             if index >= n_points or not _same_point(evaluation.params, params[index]):
                 raise ValueError(
@@ -125,35 +121,28 @@ class TuneLoop:
                     "configuration asks for: the run directory belongs to a different config"
                 )
         first_index = len(self.history) + sum(begun.pending.n_points for begun in in_flight)
-        pending = self.evaluator.begin(self.iteration + len(in_flight), first_index, units, params, recorded)
-        return _Begun(units, details, pending)
+        pending = self.simulator.begin(self.iteration + len(in_flight), first_index, asked.points, params, recorded,
+                                       simulate_recorded=self.method.simulate_recorded)
+        return _Begun(asked.details, pending)
 
     def _complete(self, begun: "_Begun") -> list[Evaluation]:
-        """Estimate a begun batch, tell the optimiser, record it."""
-        recorded = begun.pending.recorded
+        """Tell the method a begun batch's events, record its evaluations."""
+        recorded = begun.pending.batch.recorded
         spare = self.budget - self.events_used - begun.pending.n_points * self.events_per_point
-        evaluations = self.evaluator.finish(begun.pending, spare)
+        evaluations = self.method.tell(self.simulator.finish(begun.pending, spare))
         evaluations = self._with_asked_details(evaluations, recorded, begun.details)
-        values, stderrs = self.divergence.told_values(evaluations)
-        self.optimizer.tell(begun.units, values, stderrs, np.array([e.ok for e in evaluations]))
         return self._record(evaluations, recorded)
 
-    def _may_ask_ahead(self) -> bool:
-        """Only with a fixed sample per point: growth spends what the budget leaves after
-        the batch in hand, so the next batch's size depends on it."""
-        return self.evaluator.growth is None and self.optimizer.asks_ahead()
-
     def _next_batch_size(self, in_flight=()) -> int:
-        """Points per step: the configured batch size, or what an optimiser that plans its
-        batches asks (a pooled round, an AVO iteration), as far as the budget goes once the
-        batches in flight are paid for."""
+        """Points per step, as the method plans them (a batch, a pooled half-round, an AVO
+        iteration), as far as the budget goes once the batches in flight are paid for."""
         planned = sum(begun.pending.n_points for begun in in_flight) * self.events_per_point
         remaining = (self.budget - self.events_used - planned) // self.events_per_point
-        return self.optimizer.next_batch_size(self.batch_size, remaining) if remaining > 0 else 0
+        return self.method.next_size(remaining) if remaining > 0 else 0
 
     def _with_asked_details(self, evaluations: list[Evaluation], recorded: Mapping[int, Evaluation],
                             asked: dict) -> list[Evaluation]:
-        """What the optimiser recorded beside each point it asked (AVO's proposal), first in details."""
+        """What the method recorded beside each point it asked (AVO's proposal), first in details."""
         if not asked:
             return evaluations
         return [e if index in recorded else dataclasses.replace(e, details={**asked, **e.details})
@@ -172,29 +161,23 @@ class TuneLoop:
 
     def _report(self, evaluations: list[Evaluation], bar) -> None:
         """Progress: a bar on a terminal, else one log line per evaluation."""
-        estimate = self.optimizer.progress_text(self.space)  # an optimiser that fits shows its estimate
-        status = estimate or self._best_text()
+        status = self.method.progress_text()  # a method that fits shows its estimate, a per-point one its best point
         if bar is not None:
             bar.update(sum(e.n_events for e in evaluations))
             bar.set_postfix_str(status)
             return
         for evaluation in evaluations:
             outcome = (f"{evaluation.status.value}: {evaluation.reason}" if not evaluation.ok
-                       else "ok" if estimate else f"D={evaluation.value:.4f}+-{evaluation.stderr:.4f}")
+                       else f"{self.method.divergence_name} {evaluation.value:.4g}+-{evaluation.stderr:.2g}")
             logger.info("eval %d  %s  %s  events %d/%d  %s", evaluation.index, format_params(evaluation.params), outcome,
                         self.events_used, self.budget, status)
-
-    def _best_text(self) -> str:
-        best = min((e for e in self.history if e.ok), key=lambda e: e.value, default=None)
-        return f"best D={best.value:.4f} at {format_params(best.params)}" if best else "no successful evaluation yet"
 
 
 @dataclass(frozen=True)
 class _Begun:
-    """A batch asked and being simulated: its unit-cube points, what the optimiser recorded
-    beside them when asked, and the evaluator's pending batch."""
+    """A batch asked and being simulated: what the method recorded beside its points when
+    asked, and the simulator's pending batch."""
 
-    units: np.ndarray
     details: dict
     pending: PendingBatch
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
-# The tuning loop (advopt/evaluator.py)
+# The tuning loop (advopt/simulation_batches.py, advopt/methods/per_point.py)
 SIMULATION = 0
 REFERENCE = 1
 DISCRIMINATOR = 2
-# AVO (advopt/optimizers/variational.py, advopt/divergence/adversarial.py)
+# AVO (advopt/avo/)
 PROPOSAL = 20
 REFERENCE_SPLIT = 21
 # Pseudo-data of a config's [reference] simulate_at (advopt/config.py)
 CONFIG_REFERENCE = 99
 # The report's regenerated samples and its classifier (advopt/report/samples.py)
 REPORT_START, REPORT_TUNED, REPORT_REFERENCE, REPORT_CLASSIFIER = 201, 202, 203, 204
-# The pooled estimator (advopt/optimizers/pooled.py): numpy streams keyed [seed, count, purpose]
+# The pooled estimator (advopt/pooled/estimator.py): numpy streams keyed [seed, count, purpose]
 POOLED_DESIGN = 3  # [seed, round, 3]: a round's Sobol design
 POOLED_SUBSAMPLE = 4  # [seed, round, fold, 4]: a network's training subsample
 POOLED_RESAMPLING = 8  # [seed, points, 8]: the halves of the last fit's points

@@ -1,6 +1,7 @@
 """``tune()``: the short way in. It resolves and checks every input (before any side
-effect), builds the optimiser, the divergence, the evaluator and the executor, and runs the
-one tuning loop (advopt/loop.py) with the run directory (advopt/records/rundir.py).
+effect), builds the method (advopt/methods/registry.py), the batch simulator and the
+executor, and runs the one tuning loop (advopt/loop.py) with the run directory
+(advopt/records/rundir.py).
 """
 
 from __future__ import annotations
@@ -13,28 +14,25 @@ import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import numpy as np
 
 from advopt.data import Sample, check_sample, load_sample
-from advopt.divergence import Divergence, make_divergence
-from advopt.divergence.base import with_defaults as with_divergence_defaults
-from advopt.records.environment import machine_record, reproducible
-from advopt.evaluator import Evaluator, SampleGrowth
+from advopt.divergence import Divergence
 from advopt.execution import Executor, as_executor, make_executor
+from advopt.fields import check_positive_int
 from advopt.intervals import make_result
 from advopt.loop import Snapshot, TuneLoop
-from advopt.optimizers import Optimizer, default_events_per_point, make_optimizer, planned_options
-from advopt.optimizers.base import with_defaults as with_optimizer_defaults
+from advopt.methods.registry import default_events_per_point, default_route, make_method
+from advopt.optimizers import Optimizer
+from advopt.records.environment import machine_record, reproducible
 from advopt.records.result import Evaluation, TuneResult
 from advopt.records.run_record import run_record
 from advopt.records.rundir import RESULT_FILE, RunDirectory
+from advopt.simulation_batches import BatchSimulator
 from advopt.simulator import Simulator, as_simulator, default_space, feature_names
 from advopt.simulator import truth as simulator_truth
 from advopt.space import Space
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_BATCH_SIZE = 2
 
 
 def _errors_in_argument_terms(function):
@@ -152,46 +150,36 @@ def tune(
     if hasattr(sim, "check_space"):
         sim.check_space(space)
     ref = _resolve_reference(reference, sim, reference_features)
-    _check_positive_int("budget.events", budget)
+    check_positive_int("budget.events", budget)
     if divergence is None and divergence_options:  # options for a divergence name one: the default "mlp"
         divergence = "mlp"
     optimizer, divergence = default_route(optimizer, divergence)
     if events_per_point is None:
         events_per_point = default_events_per_point(optimizer, budget, space.dim)
-    _check_positive_int("budget.events_per_point", events_per_point)
+    check_positive_int("budget.events_per_point", events_per_point)
     if batch_size is not None:
-        _check_positive_int("optimizer.batch_size", batch_size)
-    _check_positive_int("seed", seed, allow_zero=True)
+        check_positive_int("optimizer.batch_size", batch_size)
+    check_positive_int("seed", seed, allow_zero=True)
     if not (isinstance(reference_per_point, (int, float)) and reference_per_point > 0):
         raise ValueError(f"reference.per_point: must be a number > 0, got {reference_per_point!r}")
     if events_per_point > budget:
         raise ValueError(f"budget.events: {budget} events cannot pay for one evaluation of events_per_point={events_per_point}")
     chunk_size = chunk_size or events_per_point
-    _check_positive_int("budget.chunk_size", chunk_size)
+    check_positive_int("budget.chunk_size", chunk_size)
     if truth is not None:
         truth = {name: float(truth[name]) for name in space.names if name in truth}
 
-    configured = make_divergence(divergence, **dict(divergence_options or {})) if isinstance(divergence, str) else divergence
-    configured = with_divergence_defaults(configured)
-    options = _optimizer_options(optimizer_options, space)
-    if isinstance(optimizer, str):
-        options = planned_options(optimizer, options, budget // events_per_point)
-        opt = make_optimizer(optimizer, space.dim, seed, float(configured.modelled(configured.upper_bound)), **options)
-    else:
-        opt = with_optimizer_defaults(optimizer)
-    div = with_divergence_defaults(opt.divergence_for(configured))
-    growth = _growth(max_events_per_point, growth_threshold, events_per_point, div)
-    _check_per_point(reference_per_point, div)
-    if opt.plans_batches and batch_size is not None:
-        raise ValueError(f"optimizer.batch_size: the {opt.name} optimizer plans its own batches; drop it")
-    batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
-    div.prepare(ref.events, ref.feature_names or feature_names(sim))  # bins fixed, a model built, on the reference
-    opt.check_run(div, budget, events_per_point, bool(resume))  # an optimiser's refusals come before any side effect
+    built = make_method(optimizer, divergence, space, seed=seed, budget=budget, events_per_point=events_per_point,
+                        batch_size=batch_size, options=_optimizer_options(optimizer_options, space),
+                        divergence_options=divergence_options, max_events_per_point=max_events_per_point,
+                        growth_threshold=growth_threshold, reference_per_point=reference_per_point)
+    method = built.method
+    method.prepare(ref.events, ref.feature_names or feature_names(sim))  # bins fixed, a model built, on the reference
     run = RunDirectory(run_dir) if run_dir is not None else None
     recorded: list[Evaluation] = []
     if run is not None:
-        record = run_record(config, sim, space, fixed, opt, div, ref, budget, events_per_point, batch_size, seed, truth,
-                            reference_per_point, options, chunk_size, growth)
+        record = run_record(config, sim, space, fixed, method, ref, budget, events_per_point, built.batch_size, seed, truth,
+                            reference_per_point, built.options, chunk_size, built.growth)
         recorded = run.resume(record) if resume else run.start(record)
         differing = run.record_environment(machine_record())
         if differing:
@@ -203,10 +191,9 @@ def tune(
     own_executor = backend is None or isinstance(backend, str)
     executor = (make_executor(workers, backend, **dict(execution_options or {}))
                 if backend is None or isinstance(backend, str) else as_executor(backend))
-    evaluator = Evaluator(sim, ref.events, div, executor, seed=seed, events_per_point=events_per_point,
-                          chunk_size=chunk_size, fixed=fixed, growth=growth, reference_per_point=reference_per_point)
-    loop = TuneLoop(opt, evaluator, space, budget=budget, events_per_point=events_per_point, batch_size=batch_size,
-                    run_dir=run)
+    simulations = BatchSimulator(sim, executor, seed=seed, events_per_point=events_per_point, chunk_size=chunk_size,
+                                 n_features=ref.events.shape[1], fixed=fixed)
+    loop = TuneLoop(method, simulations, space, budget=budget, events_per_point=events_per_point, run_dir=run)
     started = time.perf_counter()
     try:
         with reproducible():  # BLAS pools capped, torch deterministic: same machine, same seed, same bits
@@ -246,18 +233,6 @@ def in_argument_terms(message: str) -> str:
             keys = field.removeprefix(section + ".").split(".")
             return f"{argument}{''.join(f'[{key!r}]' for key in keys)}: {rest}"
     return message
-
-
-def default_route(optimizer, divergence) -> tuple:
-    """(optimizer, divergence) with the defaults filled in: the pooled estimator when neither
-    is named, Bayesian optimisation when only a divergence is, the ``mlp`` divergence for an
-    optimiser that reads one. The pooled estimator learns from the events themselves, so a
-    divergence named beside it would be silently unused: refused."""
-    if optimizer is None:
-        optimizer = "pooled" if divergence is None else "bayes"
-    if optimizer == "pooled" and divergence is not None:
-        raise ValueError("divergence: the pooled optimizer uses no divergence; drop it, or choose optimizer 'bayes'")
-    return optimizer, "mlp" if divergence is None else divergence
 
 
 # -- input resolution ----------------------------------------------------------------------------
@@ -308,28 +283,6 @@ def _resolve_reference(reference, simulator: Simulator, features) -> Sample:
     return sample
 
 
-def _growth(max_events, tolerance, events_per_point, divergence) -> SampleGrowth | None:
-    """The adaptive sample-size rule, checked; None when ``max_events_per_point`` is not set."""
-    if max_events is None:
-        return None
-    _check_positive_int("budget.max_events_per_point", max_events)
-    if max_events < events_per_point:
-        raise ValueError(f"budget.max_events_per_point: {max_events} is below events_per_point={events_per_point}")
-    if not (isinstance(tolerance, (int, float)) and tolerance > 0):
-        raise ValueError(f"budget.growth_threshold: must be a positive number (the divergence's units), got {tolerance!r}")
-    if divergence.stateful:
-        raise ValueError(f"budget.max_events_per_point: {divergence.name} learns from every point's events at "
-                         "events_per_point; sample growth does not apply")
-    return SampleGrowth(int(max_events), float(tolerance), float(divergence.agreement_value))
-
-
-def _check_per_point(reference_per_point: float, divergence) -> None:
-    """A reference share that the divergence would not use is refused, not ignored."""
-    if reference_per_point != 1.0 and (divergence.uses_full_reference or divergence.stateful):
-        raise ValueError(f"reference.per_point: {divergence.name} does not draw reference events per point "
-                         "(it uses the whole reference, or as many as it simulated); drop it")
-
-
 def _optimizer_options(options: Mapping | None, space: Space) -> dict:
     """Options for the optimiser; a ``start`` point is given in physical units."""
     options = dict(options or {})
@@ -339,11 +292,6 @@ def _optimizer_options(options: Mapping | None, space: Space) -> dict:
         except (ValueError, TypeError) as err:
             raise ValueError(f"optimizer.start: {err}") from None
     return options
-
-
-def _check_positive_int(field: str, value, allow_zero: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (0 if allow_zero else 1):
-        raise ValueError(f"{field}: must be a {'non-negative' if allow_zero else 'positive'} integer, got {value!r}")
 
 
 def _show_progress(progress: bool | None) -> bool:

@@ -133,6 +133,36 @@ def test_no_module_is_over_400_lines():
     assert {path: n for path, n in sizes.items() if n >= MAX_LINES} == {}
 
 
-def test_the_tuner_does_not_dispatch_on_an_optimizer_name():
-    text = (ROOT / "advopt" / "tuner.py").read_text()
-    assert '"variational"' not in text and '"pooled"' not in text.split("def default_route", 1)[0]
+def _code_words(path: Path) -> set[str]:
+    """The names and string constants of a module's code (its docstrings left out)."""
+    tree = ast.parse(path.read_text())
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body
+                  and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    words = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            words.add(node.value)
+        elif isinstance(node, ast.Name):
+            words.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            words.add(node.attr)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            words |= {alias.name for alias in node.names} | {getattr(node, "module", None) or ""}
+    return words
+
+
+def test_the_loop_the_simulations_and_the_tuner_know_no_method():
+    """One method protocol: the loop, the batch simulator and the tuner never name a method,
+    its class or its module (the registry builds them by name)."""
+    methods = {"pooled", "variational", "bayes", "random", "PooledOptimizer", "Variational", "PerPoint",
+               "BayesOptimizer", "RandomSearch", "advopt.pooled.estimator", "advopt.avo.method", "advopt.methods.per_point"}
+    for module in ("tuner.py", "loop.py", "simulation_batches.py"):
+        assert _code_words(ROOT / "advopt" / module) & methods == set(), module
+
+
+def test_the_method_word_check_sees_names_and_strings_not_docstrings(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text('"""pooled in a docstring"""\nfrom advopt.methods.per_point import PerPoint\nx = PerPoint if y == "bayes" else z.random\n')
+    words = _code_words(sample)
+    assert {"PerPoint", "bayes", "random", "advopt.methods.per_point"} <= words and "pooled in a docstring" not in words

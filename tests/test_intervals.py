@@ -36,18 +36,18 @@ def test_reference_scatter_is_seeded_and_stays_in_the_cube():
 def test_reference_share_matches_the_known_statistical_error(gaussian_reference, divergence, monkeypatch):
     """For a Gaussian, the mean from N_ref reference events has sd 1/sqrt(N_ref) and the
     width 1/sqrt(2 N_ref): the curvature of either tuned surface must give about that."""
-    from advopt import intervals
+    from advopt.methods.per_point import PerPoint
 
     seen = {}
-    original = intervals._with_reference_scatter
+    original = PerPoint.recommend
 
-    def spy(loop, recommendation, reference_size, seed):
-        hessian = quadratic_hessian(recommendation.surface, recommendation.point, seed=0)
-        information = loop.divergence.fisher_information(hessian, 2_000, reference_size)
-        seen["sd"] = np.sqrt(np.diag(reference_covariance(information, reference_size))) * np.array([4.0, 1.5])  # unit -> physical
-        return original(loop, recommendation, reference_size, seed)
+    def spy(method, with_uncertainty=True):  # what the per-point method states of the reference's share
+        recommendation = original(method, with_uncertainty)
+        if with_uncertainty:
+            seen["sd"] = np.sqrt(np.diag(recommendation.reference_covariance)) * np.array([4.0, 1.5])  # unit -> physical
+        return recommendation
 
-    monkeypatch.setattr(intervals, "_with_reference_scatter", spy)
+    monkeypatch.setattr(PerPoint, "recommend", spy)
     simulator, reference = gaussian_reference
     result = advopt.tune(simulator, reference, optimizer="bayes", divergence=divergence, budget=60_000, events_per_point=2_000, seed=1,
                          truth=simulator.truth, progress=False)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import advopt
-from advopt.optimizers.pooled import PooledOptimizer
+from advopt.pooled.estimator import PooledOptimizer
 from advopt.pooled.design import round_sizes
 from advopt.pooled.moments import fit_moment_model, polynomial_terms, solve_moments
 
@@ -70,12 +70,12 @@ def test_the_next_round_is_asked_while_this_round_simulates():
 
     def ask():
         nonlocal asked
-        n = optimizer.next_batch_size(0, total - asked)
+        n = optimizer.next_size(total - asked)
         if n <= 0:
             return False
         if in_flight:
             crossings.append((int(round_of[asked - 1]), int(round_of[asked])))
-        in_flight.append(optimizer.ask(n))
+        in_flight.append(optimizer.ask(n).points)
         asked += n
         return True
 
@@ -84,7 +84,6 @@ def test_the_next_round_is_asked_while_this_round_simulates():
             ask()
         points = in_flight.pop(0)
         optimizer.tell_events(points, [rng.normal(u[0], 1.0, (2000, 1)) for u in points])
-        optimizer.tell(points, np.zeros(len(points)), np.zeros(len(points)), np.ones(len(points), bool))
     assert asked == total
     across = [pair for pair in crossings if pair[0] != pair[1]]
     assert across == [(r, r + 1) for r in range(1, len(plan) - 1)]
@@ -131,8 +130,8 @@ def test_twenty_parameters_get_enough_points_and_close(tmp_path):
     assert np.median(errors) < 3.0, np.round(errors, 2)
 
 
-def test_events_per_point_left_out_is_the_optimisers_choice():
-    from advopt.optimizers import default_events_per_point
+def test_events_per_point_left_out_is_the_methods_choice():
+    from advopt.methods.registry import default_events_per_point
 
     assert default_events_per_point("pooled", 40_000, 20) == 100  # 2 (dim + 1)(dim + 2) points, at least 100 events each
     assert default_events_per_point("pooled", 200_000, 20) == 216
@@ -140,16 +139,7 @@ def test_events_per_point_left_out_is_the_optimisers_choice():
     assert default_events_per_point("pooled", 400_000, 2) == 2_000  # the default Pythia task: unchanged
     assert default_events_per_point("pooled", 50, 1) == 50  # never more than the budget
     assert default_events_per_point("bayes", 40_000, 20) == 2_000  # a per-point estimate needs its events
-
-    class Plugin:  # a user's optimiser that chooses
-        name = "mine"
-        ask = tell = recommend = None
-
-        @staticmethod
-        def default_events_per_point(budget, dim):
-            return 7
-
-    assert default_events_per_point(Plugin(), 1_000, 3) == 7
+    assert default_events_per_point(object(), 40_000, 20) == 2_000  # a user's optimiser: the per-point route
 
 
 # -- the loop's contracts ---------------------------------------------------------------------------
@@ -217,10 +207,29 @@ def test_bad_options_name_the_field(option, message, gaussian_reference):
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
-def test_tell_needs_events():
+def _shifted_gaussian(params, n, seed):
+    if params["mean"] > 0.9:
+        raise RuntimeError("out of range")
+    return np.random.default_rng(seed).normal(params["mean"], 1.0, (n, 1))
+
+
+def test_told_a_batch_each_point_records_its_distance_and_failures_stay_failures():
+    """The method's tell: a simulated batch in, one evaluation per point out (a failed
+    simulation a failure, events counted); a far point lies farther from the reference."""
+    from advopt.execution import SerialExecutor
+    from advopt.simulation_batches import BatchSimulator
+    from advopt.simulator import FunctionSimulator
+
     optimizer = PooledOptimizer(1, 0, total_points=10)
-    with pytest.raises(TypeError, match="tell_events"):
-        optimizer.tell(np.zeros((1, 1)), np.zeros(1), np.zeros(1), np.ones(1, bool))
+    optimizer.prepare(np.random.default_rng(1).normal(0.3, 1.0, (4_000, 1)))
+    simulations = BatchSimulator(FunctionSimulator(_shifted_gaussian), SerialExecutor(), seed=0, events_per_point=2_000,
+                                 chunk_size=2_000, n_features=1)
+    params = [{"mean": 0.3}, {"mean": 1.5}, {"mean": -0.6}]
+    pending = simulations.begin(0, 0, optimizer.ask(3).points, params, {}, simulate_recorded=optimizer.simulate_recorded)
+    near, failed, far = optimizer.tell(simulations.finish(pending, 0))
+    assert failed.status.value == "failed" and "out of range" in failed.reason and failed.n_events == 2_000
+    assert near.ok and far.ok and [near.index, far.index] == [0, 2]
+    assert far.value - 3 * far.stderr > near.value + 3 * near.stderr  # 0.9 sd away against 0: told apart by far
 
 
 def test_summary_moments_are_those_of_the_current_networks():

@@ -5,7 +5,7 @@ the halves' spread agrees with it."""
 import numpy as np
 import pytest
 
-from advopt.optimizers.pooled import PooledOptimizer
+from advopt.pooled.estimator import PooledOptimizer
 from advopt.pooled.candidates import candidate_solutions, widest_consistent
 from advopt.pooled.resampling import half_sample_covariance, half_sample_solutions, subset_moments
 

@@ -92,7 +92,7 @@ def test_result_fields():
 def test_default_route():
     """Neither named: the pooled estimator; a divergence alone: Bayesian optimisation over it;
     the pooled estimator with a divergence: refused (it would go unused)."""
-    from advopt.tuner import default_route
+    from advopt.methods.registry import default_route
 
     assert default_route(None, None) == ("pooled", "mlp")
     assert default_route(None, "chi2") == ("bayes", "chi2")

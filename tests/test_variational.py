@@ -1,4 +1,4 @@
-"""Adversarial variational optimisation (``optimizer="variational"``, advopt/optimizers/variational.py)."""
+"""Adversarial variational optimisation (``optimizer="variational"``, advopt/avo/)."""
 
 import json
 import math
@@ -10,8 +10,7 @@ import pytest
 
 import advopt
 from advopt import Status
-from advopt.optimizers.variational import (VariationalOptimizer, leave_one_out_baselines, reflect_into_unit,
-                                           score_gradients)
+from advopt.avo.proposal import VariationalOptimizer, leave_one_out_baselines, reflect_into_unit, score_gradients
 
 # Every run here: 8 draws x 250 events per iteration = 2,000 simulated events per iteration.
 EVENTS_PER_POINT = 250

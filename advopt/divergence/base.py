@@ -55,12 +55,6 @@ class DivergenceBase:
       reference's share of the interval (advopt/intervals.py); None: no such share.
     - ``prepare(reference, feature_names)``: called once with the whole reference (a binned
       divergence fixes its bins there).
-    - ``stateful``: it learns from every point's events (AVO's critic, the pooled model) and
-      is given a whole batch through ``estimate_batch(points, events, iteration)``: unit-cube
-      points, each point's events (None for a failed one) -> a DivergenceEstimate per point
-      (None for a failed one). A resumed run replays the events through it.
-    - ``told_values(evaluations)``: (values, standard errors) told to the optimiser; by
-      default the estimates (their logs for ``models_log``; a log's error is stderr / value).
     """
 
     name: str  # required of every divergence (see Divergence); declared here for type checkers
@@ -69,24 +63,13 @@ class DivergenceBase:
     uses_full_reference = False
     models_log = False
     fisher_information = None
-    stateful = False
 
     def prepare(self, reference: np.ndarray, feature_names) -> None:
         pass
 
-    def estimate_batch(self, points: np.ndarray, events: list, iteration: int) -> list:
-        raise NotImplementedError(f"{type(self).__name__} is not stateful: the evaluator calls estimate()")
-
     def modelled(self, values):
         """Divergence values as the optimiser models them (see ``models_log``)."""
         return np.log(np.maximum(values, 1e-12)) if self.models_log else values
-
-    def told_values(self, evaluations) -> tuple[np.ndarray, np.ndarray]:
-        values = np.array([e.value for e in evaluations], dtype=float)
-        stderrs = np.array([e.stderr for e in evaluations], dtype=float)
-        if self.models_log:
-            stderrs = stderrs / np.maximum(values, 1e-12)
-        return self.modelled(values), stderrs
 
 
 class PluginDivergence(DivergenceBase):
@@ -98,8 +81,7 @@ class PluginDivergence(DivergenceBase):
         self.name = divergence.name
         self.upper_bound = divergence.upper_bound
         self.estimate = divergence.estimate
-        for member in ("agreement_value", "uses_full_reference", "models_log", "fisher_information", "stateful",
-                       "prepare", "estimate_batch", "told_values"):
+        for member in ("agreement_value", "uses_full_reference", "models_log", "fisher_information", "prepare"):
             if hasattr(divergence, member):
                 setattr(self, member, getattr(divergence, member))
 

@@ -14,36 +14,36 @@ from collections.abc import Mapping
 import numpy as np
 
 
-def run_record(config, sim, space, fixed, opt, div, ref, budget, events_per_point, batch_size, seed, truth,
+def run_record(config, sim, space, fixed, method, ref, budget, events_per_point, batch_size, seed, truth,
                reference_per_point, optimizer_options: dict, chunk_size: int, growth) -> dict:
     """{"config": the TOML config (if any), "resolved": the resolved settings}."""
     resolved = {
-        "simulator": describe(sim), "space": space.to_dict(), "fixed": fixed, "optimizer": opt.name,
-        "divergence": div.name,
+        "simulator": describe(sim), "space": space.to_dict(), "fixed": fixed, "optimizer": method.name,
+        "divergence": method.divergence_name,
         "budget": budget, "events_per_point": events_per_point, "batch_size": batch_size, "seed": seed,
         "reference_size": len(ref.events), "reference_sha256": hashlib.sha256(np.ascontiguousarray(ref.events)).hexdigest(),
         "feature_names": list(ref.feature_names or []), "truth": truth,
     }
     if reference_per_point != 1.0:  # recorded only when set, so older run directories still resume
         resolved["reference_per_point"] = reference_per_point
-    resolved["arguments"] = _arguments(sim, opt, optimizer_options, div, chunk_size, growth)
+    resolved["arguments"] = _arguments(sim, method.settings(), optimizer_options, chunk_size, growth)
     return {"config": dict(config) if config else None, "resolved": resolved}
 
 
-def _arguments(sim, opt, optimizer_options: dict, div, chunk_size: int, growth) -> dict:
-    """The simulator with its options, the optimiser's and the divergence's settings,
-    chunking and growth. The device is left out: a run may resume on another machine (the
+def _arguments(sim, method_settings: dict, optimizer_options: dict, chunk_size: int, growth) -> dict:
+    """The simulator with its options, the method's settings (its optimiser's and its
+    divergence's, :meth:`advopt.methods.base.Method.settings`), chunking and growth. The device is left out: a run may resume on another machine (the
     environment record warns)."""
     return {
         "simulator": repr(sim) if " at 0x" not in repr(sim) else describe(sim),
-        "optimizer": {**_settings(opt), "options": _plain(optimizer_options)},
-        "divergence": _settings(div),
+        "optimizer": {**method_settings["optimizer"], "options": _plain(optimizer_options)},
+        "divergence": method_settings["divergence"],
         "chunk_size": chunk_size,
         "growth": None if growth is None else dataclasses.asdict(growth),
     }
 
 
-def _settings(obj) -> dict:
+def plain_settings(obj) -> dict:
     """An object's public plain settings (numbers, strings, and lists or dicts of them); a
     plug-in's own, not its adapter's."""
     obj = getattr(obj, "plugin", obj)

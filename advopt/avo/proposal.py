@@ -1,4 +1,4 @@
-"""Adversarial variational optimisation (AVO): ``optimizer="variational"``.
+"""The proposal of adversarial variational optimisation (AVO): ``optimizer="variational"``.
 
 After G. Louppe, J. Hermans, K. Cranmer, "Adversarial Variational Optimization of
 Non-Differentiable Simulators", AISTATS 2019, arXiv:1707.07113.
@@ -19,10 +19,9 @@ Choices made here (each a place where the paper leaves room):
   draw, so the score-function gradient taken with the *unfolded* z is unbiased for the
   folded simulator; unlike clipping, reflection puts no probability mass exactly on a
   bound.
-- **Critic.** One torch MLP kept for the whole run, a stateful divergence of its own
-  (:class:`advopt.divergence.adversarial.AdversarialCritic`, made by
-  :meth:`VariationalOptimizer.divergence_for` from the ``mlp`` divergence's options, with
-  ``r1_gamma`` and ``critic_epochs``). It is one step behind: each iteration's draws are
+- **Critic.** One torch MLP kept for the whole run
+  (:class:`advopt.avo.critic.AdversarialCritic`, made by :func:`advopt.avo.method.make_variational`
+  from the ``mlp`` divergence's options, with ``r1_gamma`` and ``critic_epochs``). It is one step behind: each iteration's draws are
   scored before it trains on them, so the losses are held-out estimates.
 - **Generator loss** (non-saturating, the paper's U_g): per draw theta_i,
   L_i = mean over its events of -log sigmoid(l(x)) = softplus(-l(x)); the critic tells it
@@ -45,7 +44,7 @@ Choices made here (each a place where the paper leaves room):
 - **Recorded value** of each draw: the critic's JSD estimate against a held-out quarter of
   the reference (what the report's history plot shows). ``details`` holds the proposal the
   draw came from (``proposal_mean``, ``proposal_sd``: physical units, from
-  :meth:`VariationalOptimizer.asked_details`), and its ``generator_loss``.
+  :meth:`advopt.avo.method.Variational.ask`), and its ``generator_loss``.
 - **Draws** come in antithetic pairs (eps, -eps) by default (``antithetic``): for a smooth
   loss the pair cancels the even part of the mean's gradient and the odd part of the
   width's, which steadied the mean markedly on the Gaussian toy (measured).
@@ -54,14 +53,14 @@ Choices made here (each a place where the paper leaves room):
   log-scale parameters get their asymmetric interval); uncertainty its half-width.
 - **Budget.** Every simulated event counts (failed draws too); the loop stops when the next
   iteration (``points_per_iteration * events_per_point`` events) would not fit.
-- **The loop** is the one every optimiser runs through (advopt/loop.py): ask a whole
-  iteration (``next_batch_size``), the evaluator simulates the draws and the critic scores
-  them, ``tell`` takes the generator losses. ``batch_size``, sample growth and
+- **The loop** is the one every method runs through (advopt/loop.py): the AVO method
+  (advopt/avo/method.py) asks a whole iteration, the critic scores the simulated draws, and
+  the proposal's ``tell`` takes the generator losses. ``batch_size``, sample growth and
   ``reference.per_point`` do not apply and are refused when set.
 - **Resume** replays the recorded draws (simulated again with their seeds) through the
   critic and the proposal, so a resumed run ends where an uninterrupted one would.
 
-Seeds: simulations use the evaluator's scheme (advopt/seeds.py); the draws, the reference
+Seeds: simulations use the loop's scheme (advopt/seeds.py); the draws, the reference
 subsamples and the critic have their own streams, keyed by (run seed, iteration).
 Deterministic for a seed on a given device.
 """
@@ -74,9 +73,7 @@ from statistics import NormalDist
 import numpy as np
 
 from advopt import seeds
-from advopt.divergence.adversarial import AdversarialCritic
 from advopt.divergence.base import LN2
-from advopt.divergence.mlp import MLPDivergence
 from advopt.fields import check_int_option
 from advopt.optimizers.base import OptimizerBase, Recommendation
 
@@ -113,12 +110,11 @@ class VariationalOptimizer(OptimizerBase):
     score-function gradients. Options (``[optimizer]`` in a config) are described in the
     module docstring; ``start`` arrives here already in unit-cube coordinates.
 
-    ``ask``/``tell`` work with any per-point loss (``tell``'s ``values``); with its own
-    critic (:meth:`divergence_for`) the loss is the generator's.
+    ``ask``/``tell`` work with any per-point loss (``tell``'s ``values``); in the AVO
+    method (advopt/avo/method.py) the loss is the critic's generator loss.
     """
 
     name = "variational"
-    plans_batches = True  # a whole iteration at a time
 
     def __init__(self, dim: int, seed: int, upper_bound: float = LN2, *, start=None, width: float = 0.25,
                  min_width: float = 0.005, points_per_iteration: int = 8, learning_rate: float = 0.05,
@@ -156,33 +152,7 @@ class VariationalOptimizer(OptimizerBase):
         self._running_loss: float | None = None
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []
         self._asked = 0
-        self._asked_proposal: tuple[np.ndarray, np.ndarray] | None = None
-
-    def check_run(self, divergence, budget: int, events_per_point: int, resuming: bool) -> None:
-        """Refuse a run AVO cannot do, before the tuner writes a run directory or starts workers."""
-        per_iteration = self.points_per_iteration * events_per_point
-        if per_iteration > budget:
-            raise ValueError(f"budget.events: {budget} events cannot pay for one variational iteration "
-                             f"(points_per_iteration={self.points_per_iteration} x events_per_point={events_per_point})")
-
-    def divergence_for(self, divergence) -> AdversarialCritic:
-        """The persistent critic, with the ``mlp`` divergence's architecture and training options."""
-        if type(divergence) is not MLPDivergence:  # subclasses (tv, adaptive-*) estimate something else
-            raise ValueError("divergence: the variational optimizer trains its own MLP critic; "
-                             f"use divergence kind 'mlp' (got {getattr(divergence, 'name', type(divergence).__name__)})")
-        return AdversarialCritic(divergence, seed=self.seed, r1_gamma=self.r1_gamma, epochs=self.critic_epochs)
-
-    def next_batch_size(self, batch_size: int, remaining_points: int) -> int:
-        """A whole iteration, or nothing when the budget cannot pay for one."""
-        return self.points_per_iteration if remaining_points >= self.points_per_iteration else 0
-
-    def asked_details(self, space) -> dict:
-        """The proposal (physical units) the last asked points were drawn from."""
-        mean, sd = self._asked_proposal
-        return {"proposal_mean": _physical_mean(space, mean), "proposal_sd": _physical_sd(space, mean, sd)}
-
-    def progress_text(self, space) -> str:
-        return _describe_proposal(space, self)
+        self.asked_proposal: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def sd(self) -> np.ndarray:
@@ -201,7 +171,7 @@ class VariationalOptimizer(OptimizerBase):
     def ask(self, n: int) -> np.ndarray:
         rng = np.random.default_rng(seeds.task_seed(self.seed, self._asked, 0, seeds.PROPOSAL))
         self._asked += 1
-        self._asked_proposal = (self.mean.copy(), self.sd.copy())
+        self.asked_proposal = (self.mean.copy(), self.sd.copy())
         points, eps = self.draw(n, rng)
         self._pending = [(p, e) for p, e in zip(points, eps)]
         return points
@@ -265,19 +235,19 @@ def _unclipped_from_unit(parameter, u: float) -> float:
     return parameter.low + u * parameter.width
 
 
-def _physical_mean(space, mean: np.ndarray) -> dict[str, float]:
+def physical_mean(space, mean: np.ndarray) -> dict[str, float]:
     return space.from_unit(mean)
 
 
-def _physical_sd(space, mean: np.ndarray, sd: np.ndarray) -> dict[str, float]:
+def physical_sd(space, mean: np.ndarray, sd: np.ndarray) -> dict[str, float]:
     """The proposal sd in physical units: sd * range for linear parameters; half the
     distance between the images of mean -+ sd for log-scale ones."""
     return {p.name: (_unclipped_from_unit(p, m + s) - _unclipped_from_unit(p, m - s)) / 2.0
             for p, m, s in zip(space.parameters, mean, sd)}
 
 
-def _describe_proposal(space, opt: VariationalOptimizer) -> str:
-    mean, sd = _physical_mean(space, opt.mean), _physical_sd(space, opt.mean, opt.sd)
+def describe_proposal(space, opt: VariationalOptimizer) -> str:
+    mean, sd = physical_mean(space, opt.mean), physical_sd(space, opt.mean, opt.sd)
     return ", ".join(f"{name}={mean[name]:.4g}+-{sd[name]:.2g}" for name in space.names)
 
 
@@ -296,4 +266,5 @@ def _check_number(field: str, value, low: float | None = None, high: float | Non
         raise ValueError(f"optimizer.{field}: must be <= {high:g}, got {value!r}")
 
 
-__all__ = ["VariationalOptimizer", "reflect_into_unit", "score_gradients", "leave_one_out_baselines"]
+__all__ = ["VariationalOptimizer", "reflect_into_unit", "score_gradients", "leave_one_out_baselines", "describe_proposal",
+           "physical_mean", "physical_sd"]

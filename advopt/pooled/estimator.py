@@ -1,8 +1,8 @@
 """The pooled estimator (``optimizer = "pooled"``): every simulated event of every point and
 the whole reference feed one fit.
 
-Rounds of an ask/tell optimiser whose ``tell`` takes the events (docs/METHODS.md has the whole
-method): a space-filling start (scrambled Sobol); summary networks per cross-fitting fold
+A method of the tuning loop (advopt/methods/base.py) told each point's events (docs/METHODS.md
+has the whole method): a space-filling start (scrambled Sobol); summary networks per cross-fitting fold
 (:mod:`advopt.pooled.summary`), trained in a driver thread while the next half-round
 simulates (:mod:`advopt.pooled.schedule`); a moment fit of the points' summary means against
 the reference's (:mod:`advopt.pooled.moments`, Lepski's rule in :mod:`advopt.pooled.candidates`);
@@ -19,25 +19,29 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from advopt import seeds
+from advopt.methods.base import Asked
 from advopt.nn.networks import resolve_device
-from advopt.optimizers.base import OptimizerBase, Recommendation
+from advopt.optimizers.base import Recommendation
 from advopt.pooled.candidates import candidate_solutions, widest_consistent
-from advopt.pooled.design import (Segment, candidate_widths, design_sds, events_per_point, kernel_weights, local_design,
+from advopt.pooled.design import (Segment, candidate_widths, design_sds, kernel_weights, local_design,
                                   round_sizes, sobol_points, training_set)
 from advopt.pooled.distance import ReferenceDistance
 from advopt.pooled.goodness import goodness_of_fit
-from advopt.pooled.model import PooledModel
 from advopt.pooled.moments import closest_point
 from advopt.pooled.options import check_pooled_options
 from advopt.pooled.resampling import resampled_simulation_share
 from advopt.pooled.schedule import BackgroundJob, HalfRounds
 from advopt.pooled.summary import SummaryNetwork
 from advopt.pooled.summary_moments import SummaryMoments
+from advopt.records.result import Evaluation
+from advopt.records.run_record import plain_settings
+from advopt.simulation_batches import SimulatedBatch
 
 logger = logging.getLogger(__name__)
 
@@ -45,21 +49,23 @@ _FIRST_SPREAD = 0.25  # the largest design spread (sd, unit cube) of a local rou
 _MIN_REFERENCE = 100  # events; fewer leave the covariance of the reference's summary mean a guess
 
 
-class PooledOptimizer(OptimizerBase):
-    """Ask for points; tell it their events (``tell_events``); ``recommend`` the fit. In the
-    tuning loop it is also the run's divergence (:meth:`divergence_for`, a :class:`PooledModel`):
-    the evaluator hands it every point's events."""
+class PooledOptimizer:
+    """Ask for points; tell it their events (``tell``, a simulated batch of the loop, or
+    ``tell_events``); ``recommend`` the fit. Each point's recorded value is its distance to
+    the reference in the current summaries (chi-square per summary, about 1 when they
+    agree). ``space``, when given, puts the asked details and the progress in physical units."""
 
     name = "pooled"
-    plans_batches = True  # a round at a time
+    divergence_name = "summary-chi2"
+    simulate_recorded = True  # it learns from every point's events: a resumed run simulates them again
 
     def __init__(self, dim: int, seed: int, upper_bound: float | None = None, *, total_points: int,
                  initial_fraction: float = 0.25, rounds: int = 8, hidden=(64, 64), learning_rate: float = 1e-3,
                  batch_size: int = 512, max_epochs: int = 60, warm_epochs: int = 20, warm_epoch_events: int = 65_536,
                  patience: int = 4, max_train_events: int = 400_000, max_pool_events: int = 2_000_000, min_spread: float = 0.002,
                  folds: int = 2, device: str = "auto", threads: int = 1, summary: str = "score",
-                 resamplings: int = 20, start=None):
-        check_pooled_options({name: value for name, value in locals().items() if name not in ("self", "dim", "seed", "start")})
+                 resamplings: int = 20, start=None, space=None):
+        check_pooled_options({name: value for name, value in locals().items() if name not in ("self", "dim", "seed", "start", "space")})
         self.resamplings, self.folds = int(resamplings), int(folds)
         self.hidden = tuple(int(h) for h in hidden)
         self.dim, self.seed = int(dim), int(seed)
@@ -73,11 +79,11 @@ class PooledOptimizer(OptimizerBase):
         self.max_train_events, self.max_pool_events = int(max_train_events), int(max_pool_events)
         self.min_spread, self.warm_epoch_events = float(min_spread), int(warm_epoch_events)
         self.summary = summary
+        self.space = space
         self._start = None if start is None else np.clip(np.asarray(start, dtype=float).reshape(dim), 0.0, 1.0)
         self._plan = round_sizes(int(total_points), self.dim, float(initial_fraction), int(rounds))
         self._half_rounds = HalfRounds(self._plan)
         self._round = 0  # the round being told (its training and fit)
-        self._awaiting_tell = 0  # points given events through tell_events, not yet told
         self._points: list[np.ndarray] = []
         self._events: list[np.ndarray | None] = []
         self._reference: np.ndarray | None = None
@@ -119,20 +125,7 @@ class PooledOptimizer(OptimizerBase):
         self._reference_distance = ReferenceDistance(self._reference)
 
     # -- ask / tell ------------------------------------------------------------------------------
-    @classmethod
-    def planned_options(cls, options: dict, total_points: int) -> dict:
-        """Its rounds are planned over the whole budget."""
-        return {"total_points": total_points, **options}
-
-    @classmethod
-    def default_events_per_point(cls, budget: int, dim: int) -> int:
-        return events_per_point(budget, dim)  # many points of fewer events (advopt.pooled.design)
-
-    def divergence_for(self, divergence) -> PooledModel:
-        """Itself, seen as a stateful divergence: it reads no other (the route refuses one)."""
-        return PooledModel(self)
-
-    def next_batch_size(self, batch_size: int, remaining_points: int) -> int:
+    def next_size(self, remaining_points: int) -> int:
         """Points the loop should ask for next, as far as the budget goes: the rest of the
         half-round being asked (the summaries learn from a round's first half while its
         second simulates)."""
@@ -143,32 +136,39 @@ class PooledOptimizer(OptimizerBase):
         next round's first half while this round's second half simulates."""
         return self._half_rounds.asks_ahead()
 
-    def ask(self, n: int) -> np.ndarray:
+    def ask(self, n: int) -> Asked:
+        """``n`` points of the design; beside each point of a local round the estimate its
+        design is centred on, as [value, 68% low, 68% high] per parameter (the fit's stated
+        sd, physical units), for the report."""
         pieces = [self._design(round_index, first, count) for round_index, first, count in self._half_rounds.ask(n)]
-        return np.concatenate(pieces).reshape(n, self.dim) if pieces else np.empty((0, self.dim))
-
-    def asked_details(self, space) -> dict:
-        """Beside each point of a local round: the estimate its design is centred on, as
-        [value, 68% low, 68% high] per parameter (the fit's stated sd), for the report."""
-        if self._centre is None or self._cov is None:
-            return {}
+        points = np.concatenate(pieces).reshape(n, self.dim) if pieces else np.empty((0, self.dim))
+        if self._centre is None or self._cov is None or self.space is None:
+            return Asked(points)
         sd = np.sqrt(np.clip(np.diag(self._cov), 0.0, None))
-        bands = [space.from_unit(np.clip(self._centre + k * sd, 0.0, 1.0)) for k in (0, -1, 1)]
-        return {"estimate": {name: [float(band[name]) for band in bands] for name in space.names}}
+        bands = [self.space.from_unit(np.clip(self._centre + k * sd, 0.0, 1.0)) for k in (0, -1, 1)]
+        return Asked(points, {"estimate": {name: [float(band[name]) for band in bands] for name in self.space.names}})
 
-    def progress_text(self, space) -> str | None:
+    def progress_text(self) -> str:
         """The current estimate (not a point's own value, which the fit does not use)."""
         if self._centre is None:
             return f"round {self._round}: space-filling start"
-        values = space.from_unit(self._centre)
-        return f"round {self._round} estimate " + ", ".join(f"{name}={values[name]:.4g}" for name in space.names)
+        values = self.space.from_unit(self._centre) if self.space is not None else dict(enumerate(self._centre))
+        return f"round {self._round} estimate " + ", ".join(f"{name}={values[name]:.4g}" for name in values)
 
-    def tell(self, points, values, stderrs, ok) -> None:
-        """Nothing to learn from values: the events came through :meth:`tell_events` (the
-        loop's :class:`PooledModel` gives them); points told without them are refused."""
-        if len(np.atleast_2d(points)) > self._awaiting_tell:
-            raise TypeError("the pooled optimizer learns from events: give each point's events through tell_events")
-        self._awaiting_tell -= len(np.atleast_2d(points))
+    def settings(self) -> dict:
+        return {"optimizer": plain_settings(self), "divergence": {"type": self.divergence_name}}
+
+    def tell(self, batch: SimulatedBatch) -> list[Evaluation]:
+        """Every point's events (a recorded point's again, for the pool), its evaluation the
+        distance to the reference; a recorded point keeps its record."""
+        failures = [batch.failure(index) for index in range(batch.n_points)]
+        started = time.perf_counter()
+        told = self.tell_events(batch.points, [None if failure is not None else batch.samples[index].events
+                                               for index, failure in enumerate(failures)])
+        train_seconds = (time.perf_counter() - started) / batch.n_points
+        return [batch.recorded[index] if index in batch.recorded else failure if failure is not None
+                else batch.evaluation(index, *told[index], train_seconds=train_seconds)
+                for index, failure in enumerate(failures)]
 
     def tell_events(self, points: np.ndarray, events: list[np.ndarray | None]) -> list[tuple[float, float] | None]:
         """Take each point's events (None for a failed simulation). Returns, per point, its
@@ -183,7 +183,6 @@ class PooledOptimizer(OptimizerBase):
         self._points += list(points)
         self._events += samples
         values = [None if sample is None else self._distance(sample) for sample in samples]
-        self._awaiting_tell += len(points)
         with self._blas_threads():
             for segment in self._half_rounds.tell(len(points)):
                 self._end_of_segment(segment)

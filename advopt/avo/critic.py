@@ -1,5 +1,5 @@
-"""AVO's persistent critic as a stateful divergence (advopt/optimizers/variational.py moves
-the proposal; this module tells its draws from the reference).
+"""AVO's persistent critic (advopt/avo/proposal.py moves the proposal, advopt/avo/method.py
+runs the two; this module tells the proposal's draws from the reference).
 
 One torch MLP kept for the whole run (architecture, learning rate, minibatch size, device and
 threads from the ``mlp`` divergence's options), inputs standardised with the reference's mean
@@ -19,7 +19,7 @@ Each batch (an AVO iteration), in this order:
    ``r1_gamma / 2 * E_ref |grad_x l(x)|^2`` (Mescheder et al. 2018) on reference events.
 
 So no simulated event is spent on the critic alone, and the values are held-out estimates.
-A resumed run replays its recorded batches' events through it (advopt/evaluator.py).
+A resumed run replays its recorded batches' events through it (simulated again, same seeds).
 """
 
 from __future__ import annotations
@@ -27,20 +27,17 @@ from __future__ import annotations
 import numpy as np
 
 from advopt import seeds
-from advopt.divergence.base import LN2, DivergenceBase, DivergenceEstimate, jsd_from_losses
+from advopt.divergence.base import DivergenceEstimate, jsd_from_losses
 from advopt.nn.networks import build_mlp, torch_threads
 
 REFERENCE_HOLDOUT_FRACTION = 0.25
 
 
-class AdversarialCritic(DivergenceBase):
+class AdversarialCritic:
     """The persistent discriminator of an AVO run: logit > 0 means 'looks like the reference'.
 
     ``settings``: the ``mlp`` divergence whose architecture and training options it takes;
     ``seed``: the run seed (its streams are keyed by (seed, iteration))."""
-
-    stateful = True
-    upper_bound = LN2
 
     def __init__(self, settings, *, seed: int, r1_gamma: float = 1.0, epochs: int = 3):
         self.name = settings.name
@@ -71,11 +68,9 @@ class AdversarialCritic(DivergenceBase):
                                           weight_decay=self.settings.weight_decay)
         self._hold_tensor = self._tensor(reference[order[:n_hold]])
 
-    def estimate(self, simulated, reference, seed):
-        raise NotImplementedError("the AVO critic is stateful: the evaluator calls estimate_batch")
-
-    def estimate_batch(self, points: np.ndarray, events: list, iteration: int) -> list:
-        """Score every draw's events with the critic as it was, then train it on them."""
+    def score_and_train(self, events: list, iteration: int) -> list[DivergenceEstimate | None]:
+        """Score every draw's events (None for a failed draw) with the critic as it was,
+        then train it on them."""
         events = [None if e is None else np.asarray(e, dtype=np.float64) for e in events]
         good = [e for e in events if e is not None]
         warm_up = not self.trained and bool(good)
@@ -86,11 +81,6 @@ class AdversarialCritic(DivergenceBase):
         if good and not warm_up:
             self._train(good, iteration)
         return estimates
-
-    def told_values(self, evaluations) -> tuple[np.ndarray, np.ndarray]:
-        """The proposal minimises the generator loss of each draw (NaN for failed ones)."""
-        values = np.array([e.details["generator_loss"] if e.ok else np.nan for e in evaluations], dtype=float)
-        return values, np.array([e.stderr for e in evaluations], dtype=float)
 
     def _estimate(self, events: np.ndarray, reference_losses: np.ndarray, warm_up: bool) -> DivergenceEstimate:
         logits = self._logits(self._tensor(events))

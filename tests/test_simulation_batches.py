@@ -1,4 +1,5 @@
-"""The evaluator (advopt/evaluator.py): chunks and seeds, failures, the reference each point
+"""The batch simulator (advopt/simulation_batches.py) and the per-point method that reads its
+batches (advopt/methods/per_point.py): chunks and seeds, failures, the reference each point
 gets, sample growth, re-used and replayed records. Serial executor, real toy events."""
 
 from __future__ import annotations
@@ -8,9 +9,11 @@ import numpy as np
 from advopt import seeds
 from advopt.divergence import make_divergence
 from advopt.divergence.base import DivergenceBase, DivergenceEstimate
-from advopt.evaluator import Evaluator, SampleGrowth
 from advopt.execution import SerialExecutor
+from advopt.methods.per_point import PerPoint, SampleGrowth
+from advopt.optimizers import RandomSearch
 from advopt.records.result import Status
+from advopt.simulation_batches import BatchSimulator
 
 
 class Counting:
@@ -47,17 +50,32 @@ class MeanShift(DivergenceBase):
 REFERENCE = np.random.default_rng(1).normal(0.0, 1.0, (5_000, 1))
 
 
-def _evaluator(simulator, divergence, **kwargs):
-    settings = dict(seed=7, events_per_point=1_000, chunk_size=400)
-    settings.update(kwargs)
-    return Evaluator(simulator, REFERENCE, divergence, SerialExecutor(), **settings)
+class Batches:
+    """A batch simulator and a method told its batches, as the loop drives them."""
+
+    def __init__(self, simulator, method, fixed=None):
+        self.simulations = BatchSimulator(simulator, SerialExecutor(), seed=7, events_per_point=1_000, chunk_size=400,
+                                          n_features=1, fixed=fixed)
+        self.method = method
+        method.prepare(REFERENCE, None)
+
+    def evaluate(self, iteration, first_index, params, recorded, spare_events=0):
+        pending = self.simulations.begin(iteration, first_index, np.zeros((len(params), 1)), params, recorded,
+                                         simulate_recorded=self.method.simulate_recorded)
+        return self.method.tell(self.simulations.finish(pending, spare_events))
+
+
+def _per_point(simulator, divergence, fixed=None, **method_settings):
+    settings = dict(seed=7, batch_size=2, events_per_point=1_000)
+    settings.update(method_settings)
+    return Batches(simulator, PerPoint(RandomSearch(1, 0), divergence, **settings), fixed)
 
 
 def test_points_are_simulated_in_seeded_chunks_with_fixed_parameters():
     simulator = Counting()
-    evaluator = _evaluator(simulator, MeanShift(), fixed={"width": 1.0})
+    batches = _per_point(simulator, MeanShift(), fixed={"width": 1.0})
     params = [{"mean": 0.0}, {"mean": 0.5}]
-    evaluations = evaluator.evaluate(3, 10, np.zeros((2, 1)), params, {}, spare_events=0)
+    evaluations = batches.evaluate(3, 10, params, {})
     assert [call[1] for call in simulator.calls] == [400, 400, 200] * 2
     expected_seeds = [seeds.task_seed(7, 3, index, seeds.SIMULATION, chunk) for index in (0, 1) for chunk in range(3)]
     assert [call[2] for call in simulator.calls] == expected_seeds
@@ -68,9 +86,9 @@ def test_points_are_simulated_in_seeded_chunks_with_fixed_parameters():
 
 
 def test_failures_are_evaluations_with_their_reason():
-    evaluator = _evaluator(Counting(fail_above=1.0, wide_above=0.5), MeanShift())
+    batches = _per_point(Counting(fail_above=1.0, wide_above=0.5), MeanShift())
     params = [{"mean": 0.0}, {"mean": 0.7}, {"mean": 1.5}]
-    ok, wide, raised = evaluator.evaluate(0, 0, np.zeros((3, 1)), params, {}, spare_events=0)
+    ok, wide, raised = batches.evaluate(0, 0, params, {})
     assert ok.ok
     assert wide.status is Status.FAILED and "2 features, the reference has 1" in wide.reason
     assert raised.status is Status.FAILED and "RuntimeError: too far out" in raised.reason
@@ -79,17 +97,17 @@ def test_failures_are_evaluations_with_their_reason():
 
 def test_each_point_gets_its_share_of_the_reference_or_all_of_it():
     divergence = MeanShift()
-    _evaluator(Counting(), divergence, reference_per_point=2.0).evaluate(0, 0, np.zeros((1, 1)), [{"mean": 0.0}], {}, 0)
+    _per_point(Counting(), divergence, reference_per_point=2.0).evaluate(0, 0, [{"mean": 0.0}], {})
     assert divergence.seen[-1][:2] == (1_000, 2_000)
     divergence.uses_full_reference = True
-    _evaluator(Counting(), divergence, reference_per_point=2.0).evaluate(0, 0, np.zeros((1, 1)), [{"mean": 0.0}], {}, 0)
+    _per_point(Counting(), divergence, reference_per_point=2.0).evaluate(0, 0, [{"mean": 0.0}], {})
     assert divergence.seen[-1][:2] == (1_000, 5_000)
 
 
 def test_growth_doubles_near_points_while_the_budget_allows():
     divergence = MeanShift()
-    evaluator = _evaluator(Counting(), divergence, growth=SampleGrowth(max_events=4_000, tolerance=0.05))
-    near, far = evaluator.evaluate(0, 0, np.zeros((2, 1)), [{"mean": 0.0}, {"mean": 2.0}], {}, spare_events=2_500)
+    batches = _per_point(Counting(), divergence, growth=SampleGrowth(max_events=4_000, tolerance=0.05))
+    near, far = batches.evaluate(0, 0, [{"mean": 0.0}, {"mean": 2.0}], {}, spare_events=2_500)
     assert far.n_events == 1_000  # told apart at once
     assert near.n_events == 2_000  # doubled once; a second doubling (2,000 more) would pass the spare 1,500
     assert sorted(size for size, _, _ in divergence.seen) == [1_000, 1_000, 2_000]
@@ -97,45 +115,44 @@ def test_growth_doubles_near_points_while_the_budget_allows():
 
 def test_recorded_points_are_reused_not_simulated_again():
     simulator = Counting()
-    evaluator = _evaluator(simulator, make_divergence("chi2"))
-    evaluator.divergence.prepare(REFERENCE, None)
+    batches = _per_point(simulator, make_divergence("chi2"))
     params = [{"mean": 0.0}, {"mean": 0.3}]
-    first = evaluator.evaluate(0, 0, np.zeros((2, 1)), params, {}, 0)
+    first = batches.evaluate(0, 0, params, {})
     simulator.calls.clear()
-    again = evaluator.evaluate(0, 0, np.zeros((2, 1)), params, {1: first[1]}, 0)
+    again = batches.evaluate(0, 0, params, {1: first[1]})
     assert {call[0]["mean"] for call in simulator.calls} == {0.0}
     assert again[1] is first[1] and again[0].outcome() == first[0].outcome()
 
 
-class Remembering(DivergenceBase):
-    """A stateful divergence: each point's value is the number of events seen so far."""
+class Remembering:
+    """A method that learns from every point's events: each point's value is the number of
+    events it was told so far."""
 
-    name, upper_bound, stateful = "remembering", 1e9, True
+    simulate_recorded = True
 
     def __init__(self):
         self.events_seen = 0
 
-    def estimate(self, simulated, reference, seed):
-        raise AssertionError("a stateful divergence is given whole batches")
+    def prepare(self, reference, feature_names):
+        pass
 
-    def estimate_batch(self, points, events, iteration):
-        out = []
-        for sample in events:
-            if sample is None:
-                out.append(None)
-                continue
-            self.events_seen += len(sample)
-            out.append(DivergenceEstimate(float(self.events_seen), 1.0, len(sample)))
-        return out
+    def tell(self, batch):
+        evaluations = []
+        for index in range(batch.n_points):
+            failure = batch.failure(index)
+            if failure is None:
+                self.events_seen += len(batch.samples[index].events)
+            evaluations.append(batch.recorded.get(index) or failure
+                               or batch.evaluation(index, float(self.events_seen), 1.0))
+        return evaluations
 
 
-def test_a_stateful_divergence_sees_recorded_points_again_but_keeps_their_records():
+def test_a_method_that_learns_from_every_point_sees_recorded_points_again_but_keeps_their_records():
     simulator = Counting(fail_above=1.0)
-    divergence = Remembering()
-    evaluator = _evaluator(simulator, divergence)
+    batches = Batches(simulator, Remembering())
     params = [{"mean": 0.0}, {"mean": 2.0}, {"mean": 0.5}]
-    first = evaluator.evaluate(0, 0, np.zeros((3, 1)), params, {}, 0)
+    first = batches.evaluate(0, 0, params, {})
     assert [e.ok for e in first] == [True, False, True] and [first[0].value, first[2].value] == [1_000, 2_000]
-    replayed = evaluator.evaluate(0, 0, np.zeros((3, 1)), params, {0: first[0]}, 0)
+    replayed = batches.evaluate(0, 0, params, {0: first[0]})
     assert len(simulator.calls) == 2 * 3 * 3  # every point simulated again: the state needs its events
     assert replayed[0] is first[0] and replayed[2].value == 4_000
