@@ -13,8 +13,3 @@ def check_int_option(field: str, value, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"optimizer.{field}: must be an integer >= {minimum}, got {value!r}")
 
-
-def check_positive_int(field: str, value, allow_zero: bool = False) -> None:
-    """A positive (or, with ``allow_zero``, non-negative) integer; ValueError naming ``field``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (0 if allow_zero else 1):
-        raise ValueError(f"{field}: must be a {'non-negative' if allow_zero else 'positive'} integer, got {value!r}")

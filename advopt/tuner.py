@@ -6,7 +6,6 @@ executor, and runs the one tuning loop (advopt/loop.py) with the run directory
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 import time
@@ -18,7 +17,6 @@ from pathlib import Path
 from advopt.data import Sample, check_sample, load_sample
 from advopt.divergence import Divergence
 from advopt.execution import Executor, as_executor, make_executor
-from advopt.fields import check_positive_int
 from advopt.intervals import make_result
 from advopt.loop import Snapshot, TuneLoop
 from advopt.methods.registry import default_events_per_point, default_route, make_method
@@ -27,6 +25,7 @@ from advopt.records.environment import machine_record, reproducible
 from advopt.records.result import Evaluation, TuneResult
 from advopt.records.run_record import run_record
 from advopt.records.rundir import RESULT_FILE, RunDirectory
+from advopt.settings import check, default, errors_in_argument_terms
 from advopt.simulation_batches import BatchSimulator
 from advopt.simulator import Simulator, as_simulator, default_space, feature_names
 from advopt.simulator import truth as simulator_truth
@@ -35,25 +34,7 @@ from advopt.space import Space
 logger = logging.getLogger(__name__)
 
 
-def _errors_in_argument_terms(function):
-    """A script caller's errors name its own arguments: ValueErrors raised in config terms
-    (``budget.events_per_point: ...``) are re-raised in ``tune()``'s (``events_per_point:
-    ...``), unless the call comes from a config (``config`` given), whose fields they name."""
-
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except ValueError as err:
-            renamed = str(err) if kwargs.get("config") is not None else in_argument_terms(str(err))
-            if renamed == str(err):
-                raise
-            raise ValueError(renamed) from None
-
-    return wrapper
-
-
-@_errors_in_argument_terms
+@errors_in_argument_terms("events")
 def tune(
     simulator,
     reference,
@@ -61,14 +42,14 @@ def tune(
     *,
     optimizer: str | Optimizer | None = None,
     divergence: str | Divergence | None = None,
-    budget: int = 200_000,
+    budget: int = default("budget.events"),
     events_per_point: int | None = None,
     batch_size: int | None = None,
-    workers: int = 1,
+    workers: int = default("execution.workers"),
     backend: Executor | str | None = None,
     execution_options: Mapping | None = None,
     run_dir: str | Path | None = None,
-    seed: int = 0,
+    seed: int = default("seed"),
     truth: Mapping[str, float] | None = None,
     fixed: Mapping[str, float] | None = None,
     optimizer_options: Mapping | None = None,
@@ -77,8 +58,8 @@ def tune(
     reference_features: list[str] | None = None,
     chunk_size: int | None = None,
     max_events_per_point: int | None = None,
-    growth_threshold: float = 0.01,
-    reference_per_point: float = 1.0,
+    growth_threshold: float = default("budget.growth_threshold"),
+    reference_per_point: float = default("reference.per_point"),
     progress: bool | None = None,
     config: Mapping | None = None,
     callback: Callable[[Snapshot], bool | None] | None = None,
@@ -86,14 +67,10 @@ def tune(
 ) -> TuneResult:
     """Tune ``simulator``'s parameters in ``space`` until its events match ``reference``.
 
-    The arguments are the TOML config's fields under one name each (docs/REFERENCE.md, the command
-    line): ``budget`` is ``[budget] events`` and the other ``[budget]`` fields keep their
-    names (``events_per_point``, ``chunk_size``, ``max_events_per_point``,
-    ``growth_threshold``); ``batch_size`` is ``[optimizer] batch_size``; ``workers`` and
-    ``backend`` are ``[execution]``'s, whose other fields go in ``execution_options``;
-    ``X_options`` are the other fields of section ``[X]``; ``reference_per_point`` and
-    ``reference_features`` are ``[reference] per_point`` and ``features``; ``space`` is
-    ``[parameters]``. An error names the argument it is about (a config's, the field).
+    The arguments are the TOML config's fields, each declared once with its default in
+    :mod:`advopt.settings` (the table in docs/REFERENCE.md names the keyword of each field):
+    ``budget`` is ``[budget] events``, ``space`` is ``[parameters]``, ``X_options`` are the
+    other fields of table ``[X]``. An error names the argument it is about (a config's, the field).
 
     simulator: an object with ``simulate(params, n, seed)``, a plain function of that
         signature, a class, or a registered name / ``module:attr`` string.
@@ -150,22 +127,21 @@ def tune(
     if hasattr(sim, "check_space"):
         sim.check_space(space)
     ref = _resolve_reference(reference, sim, reference_features)
-    check_positive_int("budget.events", budget)
+    check("budget.events", budget)
     if divergence is None and divergence_options:  # options for a divergence name one: the default "mlp"
         divergence = "mlp"
     optimizer, divergence = default_route(optimizer, divergence)
     if events_per_point is None:
         events_per_point = default_events_per_point(optimizer, budget, space.dim)
-    check_positive_int("budget.events_per_point", events_per_point)
+    check("budget.events_per_point", events_per_point)
     if batch_size is not None:
-        check_positive_int("optimizer.batch_size", batch_size)
-    check_positive_int("seed", seed, allow_zero=True)
-    if not (isinstance(reference_per_point, (int, float)) and reference_per_point > 0):
-        raise ValueError(f"reference.per_point: must be a number > 0, got {reference_per_point!r}")
+        check("optimizer.batch_size", batch_size)
+    check("seed", seed)
+    check("reference.per_point", reference_per_point)
     if events_per_point > budget:
         raise ValueError(f"budget.events: {budget} events cannot pay for one evaluation of events_per_point={events_per_point}")
     chunk_size = chunk_size or events_per_point
-    check_positive_int("budget.chunk_size", chunk_size)
+    check("budget.chunk_size", chunk_size)
     if truth is not None:
         truth = {name: float(truth[name]) for name in space.names if name in truth}
 
@@ -178,8 +154,10 @@ def tune(
     run = RunDirectory(run_dir) if run_dir is not None else None
     recorded: list[Evaluation] = []
     if run is not None:
-        record = run_record(config, sim, space, fixed, method, ref, budget, events_per_point, built.batch_size, seed, truth,
-                            reference_per_point, built.options, chunk_size, built.growth)
+        record = run_record(config, sim=sim, space=space, fixed=fixed, method=method, ref=ref, budget=budget,
+                            events_per_point=events_per_point, batch_size=built.batch_size, seed=seed, truth=truth,
+                            reference_per_point=reference_per_point, optimizer_options=built.options,
+                            chunk_size=chunk_size, growth=built.growth)
         recorded = run.resume(record) if resume else run.start(record)
         differing = run.record_environment(machine_record())
         if differing:
@@ -205,34 +183,6 @@ def tune(
     if run is not None:
         result.save(run.path / RESULT_FILE)
     return result
-
-
-_ARGUMENT_FOR_FIELD = {
-    "budget.events": "budget", "parameters": "space", "optimizer.batch_size": "batch_size",
-    "optimizer.kind": "optimizer", "divergence.kind": "divergence",
-    "execution.workers": "workers", "execution.backend": "backend",
-    "reference.per_point": "reference_per_point", "reference.features": "reference_features",
-}
-_OPTIONS_OF_SECTION = {"optimizer": "optimizer_options", "divergence": "divergence_options",
-                       "execution": "execution_options", "simulator.options": "simulator_options"}
-
-
-def in_argument_terms(message: str) -> str:
-    """A one-line error whose leading field is a config path (``section.field: ...``), with
-    that field as ``tune()``'s argument: ``budget.X`` -> ``X``, the other fields of a section
-    -> ``SECTION_options['X']``; any other message as it is."""
-    field, colon, rest = message.partition(": ")
-    if not colon or " " in field:
-        return message
-    if field in _ARGUMENT_FOR_FIELD:
-        return f"{_ARGUMENT_FOR_FIELD[field]}: {rest}"
-    if field.startswith("budget."):
-        return f"{field.removeprefix('budget.')}: {rest}"
-    for section, argument in sorted(_OPTIONS_OF_SECTION.items(), key=lambda item: -len(item[0])):
-        if field.startswith(section + "."):
-            keys = field.removeprefix(section + ".").split(".")
-            return f"{argument}{''.join(f'[{key!r}]' for key in keys)}: {rest}"
-    return message
 
 
 # -- input resolution ----------------------------------------------------------------------------

@@ -107,15 +107,15 @@ def main() -> None:
 
     for seed in range(args.seeds):
         if f"tune_{seed}" not in stages:
-            result = tune_histograms(simulator, fitted, space, budget=args.budget, seed=seed, n_workers=args.workers,
+            result = tune_histograms(simulator, fitted, space, budget=args.budget, seed=seed, workers=args.workers,
                                      rounds=args.rounds, progress=True, run_dir=run_dir(f"tune_{seed}"),
                                      resume=resumable(f"tune_{seed}"))
             stages[f"tune_{seed}"] = result.to_dict()
             save()
             print(result.summary(), flush=True)
     if not args.skip_bayes and "bayes" not in stages:
-        result = tune_histograms(simulator, fitted, space, budget=args.budget, seed=0, n_workers=args.workers,
-                                 method="bayes", run_dir=run_dir("bayes"), resume=resumable("bayes"))
+        result = tune_histograms(simulator, fitted, space, budget=args.budget, seed=0, workers=args.workers,
+                                 optimizer="bayes", run_dir=run_dir("bayes"), resume=resumable("bayes"))
         stages["bayes"] = result.to_dict()
         save()
     points = {"monash": simulator.start_values(SPACE), "study_best": STUDY_BEST}

@@ -58,7 +58,7 @@ def run(seeds: int, budget: int, rows: list[str]) -> dict:
             records = []
             for seed in range(seeds):
                 result = tune_histograms(ToySpectra(), reference(Path(tmp), seed, shape, row == "independent"), space,
-                                         budget=budget, seed=seed, method=method)
+                                         budget=budget, seed=seed, optimizer=method)
                 record = {"seed": seed, "params": result.params, "intervals": result.intervals, "status": result.status,
                           "chi2": result.chi2, "ndf": result.ndf, "p_value": result.p_value,
                           "misfit_scale": result.misfit_scale}

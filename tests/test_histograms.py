@@ -140,7 +140,7 @@ def test_same_seed_same_result_with_one_or_two_workers(tmp_path):
     reference = HistogramReference.load(toy_reference(tmp_path))
     space = Space.from_dict(ToySpectra.default_space)
     one = tune_histograms(ToySpectra(), reference, space, budget=100_000, rounds=2, seed=5)
-    two = tune_histograms(ToySpectra(), reference, space, budget=100_000, rounds=2, seed=5, n_workers=2)
+    two = tune_histograms(ToySpectra(), reference, space, budget=100_000, rounds=2, seed=5, workers=2)
     assert one.params == two.params and one.chi2 == two.chi2
 
 
@@ -218,7 +218,7 @@ def test_pythia_alpha_s_tuned_to_aleph_event_shapes(tmp_path):
 
     reference = HistogramReference.load(ALEPH, include=["*/d03-*", "*/d07-*"])
     space = Space.from_dict({"TimeShower:alphaSvalue": (0.06, 0.25)})
-    result = tune_histograms(PythiaEE(sqrt_s=91.2), reference, space, budget=120_000, rounds=3, seed=4, n_workers=2,
+    result = tune_histograms(PythiaEE(sqrt_s=91.2), reference, space, budget=120_000, rounds=3, seed=4, workers=2,
                              run_dir=tmp_path / "run")
     alpha_s = result.params["TimeShower:alphaSvalue"]
     low, high = result.intervals["TimeShower:alphaSvalue"]

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from advopt.settings import check
+
 
 @dataclass(frozen=True)
 class SimulationTask:
@@ -104,8 +106,8 @@ def with_timeout(tasks: Iterable[SimulationTask], timeout: float | None) -> list
 
 
 def check_timeout(timeout) -> None:
-    if timeout is not None and not (isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0):
-        raise ValueError(f"execution.task_timeout: must be a positive number of seconds, got {timeout!r}")
+    if timeout is not None:
+        check("execution.task_timeout", timeout)
 
 
 def check_no_options(backend: str, options: Mapping, allowed: set[str] = frozenset()) -> None:
@@ -115,13 +117,11 @@ def check_no_options(backend: str, options: Mapping, allowed: set[str] = frozens
 
 
 def check_workers(n_workers) -> None:
-    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
-        raise ValueError(f"execution.workers: must be a positive integer, got {n_workers!r}")
+    check("execution.workers", n_workers)
 
 
 def check_retries(retries) -> None:
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise ValueError(f"execution.retries: must be a non-negative integer, got {retries!r}")
+    check("execution.retries", retries)
 
 
 def first_line(err: BaseException) -> str:

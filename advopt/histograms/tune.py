@@ -19,7 +19,7 @@ route's moment fit with the measurement's own summaries instead of learnt ones:
 4. the estimate and the start (the simulator's defaults, e.g. Monash) are simulated once
    more for the chi-square per histogram, the pulls and the report.
 
-``method="bayes"`` runs the chi-square + Bayesian optimisation route (scikit-optimize's GP)
+``optimizer="bayes"`` runs the chi-square + Bayesian optimisation route (scikit-optimize's GP)
 on the same histograms and budget, for comparison: each point is simulated and scored by the
 chi-square with data and simulation errors in quadrature.
 """
@@ -43,11 +43,12 @@ from advopt.histograms.reference import HistogramReference
 from advopt.histograms.result import HistogramTuneResult, histogram_chi2, write_simulated
 from advopt.histograms.rounds import EDGE, moment_rounds
 from advopt.histograms.simulation import HistogramJob, SimulatedHistograms, check_simulator, run_fills
+from advopt.settings import check, default, errors_in_argument_terms
+from advopt.simulator import get_simulator
 from advopt.space import Space
 
 logger = logging.getLogger(__name__)
 
-ROUNDS = 4
 FINAL_SHARE = 0.1  # of the budget, for the tuned point and the start (report, chi-square per histogram)
 FINAL_POINT = 3  # seed purpose of the final simulations (advopt/seeds.py keys)
 
@@ -84,9 +85,13 @@ def resolve_analyses(analyses) -> list:
     return [get_analysis(a) if isinstance(a, str) else check_analysis(a) for a in analyses]
 
 
-def tune_histograms(simulator, reference: HistogramReference, space: Space, analyses=None, *, budget: int = 5_000_000,
-                    rounds: int = ROUNDS, method: str = "moments", seed: int = 0, n_workers: int = 1,
-                    backend: str | None = None, execution: Mapping | None = None, start: Mapping[str, float] | None = None,
+@errors_in_argument_terms("histograms")
+def tune_histograms(simulator, reference: HistogramReference, space: Space, analyses=None, *,
+                    budget: int = default("budget.events", "histograms"), rounds: int = default("optimizer.rounds"),
+                    optimizer: str = default("optimizer.kind", "histograms"), seed: int = default("seed"),
+                    workers: int = default("execution.workers"), backend: str | None = None,
+                    execution_options: Mapping | None = None, simulator_options: Mapping | None = None,
+                    start: Mapping[str, float] | None = None,
                     fixed: Mapping[str, float] | None = None, run_dir: str | Path | None = None,
                     resume: bool = False, config: Mapping | None = None, config_dir: str | None = None,
                     progress: bool = False) -> HistogramTuneResult:
@@ -96,21 +101,28 @@ def tune_histograms(simulator, reference: HistogramReference, space: Space, anal
     (``fills/``), with ``history.jsonl``; ``resume=True`` replays a stopped run, taking every
     point already simulated from its file (same seed, same points, same result). ``config``
     (a TOML configuration as a dict) and ``config_dir`` (where its relative paths were read
-    from) are recorded for ``advopt resume``."""
+    from) are recorded for ``advopt resume``. ``simulator`` is an object or, as for ``tune()``,
+    a registered name or ``module:attr`` with ``simulator_options``. The keywords are the config's fields, declared
+    with their defaults in :mod:`advopt.settings` (``optimizer`` is ``[optimizer] kind``:
+    ``moments`` or ``bayes``)."""
+    if isinstance(simulator, str):  # a registered name or module:attr, with its options
+        simulator = get_simulator(simulator, **dict(simulator_options or {}))
+    elif simulator_options:
+        raise ValueError("simulator.options: options go with a simulator's name, not a built simulator")
     check_simulator(simulator)
     analyses = resolve_analyses(analyses if analyses is not None else reference.analyses())
     booking, kinds = book(reference, analyses)
-    if method not in ("moments", "bayes"):
-        raise ValueError(f"method: unknown {method!r}; choose moments or bayes")
-    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1000:
-        raise ValueError(f"budget: must be a whole number of events >= 1000, got {budget!r}")
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
-        raise ValueError(f"rounds: must be a positive integer, got {rounds!r}")
+    if optimizer not in ("moments", "bayes"):
+        raise ValueError(f"optimizer.kind: unknown {optimizer!r}; choose moments or bayes")
+    if check("budget.events", budget) < 1000:  # the final simulations and every round's halves need events
+        raise ValueError(f"budget.events: must be at least 1000 events, got {budget!r}")
+    check("optimizer.rounds", rounds)
+    check("seed", seed)
     fixed = dict(fixed or {})
     start = dict(start if start is not None else _defaults(simulator, space))
     job = HistogramJob(simulator, tuple(analyses), booking)
-    executor = make_executor(n_workers, backend, **dict(execution or {}))
-    settings = {"space": space.to_dict(), "fixed": fixed, "budget": budget, "rounds": rounds, "method": method,
+    executor = make_executor(workers, backend, **dict(execution_options or {}))
+    settings = {"space": space.to_dict(), "fixed": fixed, "budget": budget, "rounds": rounds, "method": optimizer,
                 "seed": seed, "histograms": list(reference.paths), "analyses": [a.name for a in analyses]}
     try:
         run = _Run(job, kinds, reference, space, fixed, executor, seed, run_dir, progress)
@@ -122,11 +134,11 @@ def tune_histograms(simulator, reference: HistogramReference, space: Space, anal
     started = time.perf_counter()
     try:
         tuning = budget - 2 * int(budget * FINAL_SHARE)
-        estimate = moment_rounds(run, tuning, rounds) if method == "moments" else run.bayes(tuning, rounds)
+        estimate = moment_rounds(run, tuning, rounds) if optimizer == "moments" else run.bayes(tuning, rounds)
         finals = run.simulate([space.from_unit(estimate["point"]), start], int(budget * FINAL_SHARE), FINAL_POINT)
     finally:
         executor.close()
-    result = run.result(estimate, finals, start, method, budget, time.perf_counter() - started)
+    result = run.result(estimate, finals, start, optimizer, budget, time.perf_counter() - started)
     if run_dir is not None:
         run.save(result, finals)
     return result

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from advopt.avo.method import make_variational
 from advopt.divergence import make_divergence
 from advopt.divergence.base import with_defaults as with_divergence_defaults
-from advopt.fields import check_positive_int
 from advopt.methods.base import Method
 from advopt.methods.per_point import PerPoint, SampleGrowth
 from advopt.optimizers import OPTIMIZERS, make_optimizer, planned_options
 from advopt.optimizers.base import with_defaults as with_optimizer_defaults
 from advopt.pooled.design import events_per_point as pooled_events_per_point
 from advopt.pooled.estimator import PooledOptimizer
+from advopt.settings import check
 
 METHODS = ("pooled", *OPTIMIZERS, "variational")
 DEFAULT_BATCH_SIZE = 2
@@ -114,10 +114,33 @@ def _growth(max_events, tolerance, events_per_point, divergence) -> SampleGrowth
     """The adaptive sample-size rule, checked; None when ``max_events_per_point`` is not set."""
     if max_events is None:
         return None
-    check_positive_int("budget.max_events_per_point", max_events)
+    check("budget.max_events_per_point", max_events)
     if max_events < events_per_point:
         raise ValueError(f"budget.max_events_per_point: {max_events} is below events_per_point={events_per_point}")
-    if not (isinstance(tolerance, (int, float)) and tolerance > 0):
-        raise ValueError(f"budget.growth_threshold: must be a positive number (the divergence's units), got {tolerance!r}")
+    check("budget.growth_threshold", tolerance)
     return SampleGrowth(int(max_events), float(tolerance), float(divergence.agreement_value))
 
+
+
+def kind_options() -> dict[str, dict[str, dict[str, object]]]:
+    """Each method's and each divergence's own options with their defaults, as their classes
+    declare them (for the configuration reference): {"optimizer" | "divergence": {kind: {option: default}}}."""
+    import inspect
+    import typing
+
+    from advopt.avo.proposal import VariationalOptimizer
+    from advopt.divergence import DIVERGENCES
+
+    set_by_the_run = {"self", "dim", "seed", "upper_bound", "total_points", "space"}
+
+    def options(build) -> dict[str, object]:
+        parameters = inspect.signature(build).parameters
+        if all(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):  # a preset: its class's options
+            return {k: v for k, v in options(typing.get_type_hints(build)["return"]).items() if k != "schedule"}
+        return {name: (None if p.default is inspect.Parameter.empty else p.default)
+                for name, p in parameters.items()
+                if name not in set_by_the_run and p.kind is not inspect.Parameter.VAR_KEYWORD}
+
+    methods = {"pooled": PooledOptimizer, **OPTIMIZERS, "variational": VariationalOptimizer}
+    return {"optimizer": {kind: options(build) for kind, build in methods.items()},
+            "divergence": {kind: options(build) for kind, build in DIVERGENCES.items()}}

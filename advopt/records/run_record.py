@@ -14,9 +14,10 @@ from collections.abc import Mapping
 import numpy as np
 
 
-def run_record(config, sim, space, fixed, method, ref, budget, events_per_point, batch_size, seed, truth,
+def run_record(config, *, sim, space, fixed, method, ref, budget, events_per_point, batch_size, seed, truth,
                reference_per_point, optimizer_options: dict, chunk_size: int, growth) -> dict:
-    """{"config": the TOML config (if any), "resolved": the resolved settings}."""
+    """{"config": the TOML config (if any), "resolved": the resolved settings}: each named as
+    the run resolved it (``sim`` the simulator, ``method`` the method, ``ref`` the reference sample)."""
     resolved = {
         "simulator": describe(sim), "space": space.to_dict(), "fixed": fixed, "optimizer": method.name,
         "divergence": method.divergence_name,
