@@ -55,6 +55,13 @@ class HeteroscedasticGP(GaussianProcessRegressor):
         return super().fit(X, y)
 
 
+def surrogate_kernel(dim: int):
+    """The Gaussian process's kernel over the unit cube: Matern 5/2 with one length scale per
+    parameter, scaled (the report's surface plot fits the same)."""
+    return ConstantKernel(1.0, (0.01, 1000.0)) * Matern(length_scale=np.full(dim, 0.3), length_scale_bounds=(0.02, 10.0),
+                                                        nu=2.5)
+
+
 class BayesOptimizer(OptimizerBase):
     """Gaussian-process Bayesian optimisation over the unit cube.
 
@@ -84,8 +91,7 @@ class BayesOptimizer(OptimizerBase):
         # An optional first point (unit cube), e.g. the tune a physicist starts from.
         self._start = None if start is None else np.clip(np.asarray(start, dtype=float).reshape(dim), 0.0, 1.0)
         self.n_posterior_samples = n_posterior_samples
-        kernel = ConstantKernel(1.0, (0.01, 1000.0)) * Matern(length_scale=np.full(dim, 0.3), length_scale_bounds=(0.02, 10.0), nu=2.5)
-        self._gp = HeteroscedasticGP(kernel=kernel, normalize_y=True, noise="gaussian", n_restarts_optimizer=1,
+        self._gp = HeteroscedasticGP(kernel=surrogate_kernel(dim), normalize_y=True, noise="gaussian", n_restarts_optimizer=1,
                                      random_state=seed, noise_variances=[])
         with _quiet_sobol():
             self._skopt = SkoptOptimizer(

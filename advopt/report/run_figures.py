@@ -287,11 +287,11 @@ def _fit_gp(units, values, variances, seed: int):
     np = numpy_module()
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.gaussian_process import GaussianProcessRegressor
-    from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+    from skopt.learning.gaussian_process.kernels import WhiteKernel  # skopt's, as the optimiser's kernel is
 
-    dim = units.shape[1]
-    kernel = (ConstantKernel(1.0, (0.01, 1000.0)) * Matern(length_scale=np.full(dim, 0.3), length_scale_bounds=(0.02, 10.0), nu=2.5)
-              + WhiteKernel(1e-3, (1e-6, 1e-1)))
+    from advopt.optimizers.bayes import surrogate_kernel
+
+    kernel = surrogate_kernel(units.shape[1]) + WhiteKernel(1e-3, (1e-6, 1e-1))
     scale = values.var() if values.var() > 0 else 1.0
     gp = GaussianProcessRegressor(kernel=kernel, alpha=np.maximum(variances / scale, 1e-10), normalize_y=True,
                                   n_restarts_optimizer=2, random_state=seed % 2**32)
