@@ -55,6 +55,8 @@ class Variational:
                               "proposal_sd": physical_sd(self.space, mean, sd)})
 
     def tell(self, batch: SimulatedBatch) -> list[Evaluation]:
+        """The critic scores every draw (a recorded one again, for its state) and trains; the
+        proposal steps on the draws' generator losses."""
         failures = [batch.failure(index) for index in range(batch.n_points)]
         started = time.perf_counter()
         estimates = self.critic.score_and_train([None if failure is not None else batch.samples[index].events

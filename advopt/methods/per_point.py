@@ -81,6 +81,9 @@ class PerPoint:
         return Asked(self.optimizer.ask(n))
 
     def tell(self, batch: SimulatedBatch) -> list[Evaluation]:
+        """Each simulated point's divergence (grown where the rule says), a recorded point's
+        record as it is; the optimiser is told them all (as it models them: logs for a
+        divergence spanning decades)."""
         fresh = {index: self._estimate(batch, index, sample) for index, sample in batch.samples.items()}
         if self.growth is not None:
             spare = batch.spare_events - sum(e.n_events - self.events_per_point for e in batch.recorded.values())
