@@ -69,12 +69,18 @@ def tune_arguments(config: Mapping, overrides: Mapping | None = None) -> dict:
     tables = read_tables(config, "events")
     simulator = as_simulator(str(tables["simulator"]["name"]), **tables["simulator"]["options"])
     space = space_from_config(config, simulator)
-    reference, known_truth = _reference(config, tables["reference"], simulator, space)
-    arguments = keyword_arguments({table: values for table, values in tables.items()
-                                   if table not in FREE_TABLES and table != "simulator"})  # resolved here
+    reference, known_truth = _reference(tables, simulator, space)
+    arguments = keywords_of(tables)
     arguments.update(simulator=simulator, reference=reference, space=space, truth=known_truth,
                      fixed=tables["fixed"], config=dict(config), **overrides)
     return arguments
+
+
+def keywords_of(tables: Mapping[str, dict]) -> dict:
+    """The keywords the checked tables name (:func:`advopt.settings.keyword_arguments`); the
+    simulator, the space and the fixed values are resolved by the reader itself."""
+    return keyword_arguments({table: values for table, values in tables.items()
+                              if table not in FREE_TABLES and table != "simulator"})
 
 
 def space_from_config(config: Mapping, simulator) -> Space:
@@ -97,7 +103,8 @@ def space_from_config(config: Mapping, simulator) -> Space:
         raise ConfigError(f"parameters: {err}") from None
 
 
-def _reference(config: Mapping, table: Mapping, simulator, space: Space) -> tuple[Sample, dict | None]:
+def _reference(tables: Mapping[str, dict], simulator, space: Space) -> tuple[Sample, dict | None]:
+    table = tables["reference"]
     if "path" in table and "simulate_at" in table:
         raise ConfigError("reference: give either 'path' or 'simulate_at', not both")
     if "path" in table:
@@ -107,7 +114,7 @@ def _reference(config: Mapping, table: Mapping, simulator, space: Space) -> tupl
     if "simulate_at" not in table:
         raise ConfigError("reference: give 'path' (a data file) or 'simulate_at' (pseudo-data at known parameters)")
     at = table["simulate_at"]
-    fixed = config_table(config, "fixed")
+    fixed = tables["fixed"]
     if at == "truth":
         at = truth(simulator)
         if at is None:
@@ -116,7 +123,7 @@ def _reference(config: Mapping, table: Mapping, simulator, space: Space) -> tupl
     if not isinstance(at, Mapping):
         raise ConfigError(f"reference.simulate_at: expected 'truth' or a table of parameter values, got {at!r}")
     events = table.get("events", default("reference.events"))
-    seed = table.get("seed", task_seed(config.get("seed", default("seed")), 0, 0, CONFIG_REFERENCE))
+    seed = table.get("seed", task_seed(tables[""].get("seed", default("seed")), 0, 0, CONFIG_REFERENCE))
     data = simulator.simulate({**fixed, **dict(at)}, events, seed)  # [fixed] held as the tune holds it
     known = {name: float(at[name]) for name in space.names if name in at}
     return check_sample(data, feature_names(simulator), what="reference (simulate_at)"), known

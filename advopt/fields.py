@@ -12,4 +12,3 @@ def check_int_option(field: str, value, minimum: int) -> None:
     """An integer optimiser option of at least ``minimum``; ValueError naming ``optimizer.FIELD``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"optimizer.{field}: must be an integer >= {minimum}, got {value!r}")
-

@@ -22,7 +22,6 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-
 from advopt.records.result import Evaluation
 from advopt.simulation_batches import PendingBatch
 
@@ -67,8 +66,7 @@ class TuneLoop:
         re-used instead of simulated and counted again.
 
         When the method's next points do not depend on the batch in hand (``asks_ahead``),
-        the next batch is asked and simulated while the driver
-        estimates and tells this one; the order of asks and tells is the same on every run,
+        the next batch is asked and simulated while the driver tells the method this one; the order of asks and tells is the same on every run,
         so the history does not depend on timing."""
         by_iteration = _by_iteration(recorded or [])
         bar = _progress_bar(self.budget) if progress else None

@@ -81,9 +81,19 @@ class SimulatedBatch:
             return self.evaluation(index, math.nan, math.nan, status=Status.FAILED, reason=reason, sample=sample)
         return None
 
-    def good_events(self, index: int) -> np.ndarray | None:
-        """Batch member ``index``'s events, or None where they failed."""
-        return None if self.failure(index) is not None else self.samples[index].events
+    def events(self) -> list[np.ndarray | None]:
+        """Every point's events, None where its simulation failed: what a method that learns
+        from every point's events (``simulate_recorded``) is told."""
+        return [None if self.failure(index) is not None else self.samples[index].events for index in range(self.n_points)]
+
+    def evaluations(self, estimates: list[tuple[float, float, dict] | None], train_seconds: float) -> list[Evaluation]:
+        """The batch's evaluations from one ``(value, stderr, details)`` per point (None where
+        its simulation failed, as in :meth:`events`): a recorded point keeps its record, a
+        failed one gets its failure."""
+        return [self.recorded[index] if index in self.recorded
+                else self.failure(index) if estimate is None
+                else self.evaluation(index, estimate[0], estimate[1], train_seconds=train_seconds, details=estimate[2])
+                for index, estimate in enumerate(estimates)]
 
     def evaluation(self, index: int, value: float, stderr: float, *, status: Status = Status.OK, reason: str = "",
                    train_seconds: float = 0.0, details: dict | None = None, sample: PointSample | None = None) -> Evaluation:

@@ -13,7 +13,6 @@ import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-
 from advopt.data import Sample, check_sample, load_sample
 from advopt.divergence import Divergence
 from advopt.execution import Executor, as_executor, make_executor

@@ -57,20 +57,11 @@ class Variational:
     def tell(self, batch: SimulatedBatch) -> list[Evaluation]:
         """The critic scores every draw (a recorded one again, for its state) and trains; the
         proposal steps on the draws' generator losses."""
-        failures = [batch.failure(index) for index in range(batch.n_points)]
         started = time.perf_counter()
-        estimates = self.critic.score_and_train([None if failure is not None else batch.samples[index].events
-                                                 for index, failure in enumerate(failures)], batch.iteration)
+        estimates = self.critic.score_and_train(batch.events(), batch.iteration)
         train_seconds = (time.perf_counter() - started) / batch.n_points
-        evaluations = []
-        for index, (failure, estimate) in enumerate(zip(failures, estimates)):
-            if index in batch.recorded:
-                evaluations.append(batch.recorded[index])
-            elif failure is not None:
-                evaluations.append(failure)
-            else:
-                evaluations.append(batch.evaluation(index, estimate.value, estimate.stderr, train_seconds=train_seconds,
-                                                    details=estimate.details))
+        evaluations = batch.evaluations([None if e is None else (e.value, e.stderr, e.details) for e in estimates],
+                                        train_seconds)
         losses = np.array([e.details["generator_loss"] if e.ok else np.nan for e in evaluations], dtype=float)
         self.proposal.tell(batch.points, losses, np.array([e.stderr for e in evaluations], dtype=float),
                            np.array([e.ok for e in evaluations]))

@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
-from advopt.config import ConfigError, config_table, read_tables, space_from_config
+from advopt.config import ConfigError, config_table, keywords_of, read_tables, space_from_config
 from advopt.histograms.reference import HistogramReference
-from advopt.settings import FREE_TABLES, default, keyword_arguments
+from advopt.settings import default
 from advopt.simulator import as_simulator
 
 
@@ -62,8 +62,7 @@ def histogram_tune_arguments(config: Mapping, overrides: Mapping | None = None, 
                                         include=table.get("include", default("reference.include")),
                                         exclude=table.get("exclude", default("reference.exclude")),
                                         min_bins=table.get("min_bins", default("reference.min_bins")), weights=weights)
-    arguments = keyword_arguments({name: values for name, values in tables.items()
-                                   if name not in FREE_TABLES and name not in ("simulator", "reference")})
+    arguments = keywords_of(tables)
     arguments.update(simulator=simulator, reference=reference, space=space, analyses=table.get("analyses"),
                      fixed=tables["fixed"], **overrides)
     return arguments

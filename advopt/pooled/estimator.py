@@ -161,14 +161,10 @@ class PooledOptimizer:
     def tell(self, batch: SimulatedBatch) -> list[Evaluation]:
         """Every point's events (a recorded point's again, for the pool), its evaluation the
         distance to the reference; a recorded point keeps its record."""
-        failures = [batch.failure(index) for index in range(batch.n_points)]
         started = time.perf_counter()
-        told = self.tell_events(batch.points, [None if failure is not None else batch.samples[index].events
-                                               for index, failure in enumerate(failures)])
+        told = self.tell_events(batch.points, batch.events())
         train_seconds = (time.perf_counter() - started) / batch.n_points
-        return [batch.recorded[index] if index in batch.recorded else failure if failure is not None
-                else batch.evaluation(index, *told[index], train_seconds=train_seconds)
-                for index, failure in enumerate(failures)]
+        return batch.evaluations([None if t is None else (*t, {}) for t in told], train_seconds)
 
     def tell_events(self, points: np.ndarray, events: list[np.ndarray | None]) -> list[tuple[float, float] | None]:
         """Take each point's events (None for a failed simulation). Returns, per point, its
