@@ -95,6 +95,9 @@ class HistogramTuneResult:
         if self.misfit_scale > 1:
             lines.append(f"the simulator does not describe the data within their errors (model chi2/ndf "
                          f"{self.misfit_scale:.2f}): intervals are scaled by sqrt of that")
+        if self.rounds and not self.rounds[-1].get("model_noise_measured", True):
+            lines.append(f"the model's own noise could not be measured ({self.rounds[-1]['model_noise_refits']} "
+                         "refits succeeded): the intervals carry the data's errors only")
         worst = sorted(self.chi2_per_histogram.items(), key=lambda kv: -kv[1] if math.isfinite(kv[1]) else 0)[:5]
         lines.append("largest chi2 per histogram: " + ", ".join(f"{p} {c:.1f}/{self.n_bins_per_histogram[p]}" for p, c in worst))
         lines.append(f"{self.n_events} events simulated ({self.n_failed} failed simulations), {self.wall_seconds:.0f} s")

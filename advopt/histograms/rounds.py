@@ -22,7 +22,7 @@ _SIGMAS = 3.0  # a round's box: this many sd of the last estimate either side
 _SHRINK_AT_MOST = 4.0
 _MIN_HALF_WIDTH = 0.01
 EDGE = 1e-6
-HALF_SAMPLES = 20  # refits of the last box with half of each point's events, for the model's own noise
+RESAMPLES = 20  # bootstrap refits of the estimate's box, for the model's own noise
 
 
 def moment_rounds(run, budget: int, rounds: int) -> dict:
@@ -54,9 +54,31 @@ def moment_rounds(run, budget: int, rounds: int) -> dict:
             print(f"round {r}: {fit['n_points']} points, model chi2 {fit['chi2']:.1f} at {run.space.from_unit(fit['point'])}", flush=True)
         centre, half = fit["point"], new_half
     if len(boxes) > 1:
-        _measure_information(run, *boxes[-2], fit)
+        fit, (low, high) = _final_fit(run, boxes[-2], boxes[-1], fit)
+        run.rounds[-1]["estimate_box"] = "the round before's" if fit["box"] is boxes[-2] else "the last"
     fit["covariance"] = fit["covariance"] + _model_noise(run, low, high, fit)
+    run.rounds[-1]["model_noise_refits"] = fit["resamples"]
+    run.rounds[-1]["model_noise_measured"] = fit["resamples"] >= RESAMPLES // 2
     return fit
+
+
+def _final_fit(run, wider, last, fit) -> tuple[dict, tuple]:
+    """The estimate and the box whose points make it. The last box's, unless it holds a
+    parameter (its data there are below the slopes' noise) that the round before's wider
+    box constrains: holding it would keep the round before's value of it, measured on that
+    round's points only, with no share of the model's noise, and move the parameters
+    correlated with it to make up (measured on ALEPH: pTmin held in the last round by two
+    seeds of three, which then disagreed in pTmin and bLund by 2-2.5 sd). The wider box's
+    fit, over all the points in it (the last round's included), then makes the estimate.
+    Otherwise the last box's fit stands, with the wider box's information where that
+    measures more directions (:func:`_measure_information`)."""
+    wide = _fit_in(run, *wider, fit["point"])
+    if set(fit["held"]) - set(wide["held"]):
+        wide["box"] = wider
+        return wide, wider
+    _measure_information(run, *wider, fit)
+    fit["box"] = last
+    return fit, last
 
 
 def _measure_information(run, low, high, fit) -> None:
@@ -78,26 +100,26 @@ def _rank(information: np.ndarray) -> int:
 
 
 def _model_noise(run, low, high, fit) -> np.ndarray:
-    """The estimate's covariance from the model's own noise, by half-sampling: every
-    point of the last box was simulated as two independent halves; the model is refitted
-    with one half of each point, chosen at random, and the chi-square minimised again.
-    The estimates' covariance over such refits, halved (each used half the events), is
-    that of the estimate from the model's noise: with the correlations between bins that
-    the same events fill, which per-bin variances in the chi-square cannot carry."""
-    inside = np.array([i for i in _in_box(run, low, high) if len(run.samples[i].halves) == 2], dtype=int)
+    """The estimate's covariance from the model's own noise, by a pairs bootstrap: the
+    box's points are drawn again with replacement, the model refitted and the chi-square
+    minimised again; the estimates' covariance over the refits. It carries the simulation's
+    noise with the correlations between bins that the same events fill (which per-bin
+    variances in the chi-square cannot carry) and the design's share (which points the box
+    happened to get), which refits on the same points cannot."""
+    inside = _in_box(run, low, high)
     active = np.array([name not in fit["held"] for name in run.space.names])
     rng = np.random.default_rng([run.seed, seeds.POOLED_RESAMPLING])
     estimates = []
-    for _ in range(HALF_SAMPLES):
-        choice = rng.integers(0, 2, len(inside))
-        halves = {int(i): run.samples[i].halves[c] for i, c in zip(inside, choice)}
+    for _ in range(RESAMPLES):
         try:
-            estimates.append(_fit_subspace(run, low, high, fit["point"], active, inside, halves)["point"])
+            estimates.append(_fit_subspace(run, low, high, fit["point"], active, rng.choice(inside, len(inside)))["point"])
         except (ValueError, RuntimeError, np.linalg.LinAlgError):
             continue
-    if len(estimates) < HALF_SAMPLES // 2:
+    fit["resamples"] = len(estimates)
+    if len(estimates) < RESAMPLES // 2:
+        # too few refits to measure the model's noise: the interval is the data's alone (result.json says so)
         return np.zeros((run.space.dim,) * 2)
-    return 0.5 * np.atleast_2d(np.cov(np.array(estimates), rowvar=False))
+    return np.atleast_2d(np.cov(np.array(estimates), rowvar=False))
 
 
 def _fit_in(run, low: np.ndarray, high: np.ndarray, previous: np.ndarray) -> dict:
@@ -112,9 +134,9 @@ def _fit_in(run, low: np.ndarray, high: np.ndarray, previous: np.ndarray) -> dic
     return fit
 
 
-def _fit_subspace(run, low, high, previous, active, pick=None, halves=None) -> dict:
-    """The fit over the points ``pick`` (default: those in the box); ``halves`` replaces
-    a point's values by one half of its events' (half-sampling)."""
+def _fit_subspace(run, low, high, previous, active, pick=None) -> dict:
+    """The fit over the points ``pick`` (default: those in the box; a bootstrap's draw may
+    repeat a point)."""
     points = np.array(run.points)
     if pick is None:
         pick = _in_box(run, low, high)
@@ -125,8 +147,8 @@ def _fit_subspace(run, low, high, previous, active, pick=None, halves=None) -> d
     at = points[pick][:, active]
     lo, hi = low[active], high[active]
     centre, half = 0.5 * (lo + hi), np.maximum(0.5 * (hi - lo), 1e-9)
-    values = np.array([halves[int(i)] if halves else s.values for i, s in zip(pick, samples)])
-    events = np.array([s.n_events / 2 if halves else s.n_events for s in samples])
+    values = np.array([s.values for s in samples])
+    events = np.array([s.n_events for s in samples])
     model = fit_bins(at, values, np.array([s.per_event_variance for s in samples]), events, centre, half, DEGREE)
     scores = np.sum(run.weights * (run.data - model.predict(at)) ** 2 / run.data_variance, axis=1)
     held = np.clip(previous, low, high)

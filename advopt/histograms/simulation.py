@@ -28,38 +28,29 @@ class HistogramJob:
 
 
 def run_fills(job: HistogramJob, task: SimulationTask) -> SimulationOutcome:
-    """Fill the booked bins with ``task.n`` events, as two independent halves (the second
-    with a seed derived from the task's): the outcome's two rows are the halves'
-    ``Fills.to_array()``. The halves are what measures the model's own noise (the fit
-    refits with one half of each point, chosen at random); together they are the point."""
+    """Fill the booked bins with ``task.n`` events: the outcome's one row is the
+    ``Fills.to_array()`` of the point."""
     started = time.perf_counter()
-    halves = []
-    for n, seed in ((task.n // 2, task.seed), (task.n - task.n // 2, second_half_seed(task.seed))):
-        try:
-            fills = call_with_timeout(job.simulator.fill_histograms,
-                                       (dict(task.params), n, seed, job.analyses, job.booking), task.timeout)
-        except Hung:
-            return SimulationOutcome(None, f"simulation hung: no result within {task.timeout:g} s (execution.task_timeout)",
-                                     time.perf_counter() - started)
-        except Exception as err:  # a failing simulation or analysis is data, not a crash
-            return SimulationOutcome(None, f"simulation or analysis raised {type(err).__name__}: {err}",
-                                     time.perf_counter() - started)
-        if fills.n_events <= 0:
-            return SimulationOutcome(None, f"no event of {fills.n_generated} passed the analyses' selection",
-                                     time.perf_counter() - started)
-        halves.append(fills.to_array())
-    rows = np.array(halves)
+    try:
+        fills = call_with_timeout(job.simulator.fill_histograms,
+                                  (dict(task.params), task.n, task.seed, job.analyses, job.booking), task.timeout)
+    except Hung:
+        return SimulationOutcome(None, f"simulation hung: no result within {task.timeout:g} s (execution.task_timeout)",
+                                 time.perf_counter() - started)
+    except Exception as err:  # a failing simulation or analysis is data, not a crash
+        return SimulationOutcome(None, f"simulation or analysis raised {type(err).__name__}: {err}",
+                                 time.perf_counter() - started)
+    if fills.n_events <= 0:
+        return SimulationOutcome(None, f"no event of {fills.n_generated} passed the analyses' selection",
+                                 time.perf_counter() - started)
+    rows = fills.to_array()[None]
     if not np.all(np.isfinite(rows)):
         return SimulationOutcome(None, "the analyses filled NaN or inf", time.perf_counter() - started)
     return SimulationOutcome(rows, "", time.perf_counter() - started)
 
 
-def second_half_seed(seed: int) -> int:
-    return int(np.random.SeedSequence([int(seed) % 2**63, 2]).generate_state(1, dtype=np.uint32)[0])
-
-
 def merged_fills(rows: np.ndarray) -> Fills:
-    """The point's fills from the rows of :func:`run_fills` (its halves)."""
+    """The point's fills from the rows of :func:`run_fills` (one; a run directory kept by an earlier version may hold two halves)."""
     total = Fills.from_array(rows[0])
     for row in rows[1:]:
         total.add(Fills.from_array(row))
@@ -75,7 +66,6 @@ class SimulatedHistograms:
     errors: np.ndarray
     per_event_variance: np.ndarray
     n_events: np.ndarray  # per bin: the accepted events of the analysis filling it
-    halves: tuple = ()  # the values of the two independent halves of the events, when known
 
     @classmethod
     def from_fills(cls, fills: Fills, booking: Booking, kinds) -> "SimulatedHistograms":
@@ -85,10 +75,8 @@ class SimulatedHistograms:
 
     @classmethod
     def from_rows(cls, rows: np.ndarray, booking: Booking, kinds) -> "SimulatedHistograms":
-        """From :func:`run_fills`'s rows: the whole point, with its halves' values."""
-        whole = cls.from_fills(merged_fills(rows), booking, kinds)
-        halves = tuple(bin_values(Fills.from_array(row), booking, kinds).values for row in rows) if len(rows) == 2 else ()
-        return cls(whole.values, whole.errors, whole.per_event_variance, whole.n_events, halves)
+        """From :func:`run_fills`'s rows."""
+        return cls.from_fills(merged_fills(rows), booking, kinds)
 
 
 def check_simulator(simulator) -> None:

@@ -114,7 +114,7 @@ def tune_histograms(simulator, reference: HistogramReference, space: Space, anal
     booking, kinds = book(reference, analyses)
     if optimizer not in ("moments", "bayes"):
         raise ValueError(f"optimizer.kind: unknown {optimizer!r}; choose moments or bayes")
-    if check("budget.events", budget) < 1000:  # the final simulations and every round's halves need events
+    if check("budget.events", budget) < 1000:  # the final simulations and every round need events
         raise ValueError(f"budget.events: must be at least 1000 events, got {budget!r}")
     check("optimizer.rounds", rounds)
     check("seed", seed)
