@@ -2,6 +2,7 @@
 toy with a known truth, bad input. Real files, real subprocesses; the toy generator stands in
 for Pythia (tests/test_lep_aleph.py runs the real thing)."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from advopt.histograms.analysis import Booking, get_analysis
 from advopt.histograms.config import shipped_file
 from advopt.histograms.reference import HistogramReference
 from advopt.histograms.result import write_simulated
+from advopt.histograms.rounds import RESAMPLES
 from advopt.histograms.simulation import SimulatedHistograms, pseudo_data
 from advopt.histograms.tune import tune_histograms
 from advopt.histograms.yoda import read_histograms, write_scatter2d
@@ -120,6 +122,11 @@ def test_toy_closure_recovers_the_truth_and_names_the_inert_parameter(tmp_path):
         assert sd < 0.02 * space[name].width  # the data decide it: far narrower than the range
     assert result.status["inert"] == "not constrained" and result.intervals["inert"] == (0.0, 1.0)
     assert result.start_chi2 > result.chi2 or result.start_chi2 < 2 * result.ndf  # the truth is the start here
+    # every bootstrap refit of the last box succeeded (20 points or more for 10 coefficients): no fallback named
+    assert result.rounds[-1]["model_noise_refits"] == RESAMPLES and "could not be measured" not in result.summary()
+    unmeasured = dataclasses.replace(result, rounds=[*result.rounds[:-1], {**result.rounds[-1], "model_noise_refits": 3,
+                                                                             "model_noise_measured": False}])
+    assert "the model's own noise could not be measured (3 refits succeeded)" in unmeasured.summary()
     record = json.loads((tmp_path / "run" / "result.json").read_text())
     assert record["status"]["inert"] == "not constrained"
     tuned = read_histograms(tmp_path / "run" / "histograms_tuned.yoda")
