@@ -50,13 +50,14 @@ class BinModel:
     coefficient_covariance: np.ndarray
     misfit: np.ndarray
 
-    def _features(self, u: np.ndarray) -> np.ndarray:
+    def features(self, u: np.ndarray) -> np.ndarray:
+        """The polynomial terms at points ``u`` (n, dim) -> (n, terms)."""
         z = (np.atleast_2d(u) - self.centre) / self.half_width
         return np.prod(z[:, None, :] ** _powers(z.shape[1], self.degree)[None], axis=2)
 
     def predict(self, u: np.ndarray) -> np.ndarray:
         """Bin values at points ``u`` (n, dim) -> (n, bins)."""
-        return self._features(u) @ self.coefficients
+        return self.features(u) @ self.coefficients
 
     def feature_jacobian(self, u: np.ndarray) -> np.ndarray:
         """d features / d u at one point -> (terms, dim)."""
@@ -80,7 +81,7 @@ class BinModel:
 
     def variance(self, u: np.ndarray) -> np.ndarray:
         """The model's variance of each bin's value at ``u`` (one point) -> (bins,)."""
-        x = self._features(u)[0]
+        x = self.features(u)[0]
         return np.einsum("i,bij,j->b", x, self.coefficient_covariance, x)
 
 
@@ -93,7 +94,7 @@ def fit_bins(points: np.ndarray, means: np.ndarray, per_event_variance: np.ndarr
     pooled = np.sum(per_event_variance * n_events, axis=0) / n_events.sum(axis=0)
     floor = 1e-12 * max(float(np.max(np.abs(means))), 1e-300)
     model = BinModel(centre, half_width, degree, np.empty(0), np.empty(0), np.empty(0))
-    x = model._features(points)  # (n, terms)
+    x = model.features(points)  # (n, terms)
     n, terms = x.shape
     if n <= terms:
         raise ValueError(f"a degree-{degree} model in {points.shape[1]} parameters needs more than {terms} points, got {n}")
