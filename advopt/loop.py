@@ -66,8 +66,9 @@ class TuneLoop:
         re-used instead of simulated and counted again.
 
         When the method's next points do not depend on the batch in hand (``asks_ahead``),
-        the next batch is asked and simulated while the driver tells the method this one; the order of asks and tells is the same on every run,
-        so the history does not depend on timing."""
+        the next batch is asked and simulated while the driver tells the method this one; the
+        order of asks and tells is the same on every run, so the history does not depend on
+        timing."""
         by_iteration = _by_iteration(recorded or [])
         bar = _progress_bar(self.budget) if progress else None
         in_flight: collections.deque[_Begun] = collections.deque()

@@ -54,11 +54,13 @@ def moment_rounds(run, budget: int, rounds: int) -> dict:
             print(f"round {r}: {fit['n_points']} points, model chi2 {fit['chi2']:.1f} at {run.space.from_unit(fit['point'])}", flush=True)
         centre, half = fit["point"], new_half
     if len(boxes) > 1:
-        fit, (low, high) = _final_fit(run, boxes[-2], boxes[-1], fit)
-        run.rounds[-1]["estimate_box"] = "the round before's" if fit["box"] is boxes[-2] else "the last"
-    fit["covariance"] = fit["covariance"] + _model_noise(run, low, high, fit)
-    run.rounds[-1]["model_noise_refits"] = fit["resamples"]
-    run.rounds[-1]["model_noise_measured"] = fit["resamples"] >= RESAMPLES // 2
+        fit, box = _final_fit(run, boxes[-2], boxes[-1], fit)
+        low, high = box
+        run.rounds[-1]["estimate_box"] = "the round before's" if box is boxes[-2] else "the last"
+    noise, refits = _model_noise(run, low, high, fit)
+    fit["covariance"] = fit["covariance"] + noise
+    run.rounds[-1]["model_noise_refits"] = refits
+    run.rounds[-1]["model_noise_measured"] = refits >= RESAMPLES // 2
     return fit
 
 
@@ -72,24 +74,22 @@ def _final_fit(run, wider, last, fit) -> tuple[dict, tuple]:
     fit, over all the points in it (the last round's included), then makes the estimate.
     Otherwise the last box's fit stands, with the wider box's information where that
     measures more directions (:func:`_measure_information`)."""
-    wide = _fit_in(run, *wider, fit["point"])
+    full = _fit_subspace(run, *wider, fit["point"], np.ones(run.space.dim, dtype=bool))
+    wide = _fit_in(run, *wider, fit["point"], full)
     if set(fit["held"]) - set(wide["held"]):
-        wide["box"] = wider
         return wide, wider
-    _measure_information(run, *wider, fit)
-    fit["box"] = last
+    _measure_information(run, full["model"], fit)
     return fit, last
 
 
-def _measure_information(run, low, high, fit) -> None:
+def _measure_information(run, wide_model, fit) -> None:
     """The information at the estimate is the last box's, unless the slopes' noise there
     hides a direction that the round before's wider box measures (the last box is three sd
     wide, so its slopes carry the simulation's noise over a short lever arm; measured on
     ALEPH: alphaS, whose information is 1e5 over the wider box, fell below the noise test in
     the last). The wider box is not used otherwise: over it the quadratic describes the bins
-    less well."""
-    wide = _fit_subspace(run, low, high, fit["point"], np.ones(run.space.dim, dtype=bool))
-    information = _information_at(wide["model"], fit["point"], run)
+    less well. ``wide_model``: the model over the wider box in every parameter."""
+    information = _information_at(wide_model, fit["point"], run)
     if _rank(information) > _rank(fit["information"]):
         fit["information"] = information
         fit["covariance"] = information_inverse(information, BOX_INFORMATION) * fit["scale"]
@@ -99,14 +99,14 @@ def _rank(information: np.ndarray) -> int:
     return int(np.sum(np.linalg.eigvalsh(0.5 * (information + information.T)) > 0))
 
 
-def _model_noise(run, low, high, fit) -> np.ndarray:
+def _model_noise(run, low, high, fit) -> tuple[np.ndarray, int]:
     """The estimate's covariance from the model's own noise, by a wild bootstrap: each
     point of the estimate's box keeps its place and gets the model's value there plus its
     own residual (all bins together, so the correlations between bins that the same events
     fill stay), scaled up for its leverage and multiplied by a random sign; the model is
     refitted and the chi-square minimised again, and the estimates' covariance taken over
     the refits. The residuals carry the simulation's noise and what the quadratic misses in
-    the box. A pairs bootstrap (points drawn again) leaves about 0.63 of them distinct,
+    the box. Returns the covariance and how many refits succeeded. A pairs bootstrap (points drawn again) leaves about 0.63 of them distinct,
     too few for a quadratic at two points per coefficient: its refits went astray (measured
     on ALEPH: intervals of probQQtoQ ten times another seed's)."""
     inside = _in_box(run, low, high)
@@ -128,19 +128,19 @@ def _model_noise(run, low, high, fit) -> np.ndarray:
                                            predicted + signs[:, None] * residuals)["point"])
         except (ValueError, RuntimeError, np.linalg.LinAlgError):
             continue
-    fit["resamples"] = len(estimates)
     if len(estimates) < RESAMPLES // 2:
         # too few refits to measure the model's noise: the interval is the data's alone (result.json says so)
-        return np.zeros((run.space.dim,) * 2)
-    return np.atleast_2d(np.cov(np.array(estimates), rowvar=False))
+        return np.zeros((run.space.dim,) * 2), len(estimates)
+    return np.atleast_2d(np.cov(np.array(estimates), rowvar=False)), len(estimates)
 
 
-def _fit_in(run, low: np.ndarray, high: np.ndarray, previous: np.ndarray) -> dict:
+def _fit_in(run, low: np.ndarray, high: np.ndarray, previous: np.ndarray, full: dict | None = None) -> dict:
     """The model over the points in the box and the chi-square's minimum in it. A
     parameter the data do not constrain (its axis lies in the directions of information
     below the box's) is then left out of the model and held where it was: a polynomial in
-    it fits noise, and the minimiser would trade that noise against the real parameters."""
-    fit = _fit_subspace(run, low, high, previous, np.ones(run.space.dim, dtype=bool))
+    it fits noise, and the minimiser would trade that noise against the real parameters.
+    ``full``: the fit in every parameter, where the caller has it already."""
+    fit = full if full is not None else _fit_subspace(run, low, high, previous, np.ones(run.space.dim, dtype=bool))
     inert = _not_constrained(fit["information"])
     if inert.any() and not inert.all():
         fit = _fit_subspace(run, low, high, previous, ~inert)
