@@ -156,7 +156,8 @@ def _resume(args) -> int:
 
 def _print_result(result, run_dir) -> None:
     print(result.summary())
-    print(result.closure_verdict())
+    if hasattr(result, "closure_verdict"):  # a fit to histograms (optimizer "moments") has no closure verdict
+        print(result.closure_verdict())
     print(f"run directory: {run_dir}")
 
 

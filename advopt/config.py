@@ -70,17 +70,17 @@ def tune_arguments(config: Mapping, overrides: Mapping | None = None) -> dict:
     simulator = as_simulator(str(tables["simulator"]["name"]), **tables["simulator"]["options"])
     space = space_from_config(config, simulator)
     reference, known_truth = _reference(tables, simulator, space)
-    arguments = keywords_of(tables)
+    arguments = keywords_of(tables, "events")
     arguments.update(simulator=simulator, reference=reference, space=space, truth=known_truth,
                      fixed=tables["fixed"], config=dict(config), **overrides)
     return arguments
 
 
-def keywords_of(tables: Mapping[str, dict]) -> dict:
+def keywords_of(tables: Mapping[str, dict], route: str) -> dict:
     """The keywords the checked tables name (:func:`advopt.settings.keyword_arguments`); the
     simulator, the space and the fixed values are resolved by the reader itself."""
     return keyword_arguments({table: values for table, values in tables.items()
-                              if table not in FREE_TABLES and table != "simulator"})
+                              if table not in FREE_TABLES and table != "simulator"}, route)
 
 
 def space_from_config(config: Mapping, simulator) -> Space:

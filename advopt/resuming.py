@@ -21,12 +21,16 @@ def resume(run_dir: str | Path, *, workers: int | None = None, backend: str | No
         raise ValueError(f"run_dir: no such directory: {run_dir}")
     record = read_config(path)
     config = record.get("config")
-    histograms = record.get("kind") == "histograms"
     if not config:
-        call = "tune_histograms" if histograms else "advopt.tune"
+        from advopt.histograms.summaries import NAME
+
+        by_tune = record.get("kind") != "histograms" or record.get("settings", {}).get("analyses") == [NAME]
+        call = "advopt.tune" if by_tune else "tune_histograms"
         raise ValueError(f"run_dir: {run_dir} was started from a script; resume it with {call}(..., resume=True)")
     overrides = {"workers": workers, "backend": backend, "run_dir": str(run_dir)}
-    if histograms:
+    from advopt.histograms.config import is_histogram_config
+
+    if is_histogram_config(config):  # an event reference fitted by moments resumes through tune()
         from advopt.histograms.config import histogram_tune_arguments
         from advopt.histograms.tune import tune_histograms
 

@@ -132,12 +132,13 @@ SETTINGS: tuple[Setting, ...] = (
             "string", route=EVENTS, argument="divergence"),
     # [optimizer]: its other fields are the method's own options
     Setting("optimizer", "kind", "events: `pooled` (default), `bayes` (default with a divergence), `random`, "
-            "`variational`; histograms: `moments` (default), `bayes`", "string", argument="optimizer",
+            "`variational`, `moments` (the fit to histograms on the observables' means and quartile fractions, "
+            "docs/METHODS.md); histograms: `moments` (default), `bayes`", "string", argument="optimizer",
             histograms_default="moments"),
     Setting("optimizer", "batch_size", "points simulated in parallel per step (default 2; the pooled and "
             "variational methods plan their own)", "int", route=EVENTS, minimum=1, argument="batch_size"),
-    Setting("optimizer", "rounds", "rounds of the histogram fit", "int", 4, route=HISTOGRAMS, minimum=1,
-            argument="rounds"),
+    Setting("optimizer", "rounds", "rounds of the fit to histograms (events: an option of `kind = \"moments\"`)",
+            "int", 4, route=HISTOGRAMS, minimum=1, argument="rounds"),
     # [budget]
     Setting("budget", "events", "total simulated events; every one counts", "int", 200_000, minimum=1,
             argument="budget", histograms_default=2_000_000),
@@ -203,14 +204,16 @@ def read_table(table: str, values: Mapping, route: str) -> dict:
             for name, value in values.items()}
 
 
-def keyword_arguments(tables: Mapping[str, Mapping]) -> dict:
+def keyword_arguments(tables: Mapping[str, Mapping], route: str) -> dict:
     """``tune()`` (or ``tune_histograms()``) keyword arguments from checked config tables: each
-    declared field to its keyword (or a key of its keyword's dict), an open table's other
-    fields to its ``*_options``; fields the config reads alone are left out."""
+    field declared for ``route`` to its keyword (or a key of its keyword's dict), an open
+    table's other fields to its ``*_options``; fields the config reads alone are left out."""
     arguments: dict = {}
     for table, values in tables.items():
         for name, value in values.items():
             s = SECTIONS.get(table, {}).get(name)
+            if s is not None and route not in s.route:  # e.g. the histogram fit's rounds, an option of events' moments
+                s = None
             if s is None:
                 if table in OPEN_TABLES:
                     arguments.setdefault(OPEN_TABLES[table], {})[name] = value

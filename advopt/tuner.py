@@ -12,6 +12,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from advopt.data import Sample, check_sample, load_sample
 from advopt.divergence import Divergence
@@ -29,6 +30,9 @@ from advopt.simulation_batches import BatchSimulator
 from advopt.simulator import Simulator, as_simulator, default_space, feature_names
 from advopt.simulator import truth as simulator_truth
 from advopt.space import Space
+
+if TYPE_CHECKING:
+    from advopt.histograms.result import HistogramTuneResult
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +67,7 @@ def tune(
     config: Mapping | None = None,
     callback: Callable[[Snapshot], bool | None] | None = None,
     resume: bool = False,
-) -> TuneResult:
+) -> "TuneResult | HistogramTuneResult":
     """Tune ``simulator``'s parameters in ``space`` until its events match ``reference``.
 
     The arguments are the TOML config's fields, each declared once with its default in
@@ -81,6 +85,9 @@ def tune(
         neither gives the pooled estimator (the most efficient measured, docs/RESULTS.md); naming only
         a divergence gives Bayesian optimisation over it; naming only an optimiser other than
         ``pooled`` gives it the ``mlp`` divergence. The pooled estimator uses no divergence.
+        ``moments`` fits the observables' means and quartile fractions by the fit to
+        histograms (advopt/histograms/summaries.py; ``optimizer_options``: ``rounds``) and
+        returns a HistogramTuneResult (goodness of fit per summary; ``truth`` is not shown).
     budget: total simulated events, every one counted; each evaluation simulates
         ``events_per_point`` events, in tasks of ``chunk_size`` events. Left out, the
         optimiser chooses: 2,000 for the per-point routes; for the pooled estimator enough
@@ -117,7 +124,7 @@ def tune(
         run's total, and the result is the one an uninterrupted run would have given. A
         run directory written by a different configuration is refused.
 
-    Returns a TuneResult. Raises ValueError (one line, naming the field) for bad input; a
+    Returns a TuneResult (``moments``: a HistogramTuneResult). Raises ValueError (one line, naming the field) for bad input; a
     simulator that raises or returns bad events gives failed evaluations, not an exception.
     """
     sim = as_simulator(simulator, **dict(simulator_options or {}))
@@ -127,6 +134,14 @@ def tune(
         sim.check_space(space)
     ref = _resolve_reference(reference, sim, reference_features)
     check("budget.events", budget)
+    if optimizer == "moments":
+        per_point = {"divergence.kind": divergence, "divergence": divergence_options,
+                     "budget.events_per_point": events_per_point, "optimizer.batch_size": batch_size,
+                     "budget.chunk_size": chunk_size, "budget.max_events_per_point": max_events_per_point,
+                     "callback": callback}
+        return _tune_moments(sim, ref, space, fixed, per_point, budget=budget, seed=seed, options=optimizer_options,
+                             workers=workers, backend=backend, execution_options=execution_options, run_dir=run_dir,
+                             resume=resume, config=config, progress=_show_progress(progress))
     if divergence is None and divergence_options:  # options for a divergence name one: the default "mlp"
         divergence = "mlp"
     optimizer, divergence = default_route(optimizer, divergence)
@@ -182,6 +197,20 @@ def tune(
     if run is not None:
         result.save(run.path / RESULT_FILE)
     return result
+
+
+def _tune_moments(sim, ref: Sample, space: Space, fixed: dict, per_point: dict, *, backend, **arguments):
+    """The fit to histograms on the reference's observables (advopt/histograms/summaries.py).
+    It plans its own points and uses no divergence: ``per_point``'s fields, given, are refused."""
+    from advopt.histograms.summaries import tune_to_events
+
+    for field, value in per_point.items():
+        if value:
+            raise ValueError(f"{field}: the moments fit plans its own points and uses no divergence; drop it")
+    if backend is not None and not isinstance(backend, str):
+        raise ValueError("execution.backend: the moments fit takes a backend name (serial, local, dask)")
+    check("seed", arguments["seed"])
+    return tune_to_events(sim, ref.events, space, fixed=fixed, backend=backend, **arguments)
 
 
 # -- input resolution ----------------------------------------------------------------------------

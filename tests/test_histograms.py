@@ -131,8 +131,28 @@ def test_toy_closure_recovers_the_truth_and_names_the_inert_parameter(tmp_path):
     assert record["status"]["inert"] == "not constrained"
     tuned = read_histograms(tmp_path / "run" / "histograms_tuned.yoda")
     assert set(tuned) == set(reference.paths)
-    # 4 rounds of 2 points per coefficient of a quadratic in 3 parameters (10), then the tuned point and the start
+    # 4 rounds of 2 points per coefficient of a quadratic in 3 parameters (10), then the tuned point and the start;
+    # the model's variance at the estimate is below the data's, so nothing more is simulated there
+    assert "at_estimate" not in result.rounds[-1]
     assert len((tmp_path / "run" / "history.jsonl").read_text().splitlines()) == 4 * 20 + 2
+
+
+def test_the_estimate_is_simulated_where_the_model_knows_less_than_the_data(tmp_path):
+    """Data of 2M events (errors 10x smaller than 20k's) and 200k events of tuning: the last
+    round's model is noisier at its estimate than the data, so the estimate is simulated with
+    as many events as the data hold, capped at one final share (20k), and the fit redone."""
+    reference = HistogramReference.load(toy_reference(tmp_path, n=2_000_000))
+    result = tune_histograms(ToySpectra(), reference, Space.from_dict(ToySpectra.default_space), budget=200_000,
+                             seed=3, run_dir=tmp_path / "run")
+    history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    last_round = [h for h in history if h["iteration"] == 3 and h["purpose"] == 0]
+    at_estimate = [h for h in history if h["iteration"] == 4 and h["purpose"] == 0]
+    assert result.rounds[-1]["at_estimate"] == sum(h["n_events"] for h in at_estimate) == 20_000
+    assert len({json.dumps(h["params"], sort_keys=True) for h in at_estimate}) == 1  # all at the last round's estimate
+    assert {h["n_events"] for h in at_estimate} <= {last_round[0]["n_events"], 20_000 // len(at_estimate)}
+    finals = [h for h in history if h["purpose"] == 3]
+    assert 199_000 < sum(h["n_events"] for h in history) <= 200_000  # the finals gave up what the estimate took
+    assert [h["n_events"] for h in finals] == [10_000, 10_000]
 
 
 def test_a_model_that_cannot_describe_the_data_says_so(tmp_path):

@@ -62,7 +62,7 @@ def histogram_tune_arguments(config: Mapping, overrides: Mapping | None = None, 
                                         include=table.get("include", default("reference.include")),
                                         exclude=table.get("exclude", default("reference.exclude")),
                                         min_bins=table.get("min_bins", default("reference.min_bins")), weights=weights)
-    arguments = keywords_of(tables)
+    arguments = keywords_of(tables, "histograms")
     arguments.update(simulator=simulator, reference=reference, space=space, analyses=table.get("analyses"),
                      fixed=tables["fixed"], **overrides)
     return arguments

@@ -12,6 +12,7 @@ import numpy as np
 from scipy import stats
 
 from advopt.records.files import write_json_atomic
+from advopt.records.result import MISFIT_P_VALUE
 from advopt.histograms.reference import HistogramReference
 from advopt.histograms.yoda import write_histo1d
 
@@ -93,8 +94,11 @@ class HistogramTuneResult:
         lines.append(f"chi2 at the tuned point: {self.chi2:.1f} / {self.ndf} (chi2/ndf {self.chi2 / self.ndf:.2f}); "
                      f"at the start: {self.start_chi2:.1f}")
         if self.misfit_scale > 1:
-            lines.append(f"the simulator does not describe the data within their errors (model chi2/ndf "
-                         f"{self.misfit_scale:.2f}): intervals are scaled by sqrt of that")
+            model_p = float(stats.chi2.sf(self.model_chi2, self.ndf))
+            verdict = ("the fit does not describe the data within their errors: the simulator cannot, or the fit has "
+                       "not found where it does" if model_p < MISFIT_P_VALUE else "the fit's chi2 is within its noise")
+            lines.append(f"{verdict} (model chi2/ndf {self.misfit_scale:.2f}, p = {model_p:.2g}): intervals are "
+                         "scaled by sqrt of that")
         if self.rounds and not self.rounds[-1].get("model_noise_measured", True):
             lines.append(f"the model's own noise could not be measured ({self.rounds[-1]['model_noise_refits']} "
                          "refits succeeded): the intervals carry the data's errors only")

@@ -15,7 +15,7 @@ polynomial).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import optimize
@@ -83,6 +83,32 @@ class BinModel:
         """The model's variance of each bin's value at ``u`` (one point) -> (bins,)."""
         x = self.features(u)[0]
         return np.einsum("i,bij,j->b", x, self.coefficient_covariance, x)
+
+
+@dataclass(frozen=True)
+class AnchoredModel(BinModel):
+    """A model whose value at ``anchor`` is a measured one (``measured``, of variance
+    ``anchor_variance``): the polynomial shifted by the difference there, so that it keeps
+    its slopes and curvature and the measurement gives its level (a Gauss-Newton step from a
+    simulated point). Its variance is the measurement's plus the polynomial's variance of the
+    difference between ``u`` and the anchor: small near the anchor, whatever the
+    polynomial's noise at it."""
+
+    anchor: np.ndarray = field(default_factory=lambda: np.empty(0))
+    anchor_variance: np.ndarray = field(default_factory=lambda: np.empty(0))
+    shift: np.ndarray = field(default_factory=lambda: np.empty(0))  # measured - the polynomial's value, at the anchor
+
+    @classmethod
+    def at(cls, model: BinModel, anchor: np.ndarray, measured: np.ndarray, variance: np.ndarray) -> "AnchoredModel":
+        shift = measured - model.predict(anchor)[0]
+        coefficients = model.coefficients.copy()
+        coefficients[0] += shift  # term 0 is the constant (scikit-learn's order)
+        return cls(model.centre, model.half_width, model.degree, coefficients, model.coefficient_covariance,
+                   model.misfit, np.asarray(anchor, dtype=float), np.asarray(variance, dtype=float), shift)
+
+    def variance(self, u: np.ndarray) -> np.ndarray:
+        x = self.features(u)[0] - self.features(self.anchor)[0]
+        return self.anchor_variance + np.einsum("i,bij,j->b", x, self.coefficient_covariance, x)
 
 
 def fit_bins(points: np.ndarray, means: np.ndarray, per_event_variance: np.ndarray, n_events: np.ndarray,

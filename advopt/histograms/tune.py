@@ -133,9 +133,13 @@ def tune_histograms(simulator, reference: HistogramReference, space: Space, anal
         raise
     started = time.perf_counter()
     try:
-        tuning = budget - 2 * int(budget * FINAL_SHARE)
-        estimate = moment_rounds(run, tuning, rounds) if optimizer == "moments" else run.bayes(tuning, rounds)
-        finals = run.simulate([space.from_unit(estimate["point"]), start], int(budget * FINAL_SHARE), FINAL_POINT)
+        final = int(budget * FINAL_SHARE)
+        if optimizer == "moments":  # the estimate may take up to one final share (advopt/histograms/rounds.py)
+            estimate = moment_rounds(run, budget - 2 * final, rounds, spare=final)
+            final -= -(-run.rounds[-1].get("at_estimate", 0) // 2)
+        else:
+            estimate = run.bayes(budget - 2 * final, rounds)
+        finals = run.simulate([space.from_unit(estimate["point"]), start], final, FINAL_POINT)
     finally:
         executor.close()
     result = run.result(estimate, finals, start, optimizer, budget, time.perf_counter() - started)
@@ -160,6 +164,10 @@ class _Run:
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.points: list[np.ndarray] = []
         self.samples: list[SimulatedHistograms] = []
+        # the estimate's own simulation (advopt/histograms/rounds.py): (point, values, their variance), and
+        # which points the polynomials are fitted to (the anchor's aside)
+        self.anchor: tuple | None = None
+        self.fit_points: np.ndarray | None = None
         self.history: list[dict] = []
         self.rounds: list[dict] = []
         self.n_events = 0
