@@ -148,6 +148,7 @@ def test_the_estimate_is_simulated_where_the_model_knows_less_than_the_data(tmp_
     last_round = [h for h in history if h["iteration"] == 3 and h["purpose"] == 0]
     at_estimate = [h for h in history if h["iteration"] == 4 and h["purpose"] == 0]
     assert result.rounds[-1]["at_estimate"] == sum(h["n_events"] for h in at_estimate) == 20_000
+    assert result.rounds[-1]["anchored"]  # the later fits take their level from these events
     assert len({json.dumps(h["params"], sort_keys=True) for h in at_estimate}) == 1  # all at the last round's estimate
     assert {h["n_events"] for h in at_estimate} <= {last_round[0]["n_events"], 20_000 // len(at_estimate)}
     finals = [h for h in history if h["purpose"] == 3]

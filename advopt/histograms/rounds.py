@@ -90,7 +90,8 @@ def _refit_at_estimate(run, low, high, fit, spare: int, per_point: int, iteratio
     first = len(run.samples)
     run.add(np.repeat(fit["point"][None], copies, axis=0), events // copies, iteration)
     measured = run.samples[first:]
-    if not measured:
+    if not measured:  # every simulation there failed (history.jsonl says why): the events are spent, the fit stands
+        run.rounds.append({"round": iteration, "at_estimate": copies * (events // copies), "anchored": False})
         return fit
     n = np.sum([m.n_events for m in measured], axis=0)
     values = np.sum([m.values * m.n_events for m in measured], axis=0) / n
@@ -100,8 +101,9 @@ def _refit_at_estimate(run, low, high, fit, spare: int, per_point: int, iteratio
     keep[first:] = False  # the anchor's events give the level, not another point of the polynomial
     run.fit_points = keep
     refit = _fit_in(run, low, high, fit["point"])
-    run.rounds.append({"round": iteration, "at_estimate": int(np.max(n)), "estimate": run.space.from_unit(refit["point"]),
-                       "model_chi2": refit["chi2"], "held": refit["held"]})
+    run.rounds.append({"round": iteration, "at_estimate": copies * (events // copies), "anchored": True,
+                       "estimate": run.space.from_unit(refit["point"]), "model_chi2": refit["chi2"],
+                       "held": refit["held"]})
     return refit
 
 
