@@ -209,7 +209,6 @@ def _tune_moments(sim, ref: Sample, space: Space, fixed: dict, per_point: dict, 
             raise ValueError(f"{field}: the moments fit plans its own points and uses no divergence; drop it")
     if backend is not None and not isinstance(backend, str):
         raise ValueError("execution.backend: the moments fit takes a backend name (serial, local, dask)")
-    check("seed", arguments["seed"])
     return tune_to_events(sim, ref.events, space, fixed=fixed, backend=backend, **arguments)
 
 

@@ -87,9 +87,10 @@ def _refit_at_estimate(run, low, high, fit, spare: int, per_point: int, iteratio
     copies = max(1, -(-events // max(per_point, 1)))
     if events // copies < 100:
         return fit
-    first = len(run.samples)
-    run.add(np.repeat(fit["point"][None], copies, axis=0), events // copies, iteration)
-    measured = run.samples[first:]
+    # simulated as the rounds' points are (same seeds and records), but kept apart from them:
+    # the anchor's events give the level, not another point of the polynomial
+    params = [run.space.from_unit(fit["point"])] * copies
+    measured = [m for m in run.simulate(params, events // copies, seeds.SIMULATION, iteration) if m is not None]
     if not measured:  # every simulation there failed (history.jsonl says why): the events are spent, the fit stands
         run.rounds.append({"round": iteration, "at_estimate": copies * (events // copies), "anchored": False})
         return fit
@@ -97,9 +98,6 @@ def _refit_at_estimate(run, low, high, fit, spare: int, per_point: int, iteratio
     values = np.sum([m.values * m.n_events for m in measured], axis=0) / n
     per_event_variance = np.sum([m.per_event_variance * m.n_events for m in measured], axis=0) / n
     run.anchor = (fit["point"].copy(), values, per_event_variance / n)
-    keep = np.ones(len(run.points), dtype=bool)
-    keep[first:] = False  # the anchor's events give the level, not another point of the polynomial
-    run.fit_points = keep
     refit = _fit_in(run, low, high, fit["point"])
     run.rounds.append({"round": iteration, "at_estimate": copies * (events // copies), "anchored": True,
                        "estimate": run.space.from_unit(refit["point"]), "model_chi2": refit["chi2"],
@@ -164,9 +162,9 @@ def _model_noise(run, low, high, fit) -> tuple[np.ndarray, int]:
     residuals = (values - predicted) / np.sqrt(1.0 - leverage)[:, None]
     rng = np.random.default_rng([run.seed, seeds.POOLED_RESAMPLING])
     estimates = []
+    anchor = run.anchor
     for _ in range(RESAMPLES):
         signs = rng.choice([-1.0, 1.0], len(inside))
-        anchor = run.anchor
         noise = None if anchor is None else rng.standard_normal(len(anchor[2])) * np.sqrt(anchor[2])
         try:
             estimates.append(_fit_subspace(run, low, high, fit["point"], active, inside,
@@ -236,12 +234,9 @@ def _fit_subspace(run, low, high, previous, active, pick=None, values=None, anch
 
 
 def _in_box(run, low, high) -> np.ndarray:
-    """Indices of the simulated points inside the box [low, high] (the anchor's aside)."""
+    """Indices of the simulated points inside the box [low, high]."""
     points = np.array(run.points)
-    inside = np.all((points >= low - 1e-12) & (points <= high + 1e-12), axis=1)
-    if run.fit_points is not None:
-        inside[:len(run.fit_points)] &= run.fit_points
-    return np.flatnonzero(inside)
+    return np.flatnonzero(np.all((points >= low - 1e-12) & (points <= high + 1e-12), axis=1))
 
 
 def _information_at(model, point: np.ndarray, run) -> np.ndarray:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from advopt.histograms.analysis import Booking, Fills
+from advopt.histograms.analysis import Booking, Fills, fill_events
 from advopt.histograms.reference import HistogramReference
 from advopt.histograms.yoda import Histogram
 
@@ -87,8 +87,7 @@ class SummaryAnalysis:
         self.summaries = summaries
 
     def fill(self, events, booking: Booking, fills: Fills) -> None:
-        slot = booking.slot(PATH)
-        if slot < 0 or len(events) == 0:
+        if PATH not in booking.paths or len(events) == 0:
             return
         values = self.summaries.per_event(events)
         bins = booking.bins_of(PATH)
@@ -105,8 +104,6 @@ class EventFills:
         self.simulator = simulator
 
     def fill_histograms(self, params: Mapping[str, float], n: int, seed: int, analyses, booking: Booking) -> Fills:
-        from advopt.histograms.analysis import fill_events
-
         events = np.asarray(self.simulator.simulate(dict(params), n, seed), dtype=float)
         return fill_events(analyses, [_Chunk(events)], booking)
 
@@ -134,17 +131,14 @@ def tune_to_events(simulator, reference: np.ndarray, space, *, fixed: Mapping[st
     """``tune(..., optimizer="moments")``: the fit to histograms, on the reference events'
     whitened means and quartile fractions. ``options``: ``rounds`` (the histogram fit's)."""
     from advopt.histograms.tune import tune_histograms
-    from advopt.settings import default
+    from advopt.settings import check, default
 
     options = dict(options or {})
     unknown = sorted(set(options) - {"rounds"})
     if unknown:
         raise ValueError(f"optimizer.{unknown[0]}: not an option of the moments fit (it takes rounds)")
-    rounds = options.get("rounds", default("optimizer.rounds"))
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
-        raise ValueError(f"optimizer.rounds: must be a positive integer, got {rounds!r}")
-    if not callable(getattr(simulator, "simulate", None)):
-        raise ValueError("simulator: the moments fit needs a simulator with simulate(params, n, seed)")
+    # checked here, where the error is named as the option the caller gave
+    rounds = check("optimizer.rounds", options.get("rounds", default("optimizer.rounds")))
     summaries = ObservableSummaries.from_reference(reference)
     return tune_histograms(EventFills(simulator), summaries.reference(), space, [SummaryAnalysis(summaries)],
                            budget=budget, rounds=rounds, seed=seed,

@@ -164,10 +164,8 @@ class _Run:
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.points: list[np.ndarray] = []
         self.samples: list[SimulatedHistograms] = []
-        # the estimate's own simulation (advopt/histograms/rounds.py): (point, values, their variance), and
-        # which points the polynomials are fitted to (the anchor's aside)
+        # the estimate's own simulation (advopt/histograms/rounds.py): (point, values, their variance)
         self.anchor: tuple | None = None
-        self.fit_points: np.ndarray | None = None
         self.history: list[dict] = []
         self.rounds: list[dict] = []
         self.n_events = 0
